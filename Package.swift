@@ -1,0 +1,105 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Atlas",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "Inventory", targets: ["Inventory"]),
+        .executable(name: "atlas", targets: ["atlas"]),
+        .executable(name: "atlas-replay", targets: ["atlas-replay"]),
+        .executable(name: "graph-simulator", targets: ["graph-simulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    ],
+    targets: [
+        // Layer 0: the C library.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // Layer 1: a typed, thread-safe LMDB wrapper.
+        .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
+        // Layer 1: RFC 8785 canonical JSON and a byte-level parser.
+        .target(name: "CanonicalJSON", swiftSettings: swiftSettings),
+        // Layer 2: the append-only, hash-chained event log.
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "LMDB", "CanonicalJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 3: the inventory domain (registry, selection, events, projections, queries).
+        .target(
+            name: "Inventory",
+            dependencies: [
+                "EventLog", "CanonicalJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 4: sources (offline export, Microsoft Graph) and run orchestration.
+        .target(
+            name: "Sync",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 5: command-line tools.
+        .executableTarget(
+            name: "atlas",
+            dependencies: [
+                "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "atlas-replay",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON", "LMDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Tools: the Microsoft Graph simulator (library + executable).
+        .target(
+            name: "GraphSimulator",
+            dependencies: [
+                "CanonicalJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tools/GraphSimulator",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "graph-simulator",
+            dependencies: [
+                "GraphSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/graph-simulator",
+            swiftSettings: swiftSettings
+        ),
+        // Tests.
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], swiftSettings: swiftSettings),
+        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "CLMDB", "CanonicalJSON"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,1 @@
+print("atlas-replay: not yet implemented")

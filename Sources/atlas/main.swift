@@ -1,0 +1,1 @@
+print("atlas: not yet implemented")

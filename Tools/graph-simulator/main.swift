@@ -1,0 +1,1 @@
+print("graph-simulator: not yet implemented")
