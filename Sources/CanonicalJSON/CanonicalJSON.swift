@@ -15,6 +15,8 @@ public enum CanonicalJSON {
         fatalError("not implemented")
     }
 
+    public static func writeString(_ s: String, into out: inout [UInt8]) { fatalError("not implemented") }
+
     /// ECMAScript `Number.prototype.toString` of `value` (RFC 8785 section 3.2.2.3).
     public static func formatNumber(_ value: Double) throws -> String {
         fatalError("not implemented")

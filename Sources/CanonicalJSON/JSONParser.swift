@@ -10,7 +10,9 @@ public struct JSONParser: Sendable {
     }
 
     public func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBytes { (buf) throws(JSONParseError) -> JSONValue in try parse(buf) }
+        var result: Result<JSONValue, JSONParseError> = .failure(JSONParseError(offset: 0, message: "empty"))
+        bytes.withUnsafeBytes { buf in result = Result { () throws(JSONParseError) in try parse(buf) } }
+        return try result.get()
     }
 
     public func parse(_ string: String) throws(JSONParseError) -> JSONValue {

@@ -1,0 +1,72 @@
+import Crypto
+
+/// The 32-byte SHA-256 hash chaining each event to the one before it:
+/// `chain(n) = SHA-256(chain(n-1) || key(n) || json(n))`, with `chain(0)` = 32 zero bytes and
+/// `key(n)` the 8-byte big-endian position.
+public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+    /// The 32 bytes.
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
+    /// The hash before the first event: 32 zero bytes.
+    public static let genesis = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
+
+    /// The chain hash of the event at `position` with canonical envelope `json`, following `previous`.
+    public static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer) -> ChainHash {
+        var hasher = SHA256()
+        previous.bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        var key = position.bigEndian
+        withUnsafeBytes(of: &key) { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: json)
+        return ChainHash(unchecked: Array(hasher.finalize()))
+    }
+
+    /// Lowercase hex.
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { hex }
+}
+
+/// Lowercase hexadecimal encoding.
+public enum Hex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// The lowercase hex form of `bytes`.
+    public static func encode<C: Collection<UInt8>>(_ bytes: C) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of a hex string, or `nil` when it is not hex of even length.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let u = Array(text.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(u.count / 2)
+        func v(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+        var i = 0
+        while i < u.count {
+            guard let hi = v(u[i]), let lo = v(u[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,201 @@
+import CanonicalJSON
+import Foundation
+import LMDB
+
+/// An append waiting for the writer thread.
+final class PendingAppend: @unchecked Sendable {
+    struct Prepared {
+        var envelope: EventEnvelope
+        var json: [UInt8]
+    }
+
+    let events: [Prepared]
+    let precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
+    let continuation: CheckedContinuation<AppendResult, any Error>
+
+    init(events: [Prepared], precondition: (@Sendable (any KeyValueWriter) throws -> Void)?,
+         continuation: CheckedContinuation<AppendResult, any Error>) {
+        self.events = events
+        self.precondition = precondition
+        self.continuation = continuation
+    }
+}
+
+/// Thrown inside a write when another process swapped in a rebuilt projection.
+struct GenerationChanged: Error {}
+
+extension LMDBEventStore {
+    public func append(
+        _ events: [EventEnvelope],
+        precondition: (@Sendable (any KeyValueWriter) throws -> Void)? = nil
+    ) async throws -> AppendResult {
+        guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        // Validate and serialize on the caller's thread, so the writer only hashes and writes.
+        var prepared: [PendingAppend.Prepared] = []
+        prepared.reserveCapacity(events.count)
+        for (i, e) in events.enumerated() {
+            do {
+                prepared.append(.init(envelope: e, json: try e.canonicalJSON()))
+            } catch {
+                throw EventLogError(.invalidEvent, "event \(i) of the batch: \(error.message)")
+            }
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let p = PendingAppend(events: prepared, precondition: precondition, continuation: continuation)
+            pendingLock.lock()
+            pending.append(p)
+            let schedule = !drainScheduled
+            drainScheduled = true
+            pendingLock.unlock()
+            if schedule { env.onWriterThread { [self] in drain() } }
+        }
+    }
+
+    public func updateState<R: Sendable>(_ body: @escaping @Sendable (any KeyValueWriter) throws -> R) async throws -> R {
+        guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        let handles = stateHandles
+        return try await mapErrors {
+            try await env.write { txn in try body(LMDBTables(write: txn, handles: handles)) }
+        }
+    }
+
+    /// Takes every pending append and commits them together. Runs on the writer thread.
+    private func drain() {
+        pendingLock.lock()
+        let group = pending
+        pending = []
+        drainScheduled = false
+        pendingLock.unlock()
+        guard !group.isEmpty else { return }
+        let outcomes: [Result<AppendResult, any Error>]
+        do {
+            outcomes = try commit(group)
+        } catch {
+            let mapped = Self.mapError(error)
+            outcomes = group.map { _ in .failure(mapped) }
+        }
+        for (p, outcome) in zip(group, outcomes) { p.continuation.resume(with: outcome) }
+    }
+
+    private func commit(_ group: [PendingAppend]) throws -> [Result<AppendResult, any Error>] {
+        while true {
+            let (generations, handles) = cachedProjectionHandles()
+            let allHandles = handles.merging(stateHandles) { a, _ in a }
+            do {
+                return try env.performWrite { txn in
+                    try verifyGenerations(txn, generations)
+                    var head = try readHead(txn)
+                    try catchUpProjections(txn, handles: allHandles, head: head)
+                    let isolated = group.count > 1
+                    var results: [Result<AppendResult, any Error>] = []
+                    results.reserveCapacity(group.count)
+                    for request in group {
+                        let before = head
+                        do {
+                            let r: (positions: [UInt64], written: Int)
+                            if isolated {
+                                r = try txn.nested { child in try apply(request, in: child, handles: allHandles, head: &head) }
+                            } else {
+                                r = try apply(request, in: txn, handles: allHandles, head: &head)
+                            }
+                            results.append(.success(AppendResult(positions: r.positions, written: r.written, head: .empty)))
+                        } catch {
+                            if Self.abortsGroup(error) || !isolated { throw error }
+                            head = before
+                            results.append(.failure(Self.mapError(error)))
+                        }
+                    }
+                    try writeCheckpoints(txn, head: head)
+                    let final = head
+                    return results.map { $0.map { var r = $0; r.head = final; return r } }
+                }
+            } catch is GenerationChanged {
+                try refreshProjectionHandles()
+                continue
+            }
+        }
+    }
+
+    /// Errors that must abort the whole group (and may be retried), not just one request.
+    static func abortsGroup(_ error: any Error) -> Bool {
+        if error is GenerationChanged { return true }
+        if let e = error as? LMDBError {
+            return e.code == LMDBError.mapFull || e.code == LMDBError.mapResized || e.code == ENOSPC || e.code == EIO
+        }
+        return false
+    }
+
+    private func apply(
+        _ request: PendingAppend, in txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: inout LogHead
+    ) throws -> (positions: [UInt64], written: Int) {
+        let tables = LMDBTables(write: txn, handles: handles)
+        if let precondition = request.precondition { try precondition(tables) }
+        var positions: [UInt64] = []
+        positions.reserveCapacity(request.events.count)
+        var written = 0
+        var tenantKey: [UInt8] = []
+        for e in request.events {
+            let existing = try e.envelope.id.bytes.withUnsafeBytes { idBytes in
+                try txn.withRawValue(eventIDs, forRawKey: idBytes) { try UInt64BE.decode($0) }
+            }
+            if let existing {
+                positions.append(existing)
+                continue
+            }
+            let position = head.position + 1
+            let chain = e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
+            try UInt64BE.withBytes(of: position) { key in
+                try txn.putReserved(events, key, size: 32 + e.json.count, options: .append) { out in
+                    chain.bytes.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+                    e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                }
+                try e.envelope.id.bytes.withUnsafeBytes { try txn.putRaw(eventIDs, $0, key) }
+                tenantKey.removeAll(keepingCapacity: true)
+                tenantKey += e.envelope.tenant.utf8
+                tenantKey.append(0)
+                tenantKey += UnsafeRawBufferPointer(key)
+                try tenantKey.withUnsafeBytes { try txn.putRaw(tenantEvents, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
+            }
+            head = LogHead(position: position, chainHash: chain)
+            if !projections.isEmpty {
+                let recorded = RecordedEvent(position: position, chainHash: chain, envelope: e.envelope)
+                for p in projections {
+                    do { try p.apply(recorded, to: tables) } catch {
+                        if Self.abortsGroup(error) { throw error }
+                        throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
+                    }
+                }
+            }
+            positions.append(position)
+            written += 1
+        }
+        return (positions, written)
+    }
+
+    func readHead(_ txn: ReadTransaction) throws -> LogHead {
+        try txn.withCursor(events) { c in
+            guard let last = try c.last() else { return .empty }
+            let position = try UInt64BE.decode(last.key)
+            guard last.value.count >= 32 else {
+                throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
+            }
+            return LogHead(position: position, chainHash: ChainHash(unchecked: Array(last.value[0..<32])))
+        }
+    }
+
+    static func mapError(_ error: any Error) -> any Error {
+        guard let e = error as? LMDBError else { return error }
+        switch e.code {
+        case LMDBError.mapFull, LMDBError.mapSizeLimit, ENOSPC:
+            return EventLogError(.storageFull, "the store is full: \(e)")
+        case EACCES, EPERM, EROFS:
+            return EventLogError(.permissionDenied, "\(e)")
+        default:
+            return EventLogError(.storage, "\(e)")
+        }
+    }
+
+    func mapErrors<R>(_ body: () async throws -> R) async throws -> R {
+        do { return try await body() } catch { throw Self.mapError(error) }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import LMDB
+
+extension LMDBEventStore {
+    // MARK: Handles
+
+    func cachedProjectionHandles() -> ([String: Int], [StoreTable: RawDatabase]) {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return (activeGenerations, projectionHandles)
+    }
+
+    /// Re-reads every projection's active generation and opens its tables.
+    func refreshProjectionHandles() throws {
+        var generations: [String: Int] = [:]
+        var handles: [StoreTable: RawDatabase] = [:]
+        let records = try env.read { txn in try projections.map { try record(txn, $0.name) } }
+        for (p, r) in zip(projections, records) {
+            guard let r else { continue }
+            generations[p.name] = r.generation
+            for t in p.tableNames {
+                let name = StoreLayout.projectionTable(p.name, generation: r.generation, t)
+                guard let db: RawDatabase = try env.openDatabase(name, create: false) else {
+                    throw EventLogError(.corruptEvent, "projection \(p.name) lacks its table \(name)")
+                }
+                handles[.projection(p.name, t)] = db
+            }
+        }
+        cacheLock.lock()
+        activeGenerations = generations
+        projectionHandles = handles
+        cacheLock.unlock()
+    }
+
+    func record(_ txn: ReadTransaction, _ name: String) throws -> ProjectionRecord? {
+        try Array(name.utf8).withUnsafeBytes { k in
+            try txn.withRawValue(projectionRecords, forRawKey: k) { try ProjectionRecord(decoding: $0, name: name) }
+        }
+    }
+
+    func putRecord(_ txn: WriteTransaction, _ name: String, _ r: ProjectionRecord) throws {
+        try txn.put(projectionRecords, Array(name.utf8), r.encoded())
+    }
+
+    /// Throws ``GenerationChanged`` when another process swapped in a rebuilt projection since
+    /// the handles were cached.
+    func verifyGenerations(_ txn: ReadTransaction, _ generations: [String: Int]) throws {
+        for p in projections {
+            let r = try record(txn, p.name)
+            if r?.generation != generations[p.name] { throw GenerationChanged() }
+            if let r, r.version != p.version {
+                throw EventLogError(.projectionFailed,
+                    "projection \(p.name) is at version \(r.version) in the store but this build has version \(p.version); reopen the store to rebuild it")
+            }
+        }
+    }
+
+    /// Applies events a projection has not seen yet (written by a process without it).
+    func catchUpProjections(_ txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: LogHead) throws {
+        for p in projections {
+            guard var r = try record(txn, p.name), r.checkpoint < head.position else { continue }
+            try applyRange(p, txn: txn, handles: handles, from: r.checkpoint + 1, through: head.position)
+            r.checkpoint = head.position
+            try putRecord(txn, p.name, r)
+        }
+    }
+
+    func writeCheckpoints(_ txn: WriteTransaction, head: LogHead) throws {
+        for p in projections {
+            guard var r = try record(txn, p.name), r.checkpoint != head.position else { continue }
+            r.checkpoint = head.position
+            try putRecord(txn, p.name, r)
+        }
+    }
+
+    /// Decodes and applies events `start...end` to `p`'s tables given by `handles`.
+    @discardableResult
+    func applyRange(
+        _ p: any Projection, txn: WriteTransaction, handles: [StoreTable: RawDatabase],
+        from start: UInt64, through end: UInt64
+    ) throws -> UInt64 {
+        guard start <= end else { return start - 1 }
+        let tables = LMDBTables(write: txn, handles: handles)
+        var last = start - 1
+        try txn.withCursor(events) { c in
+            var e = try c.seek(atLeast: UInt64BE.bytes(start))
+            while let entry = e {
+                let position = try UInt64BE.decode(entry.key)
+                if position > end { break }
+                guard position == last + 1 else {
+                    throw EventLogError(.corruptEvent, "gap in the log: position \(last + 1) is missing")
+                }
+                guard entry.value.count >= 32 else {
+                    throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
+                }
+                let raw = RawEvent(position: position, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
+                                   json: Array(entry.value[32...]))
+                do { try p.apply(try raw.decode(), to: tables) } catch {
+                    if Self.abortsGroup(error) { throw error }
+                    throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
+                }
+                last = position
+                e = try c.next()
+            }
+        }
+        return last
+    }
+
+    // MARK: Open
+
+    /// Brings every projection up to date when the store opens: finishes nothing half-done
+    /// (an abandoned rebuild is discarded and redone), rebuilds projections whose version
+    /// changed or that are new, and catches up ones that lag.
+    func prepareProjections() throws {
+        guard !projections.isEmpty else { return }
+        if options.readOnly {
+            try refreshProjectionHandles()
+            return
+        }
+        var toRebuild: [String] = []
+        for p in projections {
+            let (r, head) = try env.read { txn in (try record(txn, p.name), try readHead(txn)) }
+            if let b = r?.building, !b.ownerAlive || b.pid == getpid() {
+                try discardBuilding(p)
+            }
+            if r == nil && head.position == 0 {
+                // A new projection on an empty log: nothing to replay.
+                try createGeneration(p, generation: 1)
+                try env.writeSync { txn in
+                    if try record(txn, p.name) == nil {
+                        try putRecord(txn, p.name, ProjectionRecord(version: p.version, generation: 1, checkpoint: 0))
+                    }
+                }
+            } else if r == nil || r!.version != p.version {
+                toRebuild.append(p.name)
+            }
+            try dropOrphanGenerations(p)
+        }
+        try refreshProjectionHandles()
+        if !toRebuild.isEmpty {
+            try rebuildSync(named: toRebuild, progress: nil)
+        }
+        // Catch up lagging projections now rather than in the first append.
+        let (_, handles) = cachedProjectionHandles()
+        let all = handles.merging(stateHandles) { a, _ in a }
+        do {
+            try env.writeSync { txn in
+                try catchUpProjections(txn, handles: all, head: try readHead(txn))
+            }
+        } catch {
+            throw Self.mapError(error)
+        }
+    }
+
+    private func createGeneration(_ p: any Projection, generation: Int) throws {
+        for t in p.tableNames {
+            _ = try env.openDatabase(StoreLayout.projectionTable(p.name, generation: generation, t),
+                                     key: RawBytes.self, value: RawBytes.self, create: true)
+        }
+    }
+
+    private func discardBuilding(_ p: any Projection) throws {
+        guard let b = try env.read({ txn in try record(txn, p.name)?.building }) else { return }
+        for t in p.tableNames {
+            let name = StoreLayout.projectionTable(p.name, generation: b.generation, t)
+            if let db: RawDatabase = try env.openDatabase(name, create: false) { try env.dropDatabase(db) }
+        }
+        try env.writeSync { txn in
+            guard var r = try record(txn, p.name) else { return }
+            r.building = nil
+            try putRecord(txn, p.name, r)
+        }
+    }
+
+    /// Drops tables of generations that are neither active nor being built.
+    private func dropOrphanGenerations(_ p: any Projection) throws {
+        let r = try env.read { txn in try record(txn, p.name) }
+        let keep = Set([r?.generation, r?.building?.generation].compactMap { $0 })
+        let prefix = StoreLayout.projectionPrefix(p.name)
+        for name in try env.databaseNames() where name.hasPrefix(prefix) {
+            let parts = name.dropFirst(prefix.count).split(separator: "/", maxSplits: 1)
+            guard parts.count == 2, let g = Int(parts[0]), !keep.contains(g) else { continue }
+            if let db: RawDatabase = try env.openDatabase(name, create: false) { try env.dropDatabase(db) }
+        }
+    }
+
+    // MARK: Rebuild
+
+    public func rebuildProjections(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws {
+        try rebuildSync(named: names, progress: progress)
+    }
+
+    /// Rebuilds the named projections (all when `nil`) into a new generation of tables, in
+    /// chunks of large write transactions, and swaps each in atomically with its last chunk.
+    /// Appends from this and other processes go on meanwhile.
+    public func rebuildSync(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 50_000) throws {
+        guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        let selected = names.map { n in projections.filter { n.contains($0.name) } } ?? projections
+        if let names, let unknown = names.first(where: { n in !projections.contains { $0.name == n } }) {
+            throw EventLogError(.projectionFailed, "no projection named \(unknown); known: \(projections.map(\.name).joined(separator: ", "))")
+        }
+        for p in selected {
+            try mapErrorsSync { try rebuildOne(p, progress: progress, chunk: chunk) }
+        }
+    }
+
+    private func rebuildOne(_ p: any Projection, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int) throws {
+        // 1. Claim a new generation.
+        let generation: Int = try env.writeSync { txn in
+            var r = try record(txn, p.name) ?? ProjectionRecord(version: p.version, generation: 0, checkpoint: 0)
+            if let b = r.building, b.ownerAlive, b.pid != getpid() {
+                throw EventLogError(.projectionFailed, "projection \(p.name) is being rebuilt by process \(b.pid)")
+            }
+            let g = max(r.generation, r.building?.generation ?? 0) + 1
+            r.building = .init(generation: g, version: p.version, checkpoint: 0, pid: getpid())
+            try putRecord(txn, p.name, r)
+            return g
+        }
+        try createGeneration(p, generation: generation)
+        var handles: [StoreTable: RawDatabase] = stateHandles
+        for t in p.tableNames {
+            let name = StoreLayout.projectionTable(p.name, generation: generation, t)
+            guard let db: RawDatabase = try env.openDatabase(name, create: false) else {
+                throw EventLogError(.storage, "cannot open \(name)")
+            }
+            handles[.projection(p.name, t)] = db
+        }
+        let building = handles
+        // 2. Fill it chunk by chunk; the last chunk swaps it in.
+        var previousGeneration: Int?
+        while true {
+            let (done, applied, head, oldGen) = try env.writeSync { txn -> (Bool, UInt64, UInt64, Int?) in
+                guard var r = try record(txn, p.name), var b = r.building, b.generation == generation else {
+                    throw EventLogError(.projectionFailed, "rebuild of \(p.name) was taken over by another process")
+                }
+                let head = try readHead(txn).position
+                let end = min(head, b.checkpoint + UInt64(chunk))
+                b.checkpoint = try applyRange(p, txn: txn, handles: building, from: b.checkpoint + 1, through: end)
+                if b.checkpoint >= head {
+                    let old = r.generation
+                    r = ProjectionRecord(version: b.version, generation: generation, checkpoint: head)
+                    try putRecord(txn, p.name, r)
+                    return (true, head, head, old)
+                }
+                r.building = b
+                try putRecord(txn, p.name, r)
+                return (false, b.checkpoint, head, nil)
+            }
+            progress?(applied, head)
+            if done {
+                previousGeneration = oldGen
+                break
+            }
+        }
+        // 3. Use the new tables and drop the old ones.
+        try refreshProjectionHandles()
+        if let old = previousGeneration, old > 0, old != generation {
+            for t in p.tableNames {
+                let name = StoreLayout.projectionTable(p.name, generation: old, t)
+                if let db: RawDatabase = try env.openDatabase(name, create: false) { try env.dropDatabase(db) }
+            }
+        }
+    }
+
+    public func projectionStatus() throws -> [ProjectionStatus] {
+        try read { tables in
+            try projections.map { p in
+                let r = try env.read { txn in try record(txn, p.name) }
+                var entries: [String: Int] = [:]
+                for t in p.tableNames { entries[t] = try tables.count(.projection(p.name, t)) }
+                return ProjectionStatus(name: p.name, version: r?.version ?? p.version, checkpoint: r?.checkpoint ?? 0,
+                                        generation: r?.generation ?? 0, entries: entries)
+            }
+        }
+    }
+}

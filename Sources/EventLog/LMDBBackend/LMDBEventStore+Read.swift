@@ -1,0 +1,99 @@
+import Foundation
+import LMDB
+
+extension LMDBEventStore {
+    public func head() throws -> LogHead {
+        try mapErrorsSync { try env.read { try readHead($0) } }
+    }
+
+    public func rawEvents(from position: UInt64, limit: Int) throws -> [RawEvent] {
+        guard limit > 0 else { return [] }
+        return try mapErrorsSync {
+            try env.read { txn in
+                try txn.withCursor(events) { c in
+                    var out: [RawEvent] = []
+                    out.reserveCapacity(min(limit, 4096))
+                    var e = try c.seek(atLeast: UInt64BE.bytes(max(position, 1)))
+                    while let entry = e, out.count < limit {
+                        let p = try UInt64BE.decode(entry.key)
+                        guard entry.value.count >= 32 else {
+                            throw EventLogError(.corruptEvent, "event at position \(p) is shorter than its chain hash")
+                        }
+                        out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
+                                            json: Array(entry.value[32...])))
+                        e = try c.next()
+                    }
+                    return out
+                }
+            }
+        }
+    }
+
+    public func tenantPositions(_ tenant: String, after position: UInt64, limit: Int) throws -> [UInt64] {
+        var prefix = Array(tenant.utf8)
+        prefix.append(0)
+        let start = prefix + UInt64BE.bytes(position &+ 1)
+        return try mapErrorsSync {
+            try env.read { txn in
+                try txn.withCursor(tenantEvents) { c in
+                    var out: [UInt64] = []
+                    var e = try start.withUnsafeBytes { try c.seekRaw(atLeast: $0) }
+                    while let entry = e, out.count < limit, entry.key.count == prefix.count + 8, entry.key.starts(with: prefix) {
+                        out.append(try UInt64BE.decode(UnsafeRawBufferPointer(rebasing: entry.key[prefix.count...])))
+                        e = try c.next()
+                    }
+                    return out
+                }
+            }
+        }
+    }
+
+    /// Every tenant with at least one event, in byte order.
+    public func tenants() throws -> [String] {
+        try mapErrorsSync {
+            try env.read { txn in
+                try txn.withCursor(tenantEvents) { c in
+                    var out: [String] = []
+                    var e = try c.first()
+                    while let entry = e {
+                        guard let nul = entry.key.firstIndex(of: 0) else { break }
+                        let name = Array(entry.key[0..<nul])
+                        out.append(String(decoding: name, as: UTF8.self))
+                        // Skip to the first key after this tenant's range.
+                        e = try (name + [1]).withUnsafeBytes { try c.seekRaw(atLeast: $0) }
+                    }
+                    return out
+                }
+            }
+        }
+    }
+
+    public func position(of id: EventID) throws -> UInt64? {
+        try mapErrorsSync {
+            try env.read { txn in
+                try id.bytes.withUnsafeBytes { k in try txn.withRawValue(eventIDs, forRawKey: k) { try UInt64BE.decode($0) } }
+            }
+        }
+    }
+
+    public func read<R>(_ body: (any KeyValueReader) throws -> R) throws -> R {
+        while true {
+            let (generations, handles) = cachedProjectionHandles()
+            let all = handles.merging(stateHandles) { a, _ in a }
+            do {
+                return try env.read { txn in
+                    try verifyGenerations(txn, generations)
+                    return try body(LMDBTables(read: txn, handles: all))
+                }
+            } catch is GenerationChanged {
+                try refreshProjectionHandles()
+            } catch let e as LMDBError {
+                throw Self.mapError(e)
+            }
+        }
+    }
+
+    func mapErrorsSync<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch { throw Self.mapError(error) }
+    }
+}

@@ -1,0 +1,197 @@
+import CanonicalJSON
+import Foundation
+import LMDB
+
+/// The embedded event store: one LMDB environment directory.
+///
+/// One writer thread per process groups every pending append into one write transaction
+/// (group commit); separate processes are serialized by LMDB's writer lock. Projections are
+/// applied inside that transaction. Reads use short `MDB_NOTLS` read transactions.
+public final class LMDBEventStore: EventStore, @unchecked Sendable {
+    /// Options for opening a store.
+    public struct Options: Sendable {
+        /// Create the store when the directory does not exist or is empty.
+        public var create: Bool
+        /// Commit durability.
+        public var durability: Durability
+        /// Open without write access.
+        public var readOnly: Bool
+        /// Projections maintained in every append transaction.
+        public var projections: [any Projection]
+        /// State tables (not derived from the log) the application uses.
+        public var stateTables: [String]
+        /// Initial map size in bytes; the map doubles on demand.
+        public var initialMapSize: Int
+        /// The most the map may grow to, in bytes.
+        public var maxMapSize: Int
+
+        public init(
+            create: Bool = false, durability: Durability = .durable, readOnly: Bool = false,
+            projections: [any Projection] = [], stateTables: [String] = [],
+            initialMapSize: Int = 64 << 20, maxMapSize: Int = 1 << 40
+        ) {
+            self.create = create
+            self.durability = durability
+            self.readOnly = readOnly
+            self.projections = projections
+            self.stateTables = stateTables
+            self.initialMapSize = initialMapSize
+            self.maxMapSize = maxMapSize
+        }
+    }
+
+    /// The store directory.
+    public let path: String
+    /// The options it was opened with.
+    public let options: Options
+
+    let env: Environment
+    let events: RawDatabase
+    let eventIDs: RawDatabase
+    let tenantEvents: RawDatabase
+    let meta: RawDatabase
+    let projectionRecords: RawDatabase
+    let consumerRecords: RawDatabase
+    let projections: [any Projection]
+    let stateHandles: [StoreTable: RawDatabase]
+
+    /// Active generation and handles of each projection, refreshed when another process
+    /// rebuilds one.
+    let cacheLock = NSLock()
+    var activeGenerations: [String: Int] = [:]
+    var projectionHandles: [StoreTable: RawDatabase] = [:]
+
+    let pendingLock = NSLock()
+    var pending: [PendingAppend] = []
+    var drainScheduled = false
+
+    /// Opens the store at `path`.
+    ///
+    /// - Throws: ``EventLogError`` with code `not_a_store` when the path does not exist (and
+    ///   `create` is off), is not a directory, or holds something other than an Atlas store;
+    ///   `newer_format` when the store was written by a newer format; `permission_denied` when
+    ///   it cannot be opened for writing. Nothing is created or changed in those cases.
+    public static func open(path: String, options: Options = .init()) throws -> LMDBEventStore {
+        try LMDBEventStore(path: path, options: options)
+    }
+
+    private init(path: String, options: Options) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
+        var fresh = false
+        if exists {
+            guard isDir.boolValue else { throw EventLogError(.notAStore, "\(path) is not a directory, so not an Atlas store") }
+            guard fm.isReadableFile(atPath: path) else { throw EventLogError(.permissionDenied, "\(path) is not readable") }
+            if !fm.fileExists(atPath: path + "/data.mdb") {
+                let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+                guard options.create, contents.isEmpty || contents == ["lock.mdb"] else {
+                    throw EventLogError(.notAStore, contents.isEmpty
+                        ? "\(path) is an empty directory, not an Atlas store"
+                        : "\(path) is not an Atlas store (no data.mdb)")
+                }
+                fresh = true
+            }
+        } else {
+            guard options.create else { throw EventLogError(.notAStore, "no store at \(path)") }
+            fresh = true
+        }
+        if !options.readOnly && exists && !fm.isWritableFile(atPath: path) {
+            throw EventLogError(.permissionDenied, "\(path) is not writable")
+        }
+        if fresh && options.readOnly { throw EventLogError(.notAStore, "no store at \(path)") }
+
+        let env: Environment
+        do {
+            env = try Environment.open(path: path, configuration: .init(
+                mapSize: options.initialMapSize, maxMapSize: options.maxMapSize,
+                maxDatabases: StoreLayout.maxDatabases, maxReaders: 1024,
+                durability: options.durability == .durable ? .durable : .relaxed,
+                readOnly: options.readOnly, createIfMissing: fresh, fileMode: 0o600))
+        } catch {
+            switch error.code {
+            case EACCES, EPERM, EROFS: throw EventLogError(.permissionDenied, "cannot open \(path): \(error.message)")
+            case LMDBError.invalid, LMDBError.versionMismatch:
+                throw EventLogError(.notAStore, "\(path)/data.mdb is not an LMDB file of a supported version")
+            default: throw EventLogError(.storage, "cannot open \(path): \(error)")
+            }
+        }
+        self.env = env
+        self.path = env.path
+        self.options = options
+        self.projections = options.projections
+
+        // Identify the store before writing anything.
+        let metaDB: RawDatabase? = try env.openDatabase(StoreLayout.meta, create: false)
+        if let metaDB {
+            let version = try env.read { txn in
+                try txn.get(metaDB, Array("format_version".utf8)).map { String(decoding: $0, as: UTF8.self) }
+            }
+            guard let version, let v = Int(version) else {
+                throw EventLogError(.notAStore, "\(path) has no Atlas format version")
+            }
+            guard v <= StoreLayout.formatVersion else {
+                throw EventLogError(.newerFormat,
+                    "\(path) has store format \(v); this build reads format \(StoreLayout.formatVersion) or older")
+            }
+        } else if !fresh {
+            throw EventLogError(.notAStore, "\(path) holds an LMDB file that is not an Atlas store")
+        }
+
+        let create = !options.readOnly
+        func open(_ name: String) throws -> RawDatabase {
+            guard let db: RawDatabase = try env.openDatabase(name, create: create) else {
+                throw EventLogError(.notAStore, "\(path) lacks the \(name) database")
+            }
+            return db
+        }
+        meta = try open(StoreLayout.meta)
+        events = try open(StoreLayout.events)
+        eventIDs = try open(StoreLayout.eventIDs)
+        tenantEvents = try open(StoreLayout.tenantEvents)
+        projectionRecords = try open(StoreLayout.projections)
+        consumerRecords = try open(StoreLayout.consumers)
+        var states: [StoreTable: RawDatabase] = [:]
+        for name in options.stateTables {
+            states[.state(name)] = try open(StoreLayout.stateTable(name))
+        }
+        stateHandles = states
+
+        if fresh {
+            let meta = self.meta
+            try env.writeSync { txn in
+                func put(_ k: String, _ v: String) throws { try txn.put(meta, Array(k.utf8), Array(v.utf8)) }
+                try put("format_version", String(StoreLayout.formatVersion))
+                try put("store_id", EventID.generate().description)
+                try put("created_at", Timestamp.now().description)
+            }
+        }
+        try prepareProjections()
+    }
+
+    /// The store's id and creation time, from the `meta` database.
+    public func metadata() throws -> [String: String] {
+        try env.read { txn in
+            var out: [String: String] = [:]
+            try txn.withCursor(meta) { c in
+                try c.forEach { k, v in
+                    out[String(decoding: k, as: UTF8.self)] = String(decoding: v, as: UTF8.self)
+                    return true
+                }
+            }
+            return out
+        }
+    }
+
+    /// Bytes the data file occupies, and the map size.
+    public func sizes() -> (usedBytes: Int, mapSize: Int, fileBytes: Int) {
+        let info = env.info()
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
+        return (info.usedBytes, info.mapSize, (attrs?[.size] as? NSNumber)?.intValue ?? 0)
+    }
+
+    /// Flushes to disk (useful with ``Durability/relaxed``).
+    public func flush() throws {
+        do { try env.sync() } catch { throw EventLogError(.storage, "\(error)") }
+    }
+}

@@ -1,0 +1,74 @@
+import LMDB
+
+typealias RawDatabase = Database<RawBytes, RawBytes>
+
+/// Table access through one LMDB transaction. Valid only inside the closure it was made for.
+final class LMDBTables: KeyValueWriter {
+    private let read: ReadTransaction
+    private let write: WriteTransaction?
+    private let handles: [StoreTable: RawDatabase]
+
+    init(read: ReadTransaction, handles: [StoreTable: RawDatabase]) {
+        self.read = read
+        self.write = nil
+        self.handles = handles
+    }
+
+    init(write: WriteTransaction, handles: [StoreTable: RawDatabase]) {
+        self.read = write
+        self.write = write
+        self.handles = handles
+    }
+
+    private func db(_ table: StoreTable) throws -> RawDatabase {
+        guard let db = handles[table] else {
+            throw EventLogError(.storage, "unknown table \(table); register it when opening the store")
+        }
+        return db
+    }
+
+    func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        let db = try db(table)
+        return try key.withUnsafeBytes { k in try read.withRawValue(db, forRawKey: k, body) }
+    }
+
+    func scan(
+        _ table: StoreTable, prefix: [UInt8], from start: [UInt8]?, reverse: Bool,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let db = try db(table)
+        try read.withCursor(db) { cursor in
+            guard let start else {
+                try cursor.forEachRaw(prefix: prefix, reverse: reverse) { try body($0.key, $0.value) }
+                return
+            }
+            var e: Cursor<RawBytes, RawBytes>.RawEntry?
+            if reverse {
+                e = try cursor.seek(atMost: start)
+            } else {
+                e = try start.withUnsafeBytes { try cursor.seekRaw(atLeast: $0) }
+            }
+            while let entry = e, entry.key.starts(with: prefix) {
+                if try !body(entry.key, entry.value) { return }
+                e = reverse ? try cursor.previous() : try cursor.next()
+            }
+        }
+    }
+
+    func count(_ table: StoreTable) throws -> Int {
+        try read.count(try db(table))
+    }
+
+    func put(_ table: StoreTable, _ key: [UInt8], _ value: [UInt8]) throws {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
+        let db = try db(table)
+        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try write.putRaw(db, k, v) } }
+    }
+
+    @discardableResult
+    func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
+        let db = try db(table)
+        return try key.withUnsafeBytes { try write.deleteRaw(db, $0) }
+    }
+}

@@ -1,0 +1,34 @@
+/// A view derived from the log, kept in the same write transaction as every append.
+///
+/// A projection owns tables (named ``StoreTable/projection(_:_:)`` with its own name) and
+/// updates them in ``apply(_:to:)``. Applying the whole log from position 1 to an empty set of
+/// tables must produce the same tables as applying it incrementally. Bump ``version`` whenever
+/// the table layout or the meaning of `apply` changes: the store then rebuilds the projection.
+public protocol Projection: Sendable {
+    /// A unique name: lowercase letters, digits and `_`.
+    var name: String { get }
+    /// The layout version.
+    var version: Int { get }
+    /// The table names this projection writes.
+    var tableNames: [String] { get }
+    /// Updates the tables for one event. Must be deterministic: it may read only the tables and
+    /// the event, never the clock or the environment.
+    func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws
+}
+
+extension Projection {
+    /// This projection's table named `name`.
+    public func table(_ name: String) -> StoreTable { .projection(self.name, name) }
+}
+
+/// A projection's stored bookkeeping.
+public struct ProjectionStatus: Sendable, Hashable {
+    public var name: String
+    public var version: Int
+    /// The last log position applied.
+    public var checkpoint: UInt64
+    /// The storage generation of its tables (changes at each rebuild).
+    public var generation: Int
+    /// Entries per table.
+    public var entries: [String: Int]
+}

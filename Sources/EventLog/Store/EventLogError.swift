@@ -1,0 +1,38 @@
+/// An error of the event log, with a stable code.
+public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, as a stable, machine-readable code.
+    public enum Code: String, Sendable, Hashable {
+        /// The path is missing, not a directory, or not an Atlas store.
+        case notAStore = "not_a_store"
+        /// The store was written by a newer format version than this build understands.
+        case newerFormat = "newer_format"
+        /// The path cannot be read or written.
+        case permissionDenied = "permission_denied"
+        /// An event was rejected before anything was written (bad envelope or payload).
+        case invalidEvent = "invalid_event"
+        /// A stored event cannot be decoded.
+        case corruptEvent = "corrupt_event"
+        /// A position is beyond the head or zero.
+        case positionOutOfRange = "position_out_of_range"
+        /// The store is full or the disk is full.
+        case storageFull = "storage_full"
+        /// A consumer acknowledged beyond what was delivered, or a consumer name is invalid.
+        case invalidAcknowledgement = "invalid_acknowledgement"
+        /// A projection failed while applying an event.
+        case projectionFailed = "projection_failed"
+        /// The underlying storage reported an error.
+        case storage = "storage_error"
+        /// The store was opened read-only.
+        case readOnly = "read_only"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) [\(code.rawValue)]" }
+}

@@ -1,0 +1,40 @@
+/// Read access to tables in one consistent snapshot.
+public protocol KeyValueReader {
+    /// Calls `body` with the bytes stored under `key`, or returns `nil` when absent. The bytes
+    /// are valid only inside `body`.
+    func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R?
+
+    /// Visits entries whose key starts with `prefix` in key order (or reverse), beginning at
+    /// `start` when given (forward: first key >= start), until `body` returns `false`.
+    func scan(
+        _ table: StoreTable, prefix: [UInt8], from start: [UInt8]?, reverse: Bool,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws
+
+    /// The number of entries in `table`.
+    func count(_ table: StoreTable) throws -> Int
+}
+
+extension KeyValueReader {
+    /// The bytes stored under `key`, copied, or `nil`.
+    public func get(_ table: StoreTable, _ key: [UInt8]) throws -> [UInt8]? {
+        try withValue(table, key) { Array($0) }
+    }
+
+    /// Visits entries whose key starts with `prefix`, forward.
+    public func scan(
+        _ table: StoreTable, prefix: [UInt8],
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try scan(table, prefix: prefix, from: nil, reverse: false, body)
+    }
+}
+
+/// Write access to tables inside the log's write transaction.
+public protocol KeyValueWriter: KeyValueReader {
+    /// Stores `value` under `key`.
+    func put(_ table: StoreTable, _ key: [UInt8], _ value: [UInt8]) throws
+    /// Removes `key`; returns whether it was present.
+    @discardableResult
+    func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool
+}

@@ -1,0 +1,113 @@
+import CLMDB
+
+/// A position in a database, valid only inside the closure it is passed to.
+///
+/// Moves return the entry they land on as raw bytes (valid until the next move) or `nil` at
+/// either end. The `forEach` helpers iterate forward or backward from a key or within a prefix.
+public final class Cursor<K: ByteCodec, V: ByteCodec> {
+    /// An entry's raw bytes; they point into the map and are valid until the cursor moves.
+    public typealias RawEntry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+
+    let pointer: OpaquePointer
+    let name: String
+    private var isValid = true
+
+    init(_ pointer: OpaquePointer, name: String) {
+        self.pointer = pointer
+        self.name = name
+    }
+
+    func invalidate() { isValid = false }
+
+    private func move(_ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil) throws -> RawEntry? {
+        guard isValid else {
+            throw LMDBError(code: LMDBError.transactionEnded, operation: "cursor \(name)", message: "used after its closure returned")
+        }
+        var k = MDB_val()
+        if let key { k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress)) }
+        var v = MDB_val()
+        let rc = mdb_cursor_get(pointer, &k, &v, op)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "mdb_cursor_get \(name)")
+        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+
+    /// Moves to the first entry.
+    public func first() throws -> RawEntry? { try move(MDB_FIRST) }
+    /// Moves to the last entry.
+    public func last() throws -> RawEntry? { try move(MDB_LAST) }
+    /// Moves to the next entry.
+    public func next() throws -> RawEntry? { try move(MDB_NEXT) }
+    /// Moves to the previous entry.
+    public func previous() throws -> RawEntry? { try move(MDB_PREV) }
+
+    /// Moves to the first entry whose key is greater than or equal to `key`.
+    public func seek(atLeast key: K.Value) throws -> RawEntry? {
+        try K.withBytes(of: key) { try move(MDB_SET_RANGE, key: $0) }
+    }
+
+    /// Moves to the first entry whose key is greater than or equal to raw `key`.
+    public func seekRaw(atLeast key: UnsafeRawBufferPointer) throws -> RawEntry? {
+        try move(MDB_SET_RANGE, key: key)
+    }
+
+    /// Moves to the last entry whose key is less than or equal to `key`.
+    public func seek(atMost key: K.Value) throws -> RawEntry? {
+        try K.withBytes(of: key) { bytes in
+            if let e = try move(MDB_SET_RANGE, key: bytes) {
+                if e.key.elementsEqual(bytes) { return e }
+                return try move(MDB_PREV)
+            }
+            return try move(MDB_LAST)
+        }
+    }
+
+    /// Visits decoded entries in key order, starting at `start` (or the first key), until
+    /// `body` returns `false`.
+    public func forEach(from start: K.Value? = nil, _ body: (K.Value, V.Value) throws -> Bool) throws {
+        var e = try start.map { try seek(atLeast: $0) } ?? first()
+        while let entry = e {
+            if try !body(try K.decode(entry.key), try V.decode(entry.value)) { return }
+            e = try next()
+        }
+    }
+
+    /// Visits decoded entries in reverse key order, starting at the last key `<= start`
+    /// (or the last key), until `body` returns `false`.
+    public func forEachReversed(from start: K.Value? = nil, _ body: (K.Value, V.Value) throws -> Bool) throws {
+        var e = try start.map { try seek(atMost: $0) } ?? last()
+        while let entry = e {
+            if try !body(try K.decode(entry.key), try V.decode(entry.value)) { return }
+            e = try previous()
+        }
+    }
+
+    /// Visits raw entries whose key starts with `prefix`, in key order (or reverse), until
+    /// `body` returns `false`.
+    public func forEachRaw(prefix: [UInt8], reverse: Bool = false, _ body: (RawEntry) throws -> Bool) throws {
+        if !reverse {
+            var e = try prefix.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }
+            while let entry = e, entry.key.starts(with: prefix) {
+                if try !body(entry) { return }
+                e = try next()
+            }
+        } else {
+            // Position after the prefix range, then step back.
+            var upper = prefix
+            var e: RawEntry?
+            while let lastByte = upper.last, lastByte == 0xFF { upper.removeLast() }
+            if upper.isEmpty {
+                e = try last()
+            } else {
+                upper[upper.count - 1] += 1
+                e = try upper.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }
+                e = e == nil ? try last() : try previous()
+            }
+            while let entry = e, entry.key.starts(with: prefix) {
+                if try !body(entry) { return }
+                e = try previous()
+            }
+        }
+    }
+}

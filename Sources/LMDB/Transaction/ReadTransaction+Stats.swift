@@ -1,0 +1,6 @@
+import CLMDB
+
+extension ReadTransaction {
+    /// The id of this transaction's snapshot; it grows with every commit.
+    public var id: Int { mdb_txn_id(pointer) }
+}
