@@ -97,9 +97,41 @@ let package = Package(
             path: "Tools/graph-simulator",
             swiftSettings: swiftSettings
         ),
+        // Tools: a child process for cross-process tests, and benchmarks that print figures.
+        .executableTarget(
+            name: "atlas-testkit",
+            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON"],
+            path: "Tools/atlas-testkit",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "atlas-bench",
+            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB"],
+            path: "Tools/Benchmarks/atlas-bench",
+            swiftSettings: swiftSettings
+        ),
         // Tests.
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], swiftSettings: swiftSettings),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "CLMDB", "CanonicalJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "LMDB", "CLMDB", "CanonicalJSON", "atlas-testkit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InventoryTests",
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "atlas-replay", "atlas"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,1 @@
+print("atlas-bench: not yet implemented")

@@ -1,0 +1,1 @@
+print("atlas-testkit: not yet implemented")
