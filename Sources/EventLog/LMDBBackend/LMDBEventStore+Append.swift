@@ -54,8 +54,9 @@ extension LMDBEventStore {
     public func updateState<R: Sendable>(_ body: @escaping @Sendable (any KeyValueWriter) throws -> R) async throws -> R {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let handles = stateHandles
+        let events = self.events
         return try await mapErrors {
-            try await env.write { txn in try body(LMDBTables(write: txn, handles: handles)) }
+            try await env.write { txn in try body(LMDBTables(write: txn, handles: handles, events: events)) }
         }
     }
 
@@ -128,7 +129,7 @@ extension LMDBEventStore {
     private func apply(
         _ request: PendingAppend, in txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: inout LogHead
     ) throws -> (positions: [UInt64], written: Int) {
-        let tables = LMDBTables(write: txn, handles: handles)
+        let tables = LMDBTables(write: txn, handles: handles, events: events)
         if let precondition = request.precondition { try precondition(tables) }
         var positions: [UInt64] = []
         positions.reserveCapacity(request.events.count)

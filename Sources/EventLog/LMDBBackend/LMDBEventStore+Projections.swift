@@ -80,7 +80,7 @@ extension LMDBEventStore {
         from start: UInt64, through end: UInt64
     ) throws -> UInt64 {
         guard start <= end else { return start - 1 }
-        let tables = LMDBTables(write: txn, handles: handles)
+        let tables = LMDBTables(write: txn, handles: handles, events: events)
         var last = start - 1
         try txn.withCursor(events) { c in
             var e = try c.seek(atLeast: UInt64BE.bytes(start))

@@ -83,7 +83,7 @@ extension LMDBEventStore {
             do {
                 return try env.read { txn in
                     try verifyGenerations(txn, generations)
-                    return try body(LMDBTables(read: txn, handles: all))
+                    return try body(LMDBTables(read: txn, handles: all, events: events))
                 }
             } catch is GenerationChanged {
                 try refreshProjectionHandles()

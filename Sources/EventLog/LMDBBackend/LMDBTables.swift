@@ -7,17 +7,31 @@ final class LMDBTables: KeyValueWriter {
     private let read: ReadTransaction
     private let write: WriteTransaction?
     private let handles: [StoreTable: RawDatabase]
+    private let events: RawDatabase
 
-    init(read: ReadTransaction, handles: [StoreTable: RawDatabase]) {
+    init(read: ReadTransaction, handles: [StoreTable: RawDatabase], events: RawDatabase) {
         self.read = read
         self.write = nil
         self.handles = handles
+        self.events = events
     }
 
-    init(write: WriteTransaction, handles: [StoreTable: RawDatabase]) {
+    init(write: WriteTransaction, handles: [StoreTable: RawDatabase], events: RawDatabase) {
         self.read = write
         self.write = write
         self.handles = handles
+        self.events = events
+    }
+
+    func rawEvent(at position: UInt64) throws -> RawEvent? {
+        try UInt64BE.withBytes(of: position) { k in
+            try read.withRawValue(events, forRawKey: k) { v in
+                guard v.count >= 32 else {
+                    throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
+                }
+                return RawEvent(position: position, chainHash: ChainHash(unchecked: Array(v[0..<32])), json: Array(v[32...]))
+            }
+        }
     }
 
     private func db(_ table: StoreTable) throws -> RawDatabase {

@@ -13,6 +13,9 @@ public protocol KeyValueReader {
 
     /// The number of entries in `table`.
     func count(_ table: StoreTable) throws -> Int
+
+    /// The event at `position` in the same snapshot, or `nil` beyond the head.
+    func rawEvent(at position: UInt64) throws -> RawEvent?
 }
 
 extension KeyValueReader {

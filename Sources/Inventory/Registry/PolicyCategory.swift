@@ -1,0 +1,14 @@
+/// The categories policy types are grouped in.
+public enum PolicyCategory: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
+    case configuration
+    case compliance
+    case endpointSecurity
+    case scripts
+    case apps
+    case enrollment
+    case updates
+    case conditionalAccess
+    case foundations
+
+    public static func < (a: PolicyCategory, b: PolicyCategory) -> Bool { a.rawValue < b.rawValue }
+}

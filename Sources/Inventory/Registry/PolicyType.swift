@@ -1,0 +1,62 @@
+import CanonicalJSON
+
+/// A policy type Atlas can inventory: where Graph keeps it and how to read it.
+public struct PolicyType: Sendable, Hashable {
+    /// How an item's platform is found.
+    public enum PlatformRule: Sendable, Hashable {
+        /// From the `@odata.type` name's prefix (`#microsoft.graph.ios...` → `ios`).
+        case fromODataType
+        /// From the settings catalog `platforms` field (`windows10` → `windows`).
+        case fromPlatformsField
+        /// Always this platform.
+        case fixed(String)
+        /// Not platform-specific.
+        case none
+    }
+
+    /// The registry key, for example `deviceConfiguration`.
+    public let key: String
+    public let category: PolicyCategory
+    /// The Graph collection path, for example `/deviceManagement/deviceConfigurations`.
+    public let collectionPath: String
+    /// `beta` or `v1.0`.
+    public let apiVersion: String
+    /// The field holding the display name (`displayName`, or `name` for settings catalog).
+    public let nameField: String
+    public let platformRule: PlatformRule
+    /// Whether the type is a foundation (filters, scope tags, templates), synced only when a
+    /// selection includes foundations.
+    public var isFoundation: Bool { category == .foundations }
+
+    /// The collection's path including the API version, for example
+    /// `/beta/deviceManagement/configurationPolicies`.
+    public var versionedPath: String { "/\(apiVersion)\(collectionPath)" }
+
+    /// The platform of `item` under this type's rule, or `nil`.
+    public func platform(of item: JSONValue) -> String? {
+        switch platformRule {
+        case .none: return nil
+        case .fixed(let p): return p
+        case .fromPlatformsField:
+            guard let p = item["platforms"]?.stringValue else { return nil }
+            return Self.platform(fromName: p)
+        case .fromODataType:
+            guard var t = item["@odata.type"]?.stringValue else { return nil }
+            if t.hasPrefix("#") { t.removeFirst() }
+            if t.hasPrefix("microsoft.graph.") { t.removeFirst("microsoft.graph.".count) }
+            return Self.platform(fromName: t)
+        }
+    }
+
+    /// Maps a type or platform name's prefix to a platform.
+    static func platform(fromName name: String) -> String? {
+        let lower = name.lowercased()
+        let table: [(String, String)] = [
+            ("windows", "windows"), ("win32", "windows"), ("azuread", "windows"), ("activedirectory", "windows"),
+            ("ios", "ios"), ("ipados", "ios"), ("macos", "macOS"), ("android", "android"), ("aosp", "android"),
+            ("linux", "linux"), ("edition", "windows"), ("sharedpc", "windows"),
+        ]
+        for (prefix, platform) in table where lower.hasPrefix(prefix) { return platform }
+        return nil
+    }
+}
