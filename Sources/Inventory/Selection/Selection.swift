@@ -42,7 +42,7 @@ public struct Selection: Sendable, Hashable {
     /// The selection hash: lowercase hex SHA-256 of ``canonicalText``.
     public var hash: String {
         let bytes = (try? CanonicalJSON.serialize(json)) ?? []
-        return Hex.encode(SHA256.hash(data: bytes))
+        return Hex.encode(Array(SHA256.hash(data: bytes)))
     }
 
     /// The policy types a sync of this selection reads, in registry order: its

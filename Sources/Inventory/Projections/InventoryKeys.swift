@@ -1,0 +1,73 @@
+import EventLog
+
+/// Key layouts of the inventory projection tables (documented in docs/inventory-events.md).
+///
+/// Every key starts with the tenant's UTF-8 bytes and a 0x00 byte, so a tenant's rows are one
+/// prefix and no query can reach another tenant's rows.
+enum InventoryKeys {
+    static func tenantPrefix(_ tenant: String) -> [UInt8] {
+        var k = Array(tenant.utf8)
+        k.append(0)
+        return k
+    }
+
+    /// `items`: tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id.
+    static func item(_ tenant: String, _ type: String, _ externalID: String) -> [UInt8] {
+        var k = tenantPrefix(tenant)
+        k += type.utf8
+        k.append(0)
+        k += externalID.utf8
+        return k
+    }
+
+    static func itemTypePrefix(_ tenant: String, _ type: String) -> [UInt8] {
+        var k = tenantPrefix(tenant)
+        k += type.utf8
+        k.append(0)
+        return k
+    }
+
+    /// `runs`: tenant ‖ 0 ‖ 16-byte run id.
+    static func run(_ tenant: String, _ runID: [UInt8]) -> [UInt8] { tenantPrefix(tenant) + runID }
+
+    /// `completed`: tenant ‖ 0 ‖ 32-byte selection hash ‖ 8-byte BE finish position.
+    static func completedPrefix(_ tenant: String, _ selectionHash: [UInt8]) -> [UInt8] { tenantPrefix(tenant) + selectionHash }
+
+    static func completed(_ tenant: String, _ selectionHash: [UInt8], _ position: UInt64) -> [UInt8] {
+        completedPrefix(tenant, selectionHash) + bigEndian(position)
+    }
+
+    /// `observations`: tenant ‖ 0 ‖ 32-byte selection hash ‖ policy type ‖ 0 ‖ external id.
+    static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: String, _ externalID: String) -> [UInt8] {
+        var k = observationTypePrefix(tenant, selectionHash, type)
+        k += externalID.utf8
+        return k
+    }
+
+    static func observationTypePrefix(_ tenant: String, _ selectionHash: [UInt8], _ type: String) -> [UInt8] {
+        var k = tenantPrefix(tenant) + selectionHash
+        k += type.utf8
+        k.append(0)
+        return k
+    }
+
+    static func bigEndian(_ v: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }
+    }
+
+    static func readUInt64(_ b: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(b[offset + i]) }
+        return v
+    }
+
+    static func runIDBytes(_ runID: String) throws(InventoryPayloadError) -> [UInt8] {
+        guard let id = EventID(runID) else { throw InventoryPayloadError("run id \"\(runID.prefix(64))\" is not a UUID") }
+        return id.bytes
+    }
+
+    static func hashBytes(_ hex: String) throws(InventoryPayloadError) -> [UInt8] {
+        guard hex.utf8.count == 64, let b = Hex.decode(hex) else { throw InventoryPayloadError("selection hash \"\(hex.prefix(80))\" is not 64 hex digits") }
+        return b
+    }
+}

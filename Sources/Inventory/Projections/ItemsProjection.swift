@@ -1,0 +1,35 @@
+import EventLog
+
+/// The last-seen inventory: one row per tenant + policy type + external id.
+///
+/// Table `items`, value (56 bytes): first-seen time (8-byte BE ms) ‖ first-seen position ‖
+/// last-seen position ‖ content SHA-256 (32 bytes). The rest of the row (name, meta, run) is
+/// read from the event at the last-seen position, so the table stays small and clustered.
+public struct ItemsProjection: Projection {
+    public let name = "inventory_items"
+    public let version = 1
+    public let tableNames = ["items"]
+    public init() {}
+
+    static let table = StoreTable.projection("inventory_items", "items")
+
+    public func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
+        guard event.envelope.type == InventoryEventType.itemObserved else { return }
+        let data = event.envelope.data
+        guard let type = data["policy_type"]?.stringValue, let externalID = data["external_id"]?.stringValue,
+              let sha = data["content_sha256"]?.stringValue, let shaBytes = Hex.decode(sha), shaBytes.count == 32
+        else { throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256") }
+        let key = InventoryKeys.item(event.envelope.tenant, type, externalID)
+        var value = [UInt8]()
+        value.reserveCapacity(56)
+        if let firstSeen = try tables.withValue(Self.table, key, { Array($0[0..<16]) }) {
+            value += firstSeen
+        } else {
+            value += InventoryKeys.bigEndian(UInt64(bitPattern: event.envelope.recordedAt.millisecondsSinceEpoch))
+            value += InventoryKeys.bigEndian(event.position)
+        }
+        value += InventoryKeys.bigEndian(event.position)
+        value += shaBytes
+        try tables.put(Self.table, key, value)
+    }
+}

@@ -1,0 +1,36 @@
+import EventLog
+
+/// Per-selection observation index: for tenant + selection hash + item, the runs of that
+/// selection that last observed it (newest first, at most three 16-byte run ids).
+///
+/// Only runs of the same selection touch an entry, so runs of other selections never change
+/// what is missing for this one.
+public struct ObservationsProjection: Projection {
+    public let name = "selection_observations"
+    public let version = 1
+    public let tableNames = ["observations"]
+    public init() {}
+
+    static let table = StoreTable.projection("selection_observations", "observations")
+    static let depth = 3
+
+    public func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
+        guard event.envelope.type == InventoryEventType.itemObserved else { return }
+        let data = event.envelope.data
+        guard let type = data["policy_type"]?.stringValue, let externalID = data["external_id"]?.stringValue,
+              let run = data["run_id"]?.stringValue, let selection = data["selection_hash"]?.stringValue
+        else { throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash") }
+        let runID = try InventoryKeys.runIDBytes(run)
+        let key = InventoryKeys.observation(event.envelope.tenant, try InventoryKeys.hashBytes(selection), type, externalID)
+        var value = runID
+        try tables.withValue(Self.table, key) { old in
+            var i = 0
+            while i + 16 <= old.count && value.count < 16 * Self.depth {
+                let r = old[i..<i + 16]
+                if !r.elementsEqual(runID) { value += r }
+                i += 16
+            }
+        }
+        try tables.put(Self.table, key, value)
+    }
+}
