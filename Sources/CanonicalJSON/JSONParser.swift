@@ -256,14 +256,26 @@ struct _ParserState {
         for i in first..<memberStack.count {
             let m = memberStack[i]
             if members.updateValue(m.value, forKey: m.key) != nil {
-                var quoted: [UInt8] = []
-                CanonicalJSON.writeString(m.key, into: &quoted)
-                throw fail(m.offset, "duplicate key \(String(decoding: quoted, as: UTF8.self))")
+                throw duplicateKey(m, previous: members.index(forKey: m.key).map { members.keys[$0] } ?? m.key)
             }
         }
         memberStack.removeSubrange(first...)
         depth &-= 1
         return .object(members)
+    }
+
+    func duplicateKey(_ m: _Member, previous: String) -> JSONParseError {
+        var quoted: [UInt8] = []
+        CanonicalJSON.writeString(m.key, into: &quoted)
+        var message = "duplicate key \(String(decoding: quoted, as: UTF8.self))"
+        if !previous.utf8.elementsEqual(m.key.utf8) {
+            // Swift `String` equality is Unicode canonical equivalence, so a `[String: JSONValue]`
+            // cannot hold both keys.
+            quoted.removeAll()
+            CanonicalJSON.writeString(previous, into: &quoted)
+            message += " (canonically equivalent to \(String(decoding: quoted, as: UTF8.self)))"
+        }
+        return fail(m.offset, message)
     }
 
     // MARK: Strings
