@@ -85,18 +85,87 @@ public enum CanonicalJSON {
                 out.append(UInt8(ascii: ":"))
                 try writeValue(v, into: &out)
             } else if members.count > 1 {
-                var entries = Array(members)
-                entries.sort { utf16Precedes($0.key, $1.key) }
-                var first = true
-                for entry in entries {
-                    if first { first = false } else { out.append(UInt8(ascii: ",")) }
-                    writeString(entry.key, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    try writeValue(entry.value, into: &out)
-                }
+                try writeMembers(members, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// A key's UTF-8 bytes in a scratch buffer, and where its member is.
+    private struct KeyRef {
+        var offset: Int
+        var length: Int
+        var index: Dictionary<String, JSONValue>.Index
+    }
+
+    /// Writes `members` (two or more) sorted by key, without heap allocation for the sort: the
+    /// keys' UTF-8 is copied into one stack buffer and small references to it are sorted.
+    private static func writeMembers(_ members: [String: JSONValue], into out: inout [UInt8]) throws {
+        let n = members.count
+        var totalBytes = 0
+        for key in members.keys { totalBytes &+= key.utf8.count }
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(totalBytes, 1)) { bytes in
+            try withUnsafeTemporaryAllocation(of: KeyRef.self, capacity: n) { refsBuffer in
+                var refs = refsBuffer
+                var count = 0
+                defer { _ = refs.baseAddress!.deinitialize(count: count) }
+                var offset = 0
+                var index = members.startIndex
+                while index != members.endIndex {
+                    let key = members.keys[index]
+                    let length = copyUTF8(key, to: bytes.baseAddress! + offset)
+                    refs.baseAddress!.advanced(by: count).initialize(to: KeyRef(offset: offset, length: length, index: index))
+                    count &+= 1
+                    offset &+= length
+                    members.formIndex(after: &index)
+                }
+                let base = UnsafePointer(bytes.baseAddress!)
+                @inline(__always) func precedes(_ a: KeyRef, _ b: KeyRef) -> Bool {
+                    utf16Precedes(utf8: UnsafeBufferPointer(start: base + a.offset, count: a.length),
+                                  UnsafeBufferPointer(start: base + b.offset, count: b.length))
+                }
+                if n <= 16 {
+                    // Insertion sort: fastest for the small objects that dominate.
+                    var i = 1
+                    while i < n {
+                        let current = refs[i]
+                        var j = i
+                        while j > 0 && precedes(current, refs[j &- 1]) {
+                            refs[j] = refs[j &- 1]
+                            j &-= 1
+                        }
+                        refs[j] = current
+                        i &+= 1
+                    }
+                } else {
+                    refs.sort(by: precedes)
+                }
+                for i in 0..<n {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    let ref = refs[i]
+                    writeString(utf8: UnsafeBufferPointer(start: base + ref.offset, count: ref.length), into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    try writeValue(members.values[ref.index], into: &out)
+                }
+            }
+        }
+    }
+
+    /// Copies the UTF-8 of `s` to `destination` (which has room for `s.utf8.count` bytes).
+    @inline(__always)
+    private static func copyUTF8(_ s: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        if let n = s.utf8.withContiguousStorageIfAvailable({ src -> Int in
+            if let from = src.baseAddress { destination.update(from: from, count: src.count) }
+            return src.count
+        }) {
+            return n
+        }
+        var n = 0
+        for byte in s.utf8 {
+            destination[n] = byte
+            n &+= 1
+        }
+        return n
     }
 
     private static let nullBytes: [UInt8] = Array("null".utf8)
@@ -256,10 +325,9 @@ public enum CanonicalJSON {
     /// decimal exponent are taken from it.
     private static func writeGeneralNumber(_ value: Double, into out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        let text = value.magnitude.description
-        var text2 = text
-        text2.makeContiguousUTF8()
-        text2.utf8.withContiguousStorageIfAvailable { src in
+        var text = value.magnitude.description
+        text.makeContiguousUTF8()
+        text.utf8.withContiguousStorageIfAvailable { src in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
                 var k = 0            // significant digits collected
                 var point = -1       // digits (including leading zeros) before the '.'

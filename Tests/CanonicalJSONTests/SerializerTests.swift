@@ -130,6 +130,33 @@ func hex(_ bytes: [UInt8]) -> String {
     }
 }
 
+@Suite struct LargeObjectTests {
+    /// Objects of every size (both the insertion-sort and the general sort path) come out in
+    /// UTF-16 order.
+    @Test func membersSortedAtEverySize() throws {
+        var rng = SplitMix64(seed: 2024)
+        let pool: [Unicode.Scalar] = ["a", "b", "B", "0", "_", "\u{80}", "é", "\u{FFFD}", "\u{E000}", "😀", "\u{10000}", "\n"]
+        for size in [2, 3, 15, 16, 17, 40, 200] {
+            var o: [String: JSONValue] = [:]
+            while o.count < size {
+                var k = ""
+                for _ in 0..<(1 + Int(rng.next() % 5)) { k.unicodeScalars.append(pool[Int(rng.next() % UInt64(pool.count))]) }
+                o[k] = .number(Double(o.count))
+            }
+            let expectedKeys = o.keys.sorted { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }
+            var expected: [UInt8] = [UInt8(ascii: "{")]
+            for (i, k) in expectedKeys.enumerated() {
+                if i > 0 { expected.append(UInt8(ascii: ",")) }
+                CanonicalJSON.writeString(k, into: &expected)
+                expected.append(UInt8(ascii: ":"))
+                try CanonicalJSON.writeNumber(o[k]!.doubleValue!, into: &expected)
+            }
+            expected.append(UInt8(ascii: "}"))
+            #expect(try CanonicalJSON.serialize(.object(o)) == expected, "size \(size)")
+        }
+    }
+}
+
 @Suite struct StructureTests {
     /// RFC 8785 §3.2.2 example.
     @Test func rfc8785StructuredExample() throws {
