@@ -25,6 +25,7 @@ final class PendingAppend: @unchecked Sendable {
 struct GenerationChanged: Error {}
 
 extension LMDBEventStore {
+    @discardableResult
     public func append(
         _ events: [EventEnvelope],
         precondition: (@Sendable (any KeyValueWriter) throws -> Void)? = nil

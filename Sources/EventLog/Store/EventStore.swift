@@ -4,6 +4,7 @@ import CanonicalJSON
 ///
 /// Nothing here names a storage engine; the embedded default is ``LMDBEventStore``.
 public protocol EventStore: AnyObject, Sendable {
+    @discardableResult
     /// Appends `events` atomically, after `precondition` (if any) has run in the same
     /// transaction and returned without throwing. Projections are applied in that transaction.
     ///

@@ -8,6 +8,12 @@ public struct SyncRun: Sendable, Hashable {
         public var complete: Bool
         public var count: Int
         public var errorCode: InventoryErrorCode?
+
+        public init(complete: Bool, count: Int, errorCode: InventoryErrorCode?) {
+            self.complete = complete
+            self.count = count
+            self.errorCode = errorCode
+        }
     }
 
     public var runID: String

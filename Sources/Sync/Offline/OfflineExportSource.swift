@@ -1,0 +1,151 @@
+import CanonicalJSON
+import Foundation
+import Inventory
+
+/// Reads an NDJSON export file, streaming it in constant memory.
+///
+/// Types of the selection absent from the file were enumerated and are empty. A `failed` line
+/// makes its type incomplete. A malformed line is reported with its line number and makes its
+/// type incomplete; when its type cannot be read, every type is incomplete (a line that might
+/// have held any item must never let items look deleted). Lines of types outside the selection
+/// are ignored; lines naming unsupported types are errors.
+public struct OfflineExportSource: InventorySource {
+    public let path: String
+    public let kind = "offline"
+    public let secrets: [String] = []
+    /// Items handed to the sink at a time.
+    public var pageSize = 1000
+    /// Longest line, in bytes.
+    public var maxLineBytes = 8 << 20
+
+    public init(path: String) { self.path = path }
+
+    public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
+        let wanted = Dictionary(uniqueKeysWithValues: types.map { ($0.key, $0) })
+        var incomplete: [String: SourceError] = [:]
+        var allIncomplete: SourceError?
+        var pages: [String: [JSONValue]] = [:]
+        func flush(_ key: String) async throws {
+            guard let items = pages[key], !items.isEmpty, let type = wanted[key] else { return }
+            pages[key] = []
+            try await sink.receive(items, of: type)
+        }
+        do {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw SourceError(.exportLineInvalid, "cannot open export file \(path)")
+            }
+            defer { try? handle.close() }
+            var reader = LineReader(handle: handle, maxLineBytes: maxLineBytes)
+            while let line = try reader.next() {
+                let number = reader.lineNumber
+                guard let bytes = line else {
+                    let e = SourceError(.exportLineInvalid, "line \(number): longer than \(maxLineBytes) bytes")
+                    await sink.record(e)
+                    allIncomplete = allIncomplete ?? e
+                    continue
+                }
+                if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                let result: Result<ExportLine, ExportLine.Error> = bytes.withUnsafeBytes { b in
+                    Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b) }
+                }
+                let parsed: ExportLine
+                switch result {
+                case .success(let line): parsed = line
+                case .failure(let error):
+                    let e = SourceError(.exportLineInvalid, policyType: error.policyType, "line \(number): \(error.message)")
+                    await sink.record(e)
+                    if let t = error.policyType {
+                        if wanted[t] != nil { incomplete[t] = incomplete[t] ?? e }
+                    } else {
+                        allIncomplete = allIncomplete ?? e
+                    }
+                    continue
+                }
+                switch parsed {
+                case .item(let key, let item):
+                    guard wanted[key] != nil else {
+                        if PolicyTypeRegistry.type(key) == nil {
+                            await sink.record(SourceError(.exportUnknownType, "line \(number): unsupported policy type \"\(key.prefix(100))\""))
+                        }
+                        continue
+                    }
+                    pages[key, default: []].append(item)
+                    if pages[key]!.count >= pageSize { try await flush(key) }
+                case .failed(let key, let code, let message):
+                    guard wanted[key] != nil else { continue }
+                    let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
+                    await sink.record(e)
+                    incomplete[key] = incomplete[key] ?? e
+                }
+            }
+            for key in pages.keys.sorted() { try await flush(key) }
+        } catch let e as SourceError {
+            await sink.record(e)
+            allIncomplete = allIncomplete ?? e
+        } catch {
+            let e = SourceError(.exportLineInvalid, "reading \(path): \(error)")
+            await sink.record(e)
+            allIncomplete = allIncomplete ?? e
+        }
+        for t in types {
+            let e = incomplete[t.key] ?? allIncomplete
+            await sink.finishType(t, complete: e == nil, error: e)
+        }
+    }
+}
+
+/// Reads newline-separated lines from a file in chunks.
+struct LineReader {
+    let handle: FileHandle
+    let maxLineBytes: Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var eof = false
+    private(set) var lineNumber = 0
+    private var skipping = false
+
+    init(handle: FileHandle, maxLineBytes: Int) {
+        self.handle = handle
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// The next line: `.some(nil)` for an over-long line (skipped), `nil` at end of file.
+    mutating func next() throws -> [UInt8]?? {
+        while true {
+            if let nl = buffer[start...].firstIndex(of: 10) {
+                let line = Array(buffer[start..<nl])
+                start = nl + 1
+                lineNumber += 1
+                if skipping {
+                    skipping = false
+                    return .some(nil)
+                }
+                return .some(line)
+            }
+            if buffer.count - start > maxLineBytes {
+                // Drop what we have of the over-long line and keep scanning for its end.
+                buffer.removeAll(keepingCapacity: true)
+                start = 0
+                skipping = true
+            }
+            if eof {
+                guard start < buffer.count || skipping else { return nil }
+                let line = Array(buffer[start...])
+                buffer.removeAll()
+                start = 0
+                lineNumber += 1
+                if skipping {
+                    skipping = false
+                    return .some(nil)
+                }
+                return .some(line)
+            }
+            if start > 0 {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { eof = true } else { buffer += chunk }
+        }
+    }
+}

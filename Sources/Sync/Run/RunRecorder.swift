@@ -1,0 +1,148 @@
+import CanonicalJSON
+import EventLog
+import Inventory
+
+/// The sink of one run: turns pages into `inventory.item_observed` events, appends them with
+/// a bounded number of appends in flight, and tracks counts, errors and each type's outcome.
+actor RunRecorder: SourceSink {
+    let store: any EventStore
+    let queries: InventoryQueries
+    let tenant: String
+    let runID: String
+    let selectionHash: String
+    let correlationID: String
+    let types: [PolicyType]
+    let redactor: Redactor
+    let options: SyncRunner.Options
+    let leaseCheck: @Sendable (any KeyValueWriter) throws -> Void
+    let progressHandler: (@Sendable (String, SourceProgress) -> Void)?
+
+    private var inFlight: [Task<Void, any Error>] = []
+    private var observed = 0
+    private var upserted = 0
+    private var errorCount = 0
+    private var errorCodes: [InventoryErrorCode] = []
+    private var errorContext: [String] = []
+    private var counts: [String: Int] = [:]
+    private var typeErrors: [String: InventoryErrorCode] = [:]
+    private var outcomes: [String: SyncRun.TypeOutcome] = [:]
+    private var fatal: SourceError?
+
+    static let maxContextEntries = 20
+
+    init(store: any EventStore, tenant: String, runID: String, selectionHash: String, correlationID: String, types: [PolicyType],
+         redactor: Redactor, options: SyncRunner.Options, leaseCheck: @escaping @Sendable (any KeyValueWriter) throws -> Void,
+         progress: (@Sendable (String, SourceProgress) -> Void)?) {
+        self.store = store
+        self.queries = InventoryQueries(store: store)
+        self.tenant = tenant
+        self.runID = runID
+        self.selectionHash = selectionHash
+        self.correlationID = correlationID
+        self.types = types
+        self.redactor = redactor
+        self.options = options
+        self.leaseCheck = leaseCheck
+        self.progressHandler = progress
+    }
+
+    func receive(_ items: [JSONValue], of type: PolicyType) async throws {
+        if let fatal { throw fatal }
+        var start = 0
+        while start < items.count {
+            let end = min(items.count, start + options.batchSize)
+            try await append(items[start..<end], of: type)
+            start = end
+        }
+    }
+
+    private func append(_ items: ArraySlice<JSONValue>, of type: PolicyType) async throws {
+        var observations: [ItemObserved] = []
+        observations.reserveCapacity(items.count)
+        for item in items {
+            do {
+                observations.append(try ItemObserved(graphObject: item, type: type, runID: runID, selectionHash: selectionHash))
+            } catch {
+                note(SourceError(.graphItemInvalid, policyType: type.key, error.message))
+                typeErrors[type.key] = typeErrors[type.key] ?? .graphItemInvalid
+            }
+        }
+        guard !observations.isEmpty else { return }
+        // Count rows that are new or whose content changed.
+        let known = try queries.contentHashes(tenant: tenant, policyType: type.key, externalIDs: observations.map(\.externalID))
+        var changed = 0
+        for o in observations where known[o.externalID].map(Hex.encode) != o.contentSHA256 { changed += 1 }
+        observed += observations.count
+        upserted += changed
+        counts[type.key, default: 0] += observations.count
+        let events = observations.map {
+            EventEnvelope(type: InventoryEventType.itemObserved, tenant: tenant, correlationID: correlationID, data: $0.data)
+        }
+        let store = self.store
+        let check = leaseCheck
+        inFlight.append(Task { try await store.append(events, precondition: check) })
+        if inFlight.count >= options.appendsInFlight {
+            try await inFlight.removeFirst().value
+        }
+    }
+
+    private func drainAppends() async throws {
+        while !inFlight.isEmpty { try await inFlight.removeFirst().value }
+    }
+
+    func record(_ error: SourceError) async {
+        note(error)
+        if let t = error.policyType { typeErrors[t] = typeErrors[t] ?? error.code }
+        if error.code == .cancelled { fatal = error }
+    }
+
+    private func note(_ error: SourceError) {
+        errorCount += 1
+        if !errorCodes.contains(error.code) { errorCodes.append(error.code) }
+        if errorContext.count < Self.maxContextEntries { errorContext.append(redactor.redact(error.description)) }
+    }
+
+    func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async {
+        do { try await drainAppends() } catch { await failAppends(error) }
+        if let error, error.policyType == nil || error.policyType == type.key, typeErrors[type.key] == nil {
+            typeErrors[type.key] = error.code
+        }
+        let isComplete = complete && typeErrors[type.key] == nil && fatal == nil
+        outcomes[type.key] = .init(complete: isComplete, count: counts[type.key, default: 0], errorCode: isComplete ? nil : (typeErrors[type.key] ?? error?.code))
+        let e = PolicyTypeEnumerated(runID: runID, selectionHash: selectionHash, policyType: type.key, complete: isComplete,
+                                     count: counts[type.key, default: 0], errorCode: outcomes[type.key]?.errorCode)
+        do {
+            try await store.append([EventEnvelope(type: InventoryEventType.policyTypeEnumerated, tenant: tenant,
+                                                  correlationID: correlationID, data: e.data)], precondition: leaseCheck)
+        } catch { await failAppends(error) }
+    }
+
+    private func failAppends(_ error: any Error) async {
+        let code: InventoryErrorCode
+        if let e = error as? EventLogError, e.code == .storageFull { code = .storeFull } else if error is SyncRunner.LeaseLost { code = .abandoned } else { code = .internalError }
+        let e = SourceError(code, "appending events failed: \(error)")
+        note(e)
+        fatal = fatal ?? e
+    }
+
+    func progress(_ event: SourceProgress) async {
+        progressHandler?(tenant, event)
+    }
+
+    func typeOutcomes() -> [String: SyncRun.TypeOutcome] { outcomes }
+
+    /// The run's finish payload; call after the source returned.
+    func finish() async -> SyncRunFinished {
+        do { try await drainAppends() } catch { await failAppends(error) }
+        // A type the source never finished is incomplete.
+        for t in types where outcomes[t.key] == nil {
+            outcomes[t.key] = .init(complete: false, count: counts[t.key, default: 0], errorCode: typeErrors[t.key] ?? fatal?.code ?? .internalError)
+        }
+        let completeTypes = outcomes.values.filter(\.complete).count
+        let status: SyncRunStatus
+        if fatal != nil && completeTypes == 0 { status = .failed } else if completeTypes == 0 { status = .failed } else if completeTypes == types.count && errorCount == 0 { status = .success } else { status = .partial }
+        return SyncRunFinished(runID: runID, selectionHash: selectionHash, status: status, hadErrors: errorCount > 0,
+                               observed: observed, upserted: upserted, errors: errorCount, errorCodes: errorCodes,
+                               errorContext: errorContext)
+    }
+}

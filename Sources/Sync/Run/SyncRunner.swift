@@ -1,0 +1,247 @@
+import CanonicalJSON
+import EventLog
+import Foundation
+import Inventory
+
+/// Runs syncs: takes the run lock and a concurrency slot, reads the source, and appends the
+/// run's events. Every run ends with exactly one `inventory.sync_run_finished`.
+public final class SyncRunner: Sendable {
+    /// Limits and timings.
+    public struct Options: Sendable {
+        /// Live runs allowed at once across every process on the store.
+        public var globalLimit: Int
+        /// Live runs allowed at once per tenant.
+        public var perTenantLimit: Int
+        /// Wait for a concurrency slot instead of recording the run as skipped.
+        public var waitForSlot: Bool
+        /// Longest wait for a slot.
+        public var maxWait: Duration
+        /// How long a lease lasts without a heartbeat.
+        public var leaseDuration: Duration
+        /// Items per append.
+        public var batchSize: Int
+        /// Appends of one run allowed in flight at once.
+        public var appendsInFlight: Int
+
+        public init(globalLimit: Int = 16, perTenantLimit: Int = 2, waitForSlot: Bool = false, maxWait: Duration = .seconds(600),
+                    leaseDuration: Duration = .seconds(60), batchSize: Int = 2000, appendsInFlight: Int = 2) {
+            self.globalLimit = globalLimit
+            self.perTenantLimit = perTenantLimit
+            self.waitForSlot = waitForSlot
+            self.maxWait = maxWait
+            self.leaseDuration = leaseDuration
+            self.batchSize = batchSize
+            self.appendsInFlight = appendsInFlight
+        }
+    }
+
+    public let store: any EventStore
+    public let options: Options
+    let identity: ProcessIdentity
+
+    /// The state tables the runner needs; pass them when opening the store.
+    public static let stateTables = ["run_leases"]
+
+    public init(store: any EventStore, options: Options = .init(), identity: ProcessIdentity = .current) {
+        self.store = store
+        self.options = options
+        self.identity = identity
+    }
+
+    /// Runs one sync of `tenant` + `selection` from `source`.
+    public func run(tenant: String, selection: Selection, source: any InventorySource,
+                    correlationID: String? = nil, progress: (@Sendable (String, SourceProgress) -> Void)? = nil) async throws -> SyncSummary {
+        let runID = EventID.generate().description
+        let correlation = correlationID ?? EventID.generate().description
+        let hash = selection.hash
+        let types = selection.resolvedTypes
+        let started = SyncRunStarted(runID: runID, selectionHash: hash, selection: selection.json,
+                                     resolvedTypes: types.map(\.key), source: source.kind, correlationID: correlation)
+        let startEvent = EventEnvelope(type: InventoryEventType.syncRunStarted, tenant: tenant, correlationID: correlation, data: started.data)
+
+        // 1. Lock + slot + start event, atomically; or a skipped run.
+        identity.begin(runID)
+        defer { identity.end(runID) }
+        let waitStart = ContinuousClock.now
+        var delay = Duration.milliseconds(100)
+        while true {
+            try await reclaimDeadRuns()
+            let lease = makeLease(runID: runID, tenant: tenant, hash: hash, correlation: correlation)
+            do {
+                try await store.append([startEvent], precondition: acquire(lease))
+                break
+            } catch let skip as Skip {
+                if skip.code != .lockHeld && options.waitForSlot && ContinuousClock.now - waitStart < options.maxWait {
+                    try await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(2))
+                    continue
+                }
+                if skip.code == .lockHeld && skip.message == "dead" { continue }
+                let finished = SyncRunFinished(runID: runID, selectionHash: hash, status: .skipped, hadErrors: false, observed: 0,
+                                               upserted: 0, errors: 0, errorCodes: [skip.code], errorContext: [skip.message])
+                try await store.append([startEvent, EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: tenant,
+                                                                 correlationID: correlation, data: finished.data)])
+                return SyncSummary(tenant: tenant, runID: runID, status: .skipped, selectionHash: hash, observed: 0, upserted: 0,
+                                   errors: 0, errorCodes: [skip.code], types: [:])
+            }
+        }
+
+        // 2. Read the source while a heartbeat keeps the lease alive.
+        let recorder = RunRecorder(store: store, tenant: tenant, runID: runID, selectionHash: hash, correlationID: correlation,
+                                   types: types, redactor: Redactor(secrets: source.secrets), options: options,
+                                   leaseCheck: ownsLease(tenant: tenant, hash: hash, runID: runID), progress: progress)
+        let heartbeat = Task { [self] in
+            let interval = options.leaseDuration / 3
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                try? await renew(tenant: tenant, hash: hash, runID: runID)
+            }
+        }
+        defer { heartbeat.cancel() }
+        await withTaskCancellationHandler {
+            await source.enumerate(tenant: tenant, types: types, into: recorder)
+        } onCancel: {
+            Task { await recorder.record(SourceError(.cancelled, "the run was cancelled")) }
+        }
+        if Task.isCancelled { await recorder.record(SourceError(.cancelled, "the run was cancelled")) }
+
+        // 3. Finish: the finish event and the lease release in one transaction.
+        let finished = await recorder.finish()
+        let finishEvent = EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: tenant, correlationID: correlation, data: finished.data)
+        do {
+            try await store.append([finishEvent], precondition: release(tenant: tenant, hash: hash, runID: runID))
+        } catch is LeaseLost {
+            // Another process found this run dead and finished it as abandoned.
+            return SyncSummary(tenant: tenant, runID: runID, status: .failed, selectionHash: hash, observed: finished.observed,
+                               upserted: finished.upserted, errors: finished.errors + 1, errorCodes: [.abandoned],
+                               types: await recorder.typeOutcomes())
+        }
+        return SyncSummary(tenant: tenant, runID: runID, status: finished.status, selectionHash: hash, observed: finished.observed,
+                           upserted: finished.upserted, errors: finished.errors, errorCodes: finished.errorCodes,
+                           types: await recorder.typeOutcomes())
+    }
+
+    // MARK: Lease and slots
+
+    struct Skip: Error {
+        var code: InventoryErrorCode
+        var message: String
+    }
+
+    struct LeaseLost: Error {}
+
+    func makeLease(runID: String, tenant: String, hash: String, correlation: String) -> RunLease {
+        let now = Timestamp.now().millisecondsSinceEpoch
+        return RunLease(runID: runID, tenant: tenant, selectionHash: hash, correlationID: correlation, pid: identity.pid,
+                        host: identity.host, processToken: identity.token, heartbeatAt: now,
+                        expiresAt: now + Int64(options.leaseDuration.components.seconds * 1000))
+    }
+
+    func acquire(_ lease: RunLease) -> @Sendable (any KeyValueWriter) throws -> Void {
+        let identity = self.identity
+        let globalLimit = options.globalLimit
+        let tenantLimit = options.perTenantLimit
+        return { tables in
+            let now = Timestamp.now().millisecondsSinceEpoch
+            let lockKey = RunLease.lockKey(lease.tenant, lease.selectionHash)
+            if let holder = try tables.withValue(RunLease.table, lockKey, { RunLease(decoding: $0) }) ?? nil {
+                if holder.isLive(now: now, identity: identity) {
+                    throw Skip(code: .lockHeld, message: "run \(holder.runID) (pid \(holder.pid) on \(holder.host)) holds the lock for this tenant and selection")
+                }
+                throw Skip(code: .lockHeld, message: "dead")  // reclaim first, then retry
+            }
+            var global = 0
+            var tenant = 0
+            try tables.scan(RunLease.table, prefix: RunLease.slotPrefix) { _, v in
+                if let s = RunLease(decoding: v), s.isLive(now: now, identity: identity) {
+                    global += 1
+                    if s.tenant == lease.tenant { tenant += 1 }
+                }
+                return true
+            }
+            if global >= globalLimit {
+                throw Skip(code: .concurrencyLimitGlobal, message: "\(global) live runs reach the global limit of \(globalLimit)")
+            }
+            if tenant >= tenantLimit {
+                throw Skip(code: .concurrencyLimitTenant, message: "\(tenant) live runs of tenant \(lease.tenant) reach the limit of \(tenantLimit)")
+            }
+            try tables.put(RunLease.table, lockKey, lease.encoded)
+            try tables.put(RunLease.table, RunLease.slotKey(lease.tenant, lease.runID), lease.encoded)
+        }
+    }
+
+    func ownsLease(tenant: String, hash: String, runID: String) -> @Sendable (any KeyValueWriter) throws -> Void {
+        { tables in
+            let holder = try tables.withValue(RunLease.table, RunLease.lockKey(tenant, hash)) { RunLease(decoding: $0) } ?? nil
+            guard holder?.runID == runID else { throw LeaseLost() }
+        }
+    }
+
+    func release(tenant: String, hash: String, runID: String) -> @Sendable (any KeyValueWriter) throws -> Void {
+        let owns = ownsLease(tenant: tenant, hash: hash, runID: runID)
+        return { tables in
+            try owns(tables)
+            try tables.delete(RunLease.table, RunLease.lockKey(tenant, hash))
+            try tables.delete(RunLease.table, RunLease.slotKey(tenant, runID))
+        }
+    }
+
+    func renew(tenant: String, hash: String, runID: String) async throws {
+        let duration = Int64(options.leaseDuration.components.seconds * 1000)
+        try await store.updateState { tables in
+            let key = RunLease.lockKey(tenant, hash)
+            guard var lease = try tables.withValue(RunLease.table, key, { RunLease(decoding: $0) }) ?? nil, lease.runID == runID else { return }
+            let now = Timestamp.now().millisecondsSinceEpoch
+            lease.heartbeatAt = now
+            lease.expiresAt = now + duration
+            try tables.put(RunLease.table, key, lease.encoded)
+            try tables.put(RunLease.table, RunLease.slotKey(tenant, runID), lease.encoded)
+        }
+    }
+
+    /// Finishes runs whose owner died (process gone or lease expired) as `failed` with code
+    /// `abandoned`, and frees their lock and slot.
+    public func reclaimDeadRuns() async throws {
+        let identity = self.identity
+        let now = Timestamp.now().millisecondsSinceEpoch
+        let dead: [RunLease] = try store.read { tables in
+            var out: [RunLease] = []
+            try tables.scan(RunLease.table, prefix: RunLease.slotPrefix) { _, v in
+                if let s = RunLease(decoding: v), !s.isLive(now: now, identity: identity) { out.append(s) }
+                return true
+            }
+            try tables.scan(RunLease.table, prefix: [UInt8(ascii: "L")]) { _, v in
+                if let s = RunLease(decoding: v), !s.isLive(now: now, identity: identity), !out.contains(where: { $0.runID == s.runID }) {
+                    out.append(s)
+                }
+                return true
+            }
+            return out
+        }
+        for lease in dead {
+            let finished = SyncRunFinished(
+                runID: lease.runID, selectionHash: lease.selectionHash, status: .failed, hadErrors: true, observed: 0, upserted: 0,
+                errors: 1, errorCodes: [.abandoned],
+                errorContext: ["the run's process (pid \(lease.pid) on \(lease.host)) stopped without finishing it; its lease expired at \(Timestamp(millisecondsSinceEpoch: lease.expiresAt)) or its process is gone"])
+            let event = EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: lease.tenant,
+                                      correlationID: lease.correlationID.isEmpty ? nil : lease.correlationID, data: finished.data)
+            do {
+                try await store.append([event]) { tables in
+                    let slotKey = RunLease.slotKey(lease.tenant, lease.runID)
+                    let lockKey = RunLease.lockKey(lease.tenant, lease.selectionHash)
+                    let slot = try tables.withValue(RunLease.table, slotKey) { RunLease(decoding: $0) } ?? nil
+                    let lock = try tables.withValue(RunLease.table, lockKey) { RunLease(decoding: $0) } ?? nil
+                    let current = slot ?? (lock?.runID == lease.runID ? lock : nil)
+                    guard let current, current.runID == lease.runID,
+                          !current.isLive(now: Timestamp.now().millisecondsSinceEpoch, identity: identity)
+                    else { throw Skip(code: .abandoned, message: "already reclaimed") }
+                    try tables.delete(RunLease.table, slotKey)
+                    if lock?.runID == lease.runID { try tables.delete(RunLease.table, lockKey) }
+                }
+            } catch is Skip {
+                continue
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import CanonicalJSON
+import Inventory
+
+/// Where a sync reads policies from: Microsoft Graph or an offline export.
+///
+/// A source reports what it reads to a ``SourceSink``: items page by page, each type's end
+/// (complete or not), and errors. It must report every type it was given exactly once through
+/// ``SourceSink/finishType(_:complete:error:)``.
+public protocol InventorySource: Sendable {
+    /// `graph` or `offline`, recorded in the run's start event.
+    var kind: String { get }
+    /// Secrets the source knows (client secret, tokens), scrubbed from every stored error.
+    var secrets: [String] { get }
+    /// Reads `types` of `tenant`, reporting to `sink`.
+    func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async
+}
+
+/// Receives what a source reads. Calls may come from several tasks at once.
+public protocol SourceSink: Sendable {
+    /// A page of Graph objects of `type`.
+    func receive(_ items: [JSONValue], of type: PolicyType) async throws
+    /// Records an error; `type` is nil when it cannot be attributed to one type.
+    func record(_ error: SourceError) async
+    /// Ends `type`: complete only when every item was read and no error hit the type.
+    func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async
+    /// Progress for display: a page fetched, a retry, a wait.
+    func progress(_ event: SourceProgress) async
+}
+
+extension SourceSink {
+    public func progress(_ event: SourceProgress) async {}
+}
+
+/// An error a source met, with a code from the closed taxonomy and redactable context.
+public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: InventoryErrorCode
+    /// The policy type it concerns, if any.
+    public var policyType: String?
+    /// Human context; redacted before it is stored.
+    public var message: String
+
+    public init(_ code: InventoryErrorCode, policyType: String? = nil, _ message: String) {
+        self.code = code
+        self.policyType = policyType
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue)\(policyType.map { " [\($0)]" } ?? ""): \(message)" }
+}
+
+/// A progress notice from a source.
+public enum SourceProgress: Sendable, Hashable {
+    case page(type: String, items: Int)
+    case retry(type: String, status: Int, waitSeconds: Double, attempt: Int)
+}
