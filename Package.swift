@@ -61,11 +61,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Layer 5: command-line tools.
+        // Layer 5: command-line tools and what they share.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "atlas",
             dependencies: [
-                "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator",
+                "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -73,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "atlas-replay",
             dependencies: [
-                "Inventory", "EventLog", "CanonicalJSON", "LMDB",
+                "Inventory", "EventLog", "CanonicalJSON", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
