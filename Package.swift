@@ -101,5 +101,13 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], swiftSettings: swiftSettings),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "CLMDB", "CanonicalJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GraphSimulatorTests",
+            dependencies: [
+                "GraphSimulator", "CanonicalJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
