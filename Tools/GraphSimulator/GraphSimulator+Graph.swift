@@ -98,7 +98,7 @@ extension GraphSimulator {
                 return .json(200, .object(members))
             }
         }
-        return .graphError(404, code: "ResourceNotFound", message: "Resource not found for the segment '\(segments.last ?? path)'.")
+        return .graphError(404, code: "ResourceNotFound", message: "Resource not found for the segment '\(path.split(separator: "/").last ?? "")'.")
     }
 
     private func servePage(_ request: IncomingRequest, tenant: String, path: String, base: String) async -> SimulatorReply {

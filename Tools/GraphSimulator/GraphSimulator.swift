@@ -2,6 +2,7 @@ import CanonicalJSON
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A Microsoft Graph simulator: an HTTP server on loopback that issues client-credential
@@ -24,6 +25,7 @@ public final class GraphSimulator: Sendable {
 
     private struct ServerState: Sendable {
         var task: Task<Void, Never>?
+        var group: ServiceGroup?
         var port: Int?
     }
 
@@ -51,7 +53,7 @@ public final class GraphSimulator: Sendable {
         let failure = Mutex<String?>(nil)
         var logger = Logger(label: "graph-simulator")
         logger.logLevel = ProcessInfo.processInfo.environment["GRAPH_SIMULATOR_LOG_LEVEL"]
-            .flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            .flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let responder = CallbackResponder<SimulatorRequestContext> { [self] request, context in
             await self.respond(to: request, context: context)
         }
@@ -63,15 +65,16 @@ public final class GraphSimulator: Sendable {
             },
             logger: logger
         )
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
                 failure.withLock { $0 = "\(error)" }
             }
             continuation.finish()
         }
-        server.withLock { $0.task = task }
+        server.withLock { $0.task = task; $0.group = group }
         for await port in ports {
             guard port > 0 else { break }
             server.withLock { $0.port = port }
@@ -82,13 +85,22 @@ public final class GraphSimulator: Sendable {
     }
 
     /// Stops serving and waits until the server has shut down. State is kept.
-    public func stop() async {
-        let task = server.withLock { s -> Task<Void, Never>? in
+    ///
+    /// Shuts down gracefully (idle connections close at once); requests still running after
+    /// `timeout` seconds (a `slow` fault, say) are cancelled.
+    public func stop(timeout: Double = 2) async {
+        let (task, group) = server.withLock { s -> (Task<Void, Never>?, ServiceGroup?) in
             defer { s = ServerState() }
-            return s.task
+            return (s.task, s.group)
         }
-        task?.cancel()
-        await task?.value
+        guard let task else { return }
+        await group?.triggerGracefulShutdown()
+        let watchdog = Task {
+            try? await Task.sleep(for: .seconds(timeout))
+            if !Task.isCancelled { task.cancel() }
+        }
+        await task.value
+        watchdog.cancel()
     }
 
     /// Serves until the calling task is cancelled, then stops.

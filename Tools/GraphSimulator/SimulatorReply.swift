@@ -48,7 +48,7 @@ struct SimulatorReply: Sendable {
         json(status, [
             "error": .string(error),
             "error_description": .string(description),
-            "error_codes": .array([.number(Double(Int(description.dropFirst(5).prefix(while: \.isNumber)) ?? 0))]),
+            "error_codes": .array([.number(Double(Int(description.dropFirst(6).prefix(while: \.isNumber)) ?? 0))]),
             "timestamp": .string(ISO8601DateFormatter().string(from: Date())),
             "trace_id": .string(UUID().uuidString.lowercased()),
             "correlation_id": .string(UUID().uuidString.lowercased()),
