@@ -115,3 +115,23 @@ import Testing
         }
     }
 }
+
+@Suite struct LifecycleTests {
+    @Test func bindFailureThrowsAndRestartWorks() async throws {
+        try await Fixture.run(seed: Fixture.bigSeed(count: 1)) { sim, base in
+            let port = try #require(sim.port)
+            #expect(base == "http://127.0.0.1:\(port)")
+            let clash = GraphSimulator(seed: Fixture.bigSeed(count: 1), configuration: .init(port: port))
+            await #expect(throws: SimulatorError.self) { try await clash.start() }
+            #expect(clash.baseURL == nil)
+        }
+        let sim = GraphSimulator(seed: Fixture.bigSeed(count: 2))
+        let first = try await sim.start()
+        await sim.stop()
+        #expect(sim.baseURL == nil)
+        let second = try await sim.start()
+        #expect(try await HTTP.get(second + "/_sim/health").status == 200)
+        await sim.stop()
+        _ = first
+    }
+}

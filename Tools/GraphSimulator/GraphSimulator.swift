@@ -12,8 +12,20 @@ import Synchronization
 /// ```swift
 /// let sim = GraphSimulator(seed: .generate(tenants: ["contoso"], itemsPerCollection: 30))
 /// let base = try await sim.start()   // "http://127.0.0.1:54321"
-/// defer { Task { await sim.stop() } }
+/// sim.addFault(tenant: "contoso", path: "/beta/deviceManagement/configurationPolicies",
+///              .init(.status(429, retryAfter: "1.5"), times: 2, page: 2))
+/// // … drive the client against `base` …
+/// await sim.stop()
 /// ```
+///
+/// Endpoints:
+/// - `POST /{tenant}/oauth2/v2.0/token` (client credentials form) → bearer token of that tenant.
+/// - `GET /{beta|v1.0}/{collection}` with `Authorization: Bearer …` → `{"@odata.context","value",
+///   "@odata.nextLink"?}`; `$top` (max 999) or the collection's default page size; the nextLink
+///   is absolute on ``baseURL`` with an opaque `$skiptoken`. Also `…/{id}` and `…/{id}/assignments`.
+/// - Control endpoints under `/_sim/` (JSON): `health`, `tenants`, `items`, `faults`,
+///   `revoke-tokens`, `token-lifetime`, `requests`; see ``SimulatedFault`` for the fault format.
+///   Control requests are not written to the request log.
 public final class GraphSimulator: Sendable {
     /// The simulator's settings.
     public typealias Configuration = SimulatorConfiguration
@@ -101,18 +113,6 @@ public final class GraphSimulator: Sendable {
         }
         await task.value
         watchdog.cancel()
-    }
-
-    /// Serves until the calling task is cancelled, then stops.
-    public func runUntilCancelled() async {
-        await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-            }
-        } onCancel: {
-            Task { await self.stop() }
-        }
-        await stop()
     }
 
     // MARK: Tenants and items
