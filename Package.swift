@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "EventLog", "CanonicalJSON"],
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
