@@ -138,6 +138,21 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
             throw EventLogError(.notAStore, "\(path) holds an LMDB file that is not an Atlas store")
         }
 
+        if fresh {
+            // Create every database and the identity in one transaction: a process that dies
+            // here leaves either nothing or a complete, empty store.
+            let names = [StoreLayout.meta, StoreLayout.events, StoreLayout.eventIDs, StoreLayout.tenantEvents,
+                         StoreLayout.projections, StoreLayout.consumers] + options.stateTables.map(StoreLayout.stateTable)
+            _ = try env.createDatabases(names, key: RawBytes.self, value: RawBytes.self) { txn, dbs in
+                let meta = dbs[0]
+                guard try txn.get(meta, Array("format_version".utf8)) == nil else { return }  // created concurrently
+                func put(_ k: String, _ v: String) throws { try txn.put(meta, Array(k.utf8), Array(v.utf8)) }
+                try put("format_version", String(StoreLayout.formatVersion))
+                try put("store_id", EventID.generate().description)
+                try put("created_at", Timestamp.now().description)
+            }
+        }
+
         let create = !options.readOnly
         func open(_ name: String) throws -> RawDatabase {
             guard let db: RawDatabase = try env.openDatabase(name, create: create) else {
@@ -157,15 +172,6 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         }
         stateHandles = states
 
-        if fresh {
-            let meta = self.meta
-            try env.writeSync { txn in
-                func put(_ k: String, _ v: String) throws { try txn.put(meta, Array(k.utf8), Array(v.utf8)) }
-                try put("format_version", String(StoreLayout.formatVersion))
-                try put("store_id", EventID.generate().description)
-                try put("created_at", Timestamp.now().description)
-            }
-        }
         try prepareProjections()
     }
 

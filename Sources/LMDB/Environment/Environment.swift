@@ -298,6 +298,24 @@ public final class Environment: @unchecked Sendable {
         return Database(name: name, dbi: dbi)
     }
 
+    /// Opens (creating them when missing) the named databases and runs `initialize` in one
+    /// write transaction, so they appear together with their initial content or not at all.
+    /// Do not call from inside a write transaction.
+    public func createDatabases<K: ByteCodec, V: ByteCodec>(
+        _ names: [String], key: K.Type = K.self, value: V.Type = V.self,
+        initialize: (WriteTransaction, [Database<K, V>]) throws -> Void
+    ) throws -> [Database<K, V>] {
+        dbiLock.lock()
+        defer { dbiLock.unlock() }
+        return try writer.sync {
+            try performWrite { txn in
+                let dbs = try names.map { Database<K, V>(name: $0, dbi: try txn.openDBI($0, create: true)) }
+                try initialize(txn, dbs)
+                return dbs
+            }
+        }
+    }
+
     /// Deletes the named database and closes its handle. Do not call from inside a write
     /// transaction; no other thread may use the handle afterwards.
     public func dropDatabase<K, V>(_ database: Database<K, V>) throws {
