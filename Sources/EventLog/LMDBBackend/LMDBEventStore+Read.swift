@@ -30,9 +30,10 @@ extension LMDBEventStore {
     }
 
     public func tenantPositions(_ tenant: String, after position: UInt64, limit: Int) throws -> [UInt64] {
+        guard limit > 0, position < .max else { return [] }
         var prefix = Array(tenant.utf8)
         prefix.append(0)
-        let start = prefix + UInt64BE.bytes(position &+ 1)
+        let start = prefix + UInt64BE.bytes(position + 1)
         return try mapErrorsSync {
             try env.read { txn in
                 try txn.withCursor(tenantEvents) { c in
