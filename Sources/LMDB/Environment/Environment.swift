@@ -75,6 +75,10 @@ public final class Environment: @unchecked Sendable {
             throw LMDBError(code: errno, operation: op, message: "directory is not writable")
         }
 
+        // mdb_env_open creates lock.mdb before it looks at data.mdb: remove it again when the
+        // open fails, so refusing a path that is not an environment leaves it as it was.
+        let lockPath = path + "/lock.mdb"
+        let lockExisted = fm.fileExists(atPath: lockPath)
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }
@@ -90,6 +94,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
         } catch {
             mdb_env_close(env)
+            if !lockExisted { unlink(lockPath) }
             throw error
         }
         self.handle = env
