@@ -179,7 +179,7 @@ extension LMDBEventStore {
             guard last.value.count >= 32 else {
                 throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
             }
-            return LogHead(position: position, chainHash: ChainHash(unchecked: Array(last.value[0..<32])))
+            return LogHead(position: position, chainHash: ChainHash(unchecked: Array(UnsafeRawBufferPointer(rebasing: last.value[0..<32]))))
         }
     }
 

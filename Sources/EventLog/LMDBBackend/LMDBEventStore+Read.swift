@@ -19,8 +19,7 @@ extension LMDBEventStore {
                         guard entry.value.count >= 32 else {
                             throw EventLogError(.corruptEvent, "event at position \(p) is shorter than its chain hash")
                         }
-                        out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
-                                            json: Array(entry.value[32...])))
+                        out.append(RawEvent(position: p, stored: entry.value))
                         e = try c.next()
                     }
                     return out
