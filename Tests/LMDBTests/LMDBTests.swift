@@ -57,6 +57,26 @@ struct Boom: Error {}
         #expect(throws: LMDBError.self) { try env.writeSync { txn throws in try txn.put(db, [0], [2], options: .append) } }
         try env.read { txn throws in #expect(try txn.get(db, [1]) == [1]) }
     }
+
+    @Test func refusedAppendLeavesTheTransactionUsable() throws {
+        let env = try openEnv(tempStorePath())
+        let db = try bytesDB(env)
+        try env.writeSync { txn throws in
+            try txn.put(db, [5], [5], options: .append)
+            do {
+                try txn.put(db, [3], [3], options: .append)
+                Issue.record("out-of-order append accepted")
+            } catch let e as LMDBError {
+                #expect(e.code == LMDBError.keyExists)
+            }
+            try txn.put(db, [3], [3])
+            try txn.put(db, [9], [9], options: .append)
+        }
+        try env.read { txn throws in
+            #expect(try txn.count(db) == 3)
+            #expect(try txn.get(db, [3]) == [3])
+        }
+    }
 }
 
 @Suite struct CursorTests {
