@@ -12,10 +12,12 @@ import Sync
 /// 2. Re-sync of the same export (every item unchanged).
 /// 3. `missing` over a tenant with M items: p50 and p99 in process.
 enum InventoryBenchmark {
-    static func run(_ args: [String]) async throws {
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1]"
+
+    static func run(_ args: [String]) async throws -> Int32 {
         let items = Bench.option(args, "items", default: 200_000)
         let missingItems = Bench.option(args, "missing-items", default: 10_000)
-        let relaxed = args.contains("--relaxed")
+        let relaxed = Bench.option(args, "relaxed", default: 0) == 1
         let dir = try Bench.tempDir("inventory")
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
@@ -60,6 +62,7 @@ enum InventoryBenchmark {
         print(String(format: "missing over %d items (%d missing): p50 %.2f ms, p99 %.2f ms", missingItems, found,
                      Bench.percentile(samples, 0.5), Bench.percentile(samples, 0.99)))
         print(String(format: "peak memory: %.0f MiB", Bench.peakMemoryMiB()))
+        return 0
     }
 
     /// Writes an export of `items` realistic Graph objects across configuration and compliance types.
