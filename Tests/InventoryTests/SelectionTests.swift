@@ -90,7 +90,7 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("docs/selection-hash.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
         var rows = 0
-        for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+        for line in text.split(separator: "\n") where line.hasPrefix("| `{") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count == 3 else { continue }
             func unquote(_ s: String) -> String { String(s.dropFirst().dropLast()) }
