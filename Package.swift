@@ -133,5 +133,13 @@ let package = Package(
             dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "atlas-replay", "atlas"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "GraphSimulatorTests",
+            dependencies: [
+                "GraphSimulator", "CanonicalJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,66 @@
+import CanonicalJSON
+import Foundation
+
+/// The tenants, credentials and items a simulator starts with.
+///
+/// File format:
+/// `{"tenants":[{"id":"contoso","client_id":"…","client_secret":"…",
+///   "collections":{"/beta/deviceManagement/configurationPolicies":[{…graph objects…}]}}]}`
+public struct SimulatorSeed: Sendable, Hashable {
+    /// The tenants, in order.
+    public var tenants: [SimulatedTenant]
+
+    /// Creates a seed.
+    public init(tenants: [SimulatedTenant]) {
+        self.tenants = tenants
+    }
+
+    /// The tenant with id `id`.
+    public func tenant(_ id: String) -> SimulatedTenant? {
+        tenants.first { $0.id == id }
+    }
+
+    /// Reads a seed from JSON text.
+    public init(jsonData: Data) throws {
+        let json: JSONValue
+        do { json = try JSONBridge.decode(jsonData) } catch { throw SimulatorError.invalidSeed("\(error)") }
+        guard let list = json["tenants"]?.arrayValue else {
+            throw SimulatorError.invalidSeed("top level must be an object with a tenants array")
+        }
+        try self.init(tenants: list.map(SimulatedTenant.init(json:)))
+    }
+
+    /// Reads a seed file.
+    public init(contentsOf url: URL) throws {
+        try self.init(jsonData: Data(contentsOf: url))
+    }
+
+    /// The seed as pretty-printed JSON text, including credentials.
+    public func jsonData() -> Data {
+        JSONBridge.encode(.object(["tenants": .array(tenants.map(\.jsonValue))]), pretty: true)
+    }
+
+    /// Generates realistic, deterministic tenants: the same arguments give the same ids, bodies
+    /// and credentials. Each tenant gets client id `client-<tenant>` and a secret
+    /// `secret-<tenant>-<16 hex digits>`.
+    public static func generate(
+        tenants: [String],
+        itemsPerCollection: Int,
+        collections: [SimulatedCollection] = SimulatedCollection.intuneDefaults,
+        seed: UInt64 = 1
+    ) -> SimulatorSeed {
+        SimulatorSeed(tenants: tenants.map { tenant in
+            var credentials = SplitMix64(seed: seed, labels: ["credentials", tenant])
+            var items: [String: [JSONValue]] = [:]
+            for collection in collections {
+                var rng = SplitMix64(seed: seed, labels: ["items", tenant, collection.fullPath])
+                items[collection.fullPath] = (0..<itemsPerCollection).map { index in
+                    SeedItemFactory.item(for: collection, tenant: tenant, index: index, rng: &rng)
+                }
+            }
+            return SimulatedTenant(
+                id: tenant, clientID: "client-\(tenant)", clientSecret: "secret-\(tenant)-\(credentials.hex(16))",
+                collections: items)
+        })
+    }
+}

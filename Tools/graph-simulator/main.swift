@@ -1,1 +1,0 @@
-print("graph-simulator: not yet implemented")
