@@ -20,8 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Layer 0: the C library.
@@ -64,11 +66,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Layer 5: command-line tools.
+        // Layer 5: command-line tools and what they share.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "atlas",
             dependencies: [
-                "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator",
+                "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -76,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "atlas-replay",
             dependencies: [
-                "Inventory", "EventLog", "CanonicalJSON", "LMDB",
+                "Inventory", "EventLog", "CanonicalJSON", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -87,6 +97,9 @@ let package = Package(
             dependencies: [
                 "CanonicalJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tools/GraphSimulator",
             swiftSettings: swiftSettings
@@ -123,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "EventLog", "CanonicalJSON"],
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -141,6 +154,8 @@ let package = Package(
             dependencies: [
                 "GraphSimulator", "CanonicalJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -123,22 +123,42 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
 
         // Identify the store before writing anything.
         let metaDB: RawDatabase? = try env.openDatabase(StoreLayout.meta, create: false)
+        if try metaDB == nil && !fresh && options.create && !options.readOnly && env.databaseNames().isEmpty {
+            // An LMDB file with no databases at all: a creation that died before its first commit.
+            fresh = true
+        }
         if let metaDB {
             let version = try env.read { txn in
                 try txn.get(metaDB, Array("format_version".utf8)).map { String(decoding: $0, as: UTF8.self) }
             }
-            guard let version, let v = Int(version) else {
-                throw EventLogError(.notAStore, "\(path) has no Atlas format version")
-            }
+            if version == nil, options.create, !options.readOnly, try Self.hasNoEvents(env) {
+                // A creation that died between creating `meta` and writing its version.
+                fresh = true
+            } else {
+                guard let version, let v = Int(version) else {
+                    throw EventLogError(.notAStore, "\(path) has no Atlas format version")
+                }
             guard v <= StoreLayout.formatVersion else {
                 throw EventLogError(.newerFormat,
                     "\(path) has store format \(v); this build reads format \(StoreLayout.formatVersion) or older")
+            }
             }
         } else if !fresh {
             throw EventLogError(.notAStore, "\(path) holds an LMDB file that is not an Atlas store")
         }
 
         let create = !options.readOnly
+        if fresh {
+            guard let m: RawDatabase = try env.openDatabase(StoreLayout.meta, create: true) else {
+                throw EventLogError(.storage, "cannot create the meta database in \(path)")
+            }
+            try env.writeSync { txn in
+                func put(_ k: String, _ v: String) throws { try txn.put(m, Array(k.utf8), Array(v.utf8)) }
+                try put("format_version", String(StoreLayout.formatVersion))
+                try put("store_id", EventID.generate().description)
+                try put("created_at", Timestamp.now().description)
+            }
+        }
         func open(_ name: String) throws -> RawDatabase {
             guard let db: RawDatabase = try env.openDatabase(name, create: create) else {
                 throw EventLogError(.notAStore, "\(path) lacks the \(name) database")
@@ -157,16 +177,12 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         }
         stateHandles = states
 
-        if fresh {
-            let meta = self.meta
-            try env.writeSync { txn in
-                func put(_ k: String, _ v: String) throws { try txn.put(meta, Array(k.utf8), Array(v.utf8)) }
-                try put("format_version", String(StoreLayout.formatVersion))
-                try put("store_id", EventID.generate().description)
-                try put("created_at", Timestamp.now().description)
-            }
-        }
         try prepareProjections()
+    }
+
+    private static func hasNoEvents(_ env: Environment) throws -> Bool {
+        guard let events: RawDatabase = try env.openDatabase(StoreLayout.events, create: false) else { return true }
+        return try env.read { try $0.count(events) } == 0
     }
 
     /// The store's id and creation time, from the `meta` database.

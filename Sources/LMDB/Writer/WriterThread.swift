@@ -43,9 +43,11 @@ final class WriterThread: @unchecked Sendable {
         return try withoutActuallyEscaping(body) { escapable in
             let box = UnsafeSendableBox<Result<R, any Error>?>(nil)
             let done = DispatchSemaphore(value: 0)
-            let job = UnsafeSendableBox(escapable)
+            let job = UnsafeSendableBox<(() throws -> R)?>(escapable)
             submit {
-                box.value = Result { try job.value() }
+                box.value = Result { try job.value!() }
+                // Release the borrowed closure before waking the caller: it must not outlive the call.
+                job.value = nil
                 done.signal()
             }
             done.wait()

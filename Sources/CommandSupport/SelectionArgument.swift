@@ -1,0 +1,34 @@
+import Foundation
+import Inventory
+
+/// Reads a selection given as JSON text or `@FILE`.
+public enum SelectionArgument {
+    /// Parses `argument`; bad JSON, unknown keys or wrong types are usage errors naming the key.
+    public static func parse(_ argument: String) throws -> SelectionParser.Result {
+        var text = argument
+        if argument.hasPrefix("@") {
+            let path = String(argument.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure.usage("cannot read selection file \(path)")
+            }
+            guard data.count <= 1 << 20 else { throw CommandFailure.usage("selection file \(path) is larger than 1 MiB") }
+            guard let s = String(data: data, encoding: .utf8) else { throw CommandFailure.usage("selection file \(path) is not UTF-8") }
+            text = s
+        }
+        do {
+            return try SelectionParser.parse(text)
+        } catch {
+            throw CommandFailure.usage(error.message)
+        }
+    }
+
+    /// Tells stderr what normalization dropped.
+    public static func reportDropped(_ result: SelectionParser.Result) {
+        if !result.droppedPolicyTypes.isEmpty {
+            FileHandle.standardError.write(Data("warning: dropped unsupported policy types: \(result.droppedPolicyTypes.joined(separator: ", "))\n".utf8))
+        }
+        if !result.droppedCategories.isEmpty {
+            FileHandle.standardError.write(Data("warning: dropped unknown categories: \(result.droppedCategories.joined(separator: ", "))\n".utf8))
+        }
+    }
+}

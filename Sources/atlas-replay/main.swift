@@ -1,1 +1,0 @@
-print("atlas-replay: not yet implemented")

@@ -1,0 +1,19 @@
+import ArgumentParser
+import CommandSupport
+
+/// `atlas`: the operator's command line.
+struct Atlas: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "atlas",
+        abstract: "Auditable, tenant-scoped inventory of Microsoft Intune / Entra configuration.",
+        discussion: "Exit codes: 0 success, 1 failure, 2 usage error. The store is --store, $ATLAS_STORE or ./atlas-store.",
+        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, SelectionCommand.self, DemoCommand.self]
+    )
+}
+
+@main
+enum AtlasMain {
+    static func main() async {
+        await CommandMain.run(Atlas.self)
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import CommandSupport
+import Inventory
+
+struct ItemsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "items", abstract: "List a tenant's last-seen inventory.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The tenant.") var tenant: String
+    @Option(name: .customLong("policy-type"), help: "Only this policy type (registry key).") var policyType: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if let policyType, PolicyTypeRegistry.type(policyType) == nil {
+            throw ValidationError("unknown policy type \"\(policyType)\"; known: \(PolicyTypeRegistry.all.map(\.key).joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        let s = try store.open(readOnly: false)
+        let items = try InventoryQueries(store: s).items(tenant: tenant, policyType: policyType)
+        if json { Output.json(.array(items.map(\.json))) } else {
+            Output.items(items)
+            print("\(items.count) item(s)")
+        }
+    }
+}

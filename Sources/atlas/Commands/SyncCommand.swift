@@ -1,0 +1,138 @@
+import ArgumentParser
+import CanonicalJSON
+import CommandSupport
+import EventLog
+import Foundation
+import Inventory
+import Sync
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Sync tenants' policies for a selection into the store (from Microsoft Graph, or an offline export).",
+        discussion: """
+            Graph credentials come from ATLAS_CLIENT_ID / ATLAS_CLIENT_SECRET or --credentials-file, never from an argument.
+            Exit code 1 when any run failed; partial and skipped runs exit 0 and say so.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("tenant"), help: "A tenant to sync; repeat for several (synced concurrently).")
+    var tenants: [String] = []
+    @Option(name: .customLong("tenants-file"), help: "A file with one tenant per line (# comments allowed).")
+    var tenantsFile: String?
+    @Option(help: "The selection as JSON, or @FILE.") var selection: String
+    @Option(name: .customLong("from-file"), help: "Read an offline NDJSON export instead of Microsoft Graph (one tenant).")
+    var fromFile: String?
+    @Option(name: .customLong("graph-base-url"), help: "Microsoft Graph base URL.")
+    var graphBaseURL = "https://graph.microsoft.com"
+    @Option(name: .customLong("login-base-url"), help: "Microsoft identity platform base URL.")
+    var loginBaseURL = "https://login.microsoftonline.com"
+    @Option(name: .customLong("credentials-file"), help: "JSON file with client_id and client_secret (instead of the environment).")
+    var credentialsFile: String?
+    @Option(name: .customLong("global-limit"), help: "Live runs allowed at once across all processes on the store.")
+    var globalLimit = 16
+    @Option(name: .customLong("tenant-limit"), help: "Live runs allowed at once per tenant.")
+    var tenantLimit = 2
+    @Flag(help: "Wait for a concurrency slot instead of recording the run as skipped.")
+    var wait = false
+    @Option(name: .customLong("lease-seconds"), help: "How long a run's lease lasts without a heartbeat.")
+    var leaseSeconds = 60
+    @Flag(help: "Relaxed durability: a system crash may undo the last commit (never corrupts).")
+    var relaxed = false
+    @Flag(help: "Print one JSON summary per run instead of a table.") var json = false
+
+    func validate() throws {
+        guard globalLimit >= 1, tenantLimit >= 1 else { throw ValidationError("--global-limit and --tenant-limit must be at least 1") }
+        guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
+        if tenants.isEmpty && tenantsFile == nil { throw ValidationError("give --tenant or --tenants-file") }
+        for t in tenants { try Self.checkTenant(t) }
+    }
+
+    static func checkTenant(_ t: String) throws {
+        guard !t.isEmpty, t.utf8.count <= 256, !t.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw ValidationError("tenant \"\(t.prefix(40))\" must be 1-256 bytes without control characters")
+        }
+    }
+
+    func allTenants() throws -> [String] {
+        var out = tenants
+        if let tenantsFile {
+            guard let text = try? String(contentsOfFile: tenantsFile, encoding: .utf8) else {
+                throw CommandFailure.usage("cannot read tenants file \(tenantsFile)")
+            }
+            for line in text.split(whereSeparator: \.isNewline) {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty || t.hasPrefix("#") { continue }
+                do { try Self.checkTenant(t) } catch { throw CommandFailure.usage("\(tenantsFile): \(error)") }
+                out.append(t)
+            }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    func run() async throws {
+        let parsed = try SelectionArgument.parse(selection)
+        SelectionArgument.reportDropped(parsed)
+        let tenants = try allTenants()
+        guard !tenants.isEmpty else { throw CommandFailure.usage("no tenants to sync") }
+        if fromFile != nil && tenants.count > 1 { throw CommandFailure.usage("--from-file is one tenant's export; give one --tenant") }
+        if let fromFile, !FileManager.default.isReadableFile(atPath: fromFile) {
+            throw CommandFailure.usage("cannot read export file \(fromFile)")
+        }
+        let s = try store.open(create: true, stateTables: SyncRunner.stateTables, durability: relaxed ? .relaxed : .durable)
+        let runner = SyncRunner(store: s, options: .init(
+            globalLimit: globalLimit, perTenantLimit: tenantLimit, waitForSlot: wait, leaseDuration: .seconds(leaseSeconds)))
+        let progress = (!json && isatty(STDERR_FILENO) == 1) ? ProgressDisplay() : nil
+        let summaries: [SyncSummary]
+        if let fromFile {
+            let source = OfflineExportSource(path: fromFile)
+            summaries = [try await runner.run(tenant: tenants[0], selection: parsed.selection, source: source,
+                                              progress: progress?.handler)]
+        } else {
+            summaries = try await GraphSync.run(runner: runner, tenants: tenants, selection: parsed.selection,
+                                                graphBaseURL: graphBaseURL, loginBaseURL: loginBaseURL,
+                                                credentialsFile: credentialsFile, progress: progress?.handler)
+        }
+        progress?.finish()
+        if json {
+            for s in summaries { Output.json(s.json) }
+        } else {
+            Output.table(["TENANT", "RUN", "STATUS", "OBSERVED", "UPSERTED", "ERRORS", "CODES"], summaries.map {
+                [$0.tenant, $0.runID, $0.status.rawValue, String($0.observed), String($0.upserted), String($0.errors),
+                 $0.errorCodes.map(\.rawValue).joined(separator: ",")]
+            })
+        }
+        if summaries.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
+    }
+}
+
+/// A one-line progress display on a terminal (stderr).
+final class ProgressDisplay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pages = 0
+    private var items = 0
+    private var retries = 0
+    private var types = Set<String>()
+
+    var handler: @Sendable (String, SourceProgress) -> Void {
+        { [self] tenant, event in
+            lock.lock()
+            switch event {
+            case .page(let type, let n):
+                pages += 1
+                items += n
+                types.insert(tenant + "/" + type)
+            case .retry:
+                retries += 1
+            }
+            let line = "\r\u{1B}[2Ktypes \(types.count)  pages \(pages)  items \(items)  retries \(retries)"
+            lock.unlock()
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+}

@@ -1,1 +1,0 @@
-print("atlas: not yet implemented")
