@@ -35,6 +35,21 @@ struct GraphFailureTests {
         }
     }
 
+    @Test("the token endpoint's 503 is retried; a slow response past the request timeout is retried")
+    func tokenRetryAndRequestTimeout() async throws {
+        try await H.with(items: 60, collections: [H.settingsCatalog], options: { $0.requestTimeout = .milliseconds(300) }) { h in
+            h.simulator.addFault(tenant: H.tenant, path: GraphSimulator.tokenFaultPath, .init(.status(503, retryAfter: "0.05"), times: 1))
+            h.simulator.addFault(tenant: H.tenant, path: H.settingsCatalog.versionedPath, .init(.slow(seconds: 1), times: 1, page: 2))
+            let summary = try await h.sync([H.settingsCatalog])
+            #expect(summary.status == .success)
+            #expect(summary.observed == 60)
+            #expect(h.tokenRequests.map(\.status) == [503, 200])
+            // The timed-out request may be logged late (the simulator answers it after 1 s).
+            #expect(Set(h.requests(H.settingsCatalog.versionedPath).map(\.page)) == [1, 2, 3])
+            #expect(h.progress.contains { if case .retry(_, 0, _, 1) = $0 { true } else { false } })
+        }
+    }
+
     @Test("401 again after a fresh token is graph_unauthorized")
     func unauthorizedTwice() async throws {
         try await H.with(items: 10, collections: [H.settingsCatalog, H.deviceConfiguration]) { h in
@@ -172,7 +187,7 @@ struct GraphFailureTests {
         let types = ["deviceConfiguration", "settingsCatalogPolicy", "deviceCompliancePolicy", "endpointSecurityIntent",
                      "deviceManagementScript", "deviceShellScript"].map { PolicyTypeRegistry.type($0)! }
         try await H.with(items: 5, collections: types, options: { $0.typeConcurrency = 2 }) { h in
-            for t in types { h.simulator.addFault(tenant: H.tenant, path: t.versionedPath, .init(.slow(seconds: 5), times: nil)) }
+            for t in types { h.simulator.addFault(tenant: H.tenant, path: t.versionedPath, .init(.slow(seconds: 30), times: nil)) }
             let sink = RecordingSink()
             let source = h.source
             let task = Task { await source.enumerate(tenant: H.tenant, types: types, into: sink) }
@@ -180,7 +195,7 @@ struct GraphFailureTests {
             let start = ContinuousClock.now
             task.cancel()
             await task.value
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(4))
             let finished = await sink.finished
             #expect(finished.count == types.count)
             #expect(Set(finished.map(\.0)) == Set(types.map(\.key)))
@@ -191,13 +206,13 @@ struct GraphFailureTests {
     @Test("a cancelled sync run is recorded with every type incomplete")
     func cancelledRun() async throws {
         try await H.with(items: 5, collections: [H.settingsCatalog, H.deviceConfiguration]) { h in
-            h.simulator.addFault(tenant: H.tenant, path: H.settingsCatalog.versionedPath, .init(.slow(seconds: 5), times: nil))
+            h.simulator.addFault(tenant: H.tenant, path: H.settingsCatalog.versionedPath, .init(.slow(seconds: 30), times: nil))
             let task = Task { try await h.sync([H.settingsCatalog, H.deviceConfiguration]) }
             try await Task.sleep(for: .milliseconds(400))
             let start = ContinuousClock.now
             task.cancel()
             let summary = try await task.value
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(4))
             #expect(summary.status != .success)
             #expect(summary.errorCodes.contains(.cancelled))
             #expect(summary.types[H.settingsCatalog.key]?.complete == false)

@@ -4,6 +4,7 @@ import Foundation
 import GraphSimulator
 import Inventory
 import Sync
+import Testing
 
 /// A simulator on 127.0.0.1:0, a real LMDB store in a temporary directory and a Graph source
 /// pointed at the simulator.

@@ -5,7 +5,9 @@ public struct GraphConfigurationError: Error, Sendable, Hashable, CustomStringCo
     /// What is wrong, for the user.
     public var message: String
 
+    /// An error with `message`.
     public init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }

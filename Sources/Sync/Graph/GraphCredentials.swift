@@ -77,7 +77,9 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
         }
     }
 
+    /// The client id with the secret hidden.
     public var description: String { "GraphCredentials(client_id: \(clientID), client_secret: \(Self.hidden))" }
+    /// Same as ``description``: the secret never shows.
     public var debugDescription: String { description }
 
     static let hidden = "[REDACTED]"

@@ -15,9 +15,13 @@ import NIOHTTP1
 /// All requests share one `HTTPClient`. Pass your own (then you shut it down), or let the source
 /// create one that refuses redirects and call ``shutdown()`` when done.
 public final class GraphSource: InventorySource, @unchecked Sendable {
+    /// `graph`.
     public let kind = "graph"
+    /// The app registration's credentials.
     public let credentials: GraphCredentials
+    /// Where Graph and the token endpoint are.
     public let endpoints: GraphEndpoints
+    /// Retries, limits and concurrency.
     public let options: GraphSourceOptions
     /// The client all requests go through.
     public let httpClient: HTTPClient
@@ -64,6 +68,8 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
         return p
     }
 
+    /// Reads `types` of `tenant`; every type is finished exactly once, complete or not.
+    /// Cancelling the task stops reading at once; unread types finish incomplete (`cancelled`).
     public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
         let provider = tokenProvider(tenant: tenant)
         let width = options.typeConcurrency

@@ -15,6 +15,7 @@ public struct GraphSourceOptions: Sendable, Hashable {
     /// Deepest JSON nesting accepted in a page.
     public var maxJSONDepth: Int
 
+    /// Options; the defaults suit production Graph (100 s per request, 64 MiB bodies, 100,000 pages, 4 types at once).
     public init(retry: RetryPolicy = RetryPolicy(), requestTimeout: Duration = .seconds(100), connectTimeout: Duration = .seconds(10),
                 maxResponseBytes: Int = 64 << 20, maxPagesPerType: Int = 100_000, typeConcurrency: Int = 4, maxJSONDepth: Int = 256) {
         self.retry = retry

@@ -16,6 +16,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The longest total wait of one policy type.
     public var budget: Duration
 
+    /// A policy; the defaults are 8 attempts, 1 s initial backoff, 60 s longest wait, 300 s per type.
     public init(maxAttempts: Int = 8, initialBackoff: Duration = .seconds(1), maxWait: Duration = .seconds(60),
                 budget: Duration = .seconds(300)) {
         self.maxAttempts = max(1, maxAttempts)
