@@ -38,8 +38,8 @@ struct GraphRetryTests {
     func httpDateRetryAfter() async throws {
         try await H.with(items: 60, collections: [H.settingsCatalog]) { h in
             let path = H.settingsCatalog.versionedPath
-            // A whole second 1 to 2 s ahead (HTTP-dates have whole seconds).
-            let until = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.up) + 1)
+            // A whole second 2 to 3 s ahead (HTTP-dates have whole seconds).
+            let until = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.up) + 2)
             h.simulator.addFault(tenant: H.tenant, path: path, .init(.status(429, retryAfter: imfFixdate(until)), times: 1, page: 1))
             let summary = try await h.sync([H.settingsCatalog])
             #expect(summary.status == .success)
@@ -49,7 +49,8 @@ struct GraphRetryTests {
             #expect(log[2].timestamp.timeIntervalSince(until) >= -0.05)
             #expect(try gapAfterFault(log) >= until.timeIntervalSince(log[1].timestamp) - 0.05)
             let wait = try #require(h.progress.compactMap { if case .retry(_, 429, let w, 1) = $0 { w } else { nil } }.first)
-            #expect(wait > 0 && wait <= 2)
+            #expect(wait <= 3)
+            if log[1].timestamp < until.addingTimeInterval(-0.1) { #expect(wait > 0) }  // unless a loaded machine was late
         }
     }
 
