@@ -131,7 +131,10 @@ let package = Package(
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB", "CLMDB", "CanonicalJSON", "atlas-testkit"],
+            dependencies: [
+                "EventLog", "LMDB", "CLMDB", "CanonicalJSON", "atlas-testkit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import CanonicalJSON
+import Foundation
 import Inventory
 import Testing
 
@@ -79,5 +80,25 @@ import Testing
         #expect(Set(PolicyTypeRegistry.all.map(\.category)) == Set(PolicyCategory.allCases))
         #expect(PolicyTypeRegistry.type("settingsCatalogPolicy")?.versionedPath == "/beta/deviceManagement/configurationPolicies")
         #expect(PolicyTypeRegistry.type("conditionalAccessPolicy")?.versionedPath == "/v1.0/identity/conditionalAccess/policies")
+    }
+}
+
+@Suite struct PublishedSelectionVectorTests {
+    /// Every row of the table in docs/selection-hash.md holds for this build.
+    @Test func docsVectorsHold() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/selection-hash.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        var rows = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3 else { continue }
+            func unquote(_ s: String) -> String { String(s.dropFirst().dropLast()) }
+            let s = try SelectionParser.parse(unquote(cells[0])).selection
+            #expect(s.canonicalText == unquote(cells[1]))
+            #expect(s.hash == unquote(cells[2]))
+            rows += 1
+        }
+        #expect(rows >= 4)
     }
 }

@@ -136,7 +136,14 @@ extension LMDBEventStore {
         positions.reserveCapacity(request.events.count)
         var written = 0
         var tenantKey: [UInt8] = []
+        // New `event_ids` entries are written after the loop in id order (see below); until
+        // then, ids first seen in this request are found here.
+        var newIDs: [EventID: UInt64] = [:]
         for e in request.events {
+            if let earlier = newIDs[e.envelope.id] {
+                positions.append(earlier)
+                continue
+            }
             let existing = try e.envelope.id.bytes.withUnsafeBytes { idBytes in
                 try txn.withRawValue(eventIDs, forRawKey: idBytes) { try UInt64BE.decode($0) }
             }
@@ -151,7 +158,7 @@ extension LMDBEventStore {
                     chain.bytes.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
                     e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 }
-                try e.envelope.id.bytes.withUnsafeBytes { try txn.putRaw(eventIDs, $0, key) }
+                newIDs[e.envelope.id] = position
                 tenantKey.removeAll(keepingCapacity: true)
                 tenantKey += e.envelope.tenant.utf8
                 tenantKey.append(0)
@@ -171,6 +178,20 @@ extension LMDBEventStore {
             positions.append(position)
             written += 1
         }
+        // UUIDv7 ids grow with time, so a batch's ids sorted mostly sort after every stored id:
+        // appending them (MDB_APPEND) fills index pages completely instead of splitting them
+        // in half. An id that does not sort last (clock skew, foreign ids) is put normally.
+        for (id, position) in newIDs.sorted(by: { $0.key < $1.key }) {
+            try id.bytes.withUnsafeBytes { k in
+                try UInt64BE.withBytes(of: position) { v in
+                    do {
+                        try txn.putRaw(eventIDs, k, v, options: .append)
+                    } catch let error as LMDBError where error.code == LMDBError.keyExists {
+                        try txn.putRaw(eventIDs, k, v)
+                    }
+                }
+            }
+        }
         return (positions, written)
     }
 
@@ -181,7 +202,7 @@ extension LMDBEventStore {
             guard last.value.count >= 32 else {
                 throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
             }
-            return LogHead(position: position, chainHash: ChainHash(unchecked: Array(last.value[0..<32])))
+            return LogHead(position: position, chainHash: ChainHash(unchecked: Array(UnsafeRawBufferPointer(rebasing: last.value[0..<32]))))
         }
     }
 

@@ -93,8 +93,7 @@ extension LMDBEventStore {
                 guard entry.value.count >= 32 else {
                     throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
                 }
-                let raw = RawEvent(position: position, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
-                                   json: Array(entry.value[32...]))
+                let raw = RawEvent(position: position, stored: entry.value)
                 do { try p.apply(try raw.decode(), to: tables) } catch {
                     if Self.abortsGroup(error) { throw error }
                     throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")

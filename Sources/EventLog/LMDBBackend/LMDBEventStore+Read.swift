@@ -19,8 +19,7 @@ extension LMDBEventStore {
                         guard entry.value.count >= 32 else {
                             throw EventLogError(.corruptEvent, "event at position \(p) is shorter than its chain hash")
                         }
-                        out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
-                                            json: Array(entry.value[32...])))
+                        out.append(RawEvent(position: p, stored: entry.value))
                         e = try c.next()
                     }
                     return out
@@ -30,9 +29,10 @@ extension LMDBEventStore {
     }
 
     public func tenantPositions(_ tenant: String, after position: UInt64, limit: Int) throws -> [UInt64] {
+        guard limit > 0, position < .max else { return [] }
         var prefix = Array(tenant.utf8)
         prefix.append(0)
-        let start = prefix + UInt64BE.bytes(position &+ 1)
+        let start = prefix + UInt64BE.bytes(position + 1)
         return try mapErrorsSync {
             try env.read { txn in
                 try txn.withCursor(tenantEvents) { c in

@@ -131,34 +131,33 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
             let version = try env.read { txn in
                 try txn.get(metaDB, Array("format_version".utf8)).map { String(decoding: $0, as: UTF8.self) }
             }
-            if version == nil, options.create, !options.readOnly, try Self.hasNoEvents(env) {
-                // A creation that died between creating `meta` and writing its version.
-                fresh = true
-            } else {
-                guard let version, let v = Int(version) else {
-                    throw EventLogError(.notAStore, "\(path) has no Atlas format version")
-                }
+            guard let version, let v = Int(version) else {
+                throw EventLogError(.notAStore, "\(path) has no Atlas format version")
+            }
             guard v <= StoreLayout.formatVersion else {
                 throw EventLogError(.newerFormat,
                     "\(path) has store format \(v); this build reads format \(StoreLayout.formatVersion) or older")
-            }
             }
         } else if !fresh {
             throw EventLogError(.notAStore, "\(path) holds an LMDB file that is not an Atlas store")
         }
 
-        let create = !options.readOnly
         if fresh {
-            guard let m: RawDatabase = try env.openDatabase(StoreLayout.meta, create: true) else {
-                throw EventLogError(.storage, "cannot create the meta database in \(path)")
-            }
-            try env.writeSync { txn in
-                func put(_ k: String, _ v: String) throws { try txn.put(m, Array(k.utf8), Array(v.utf8)) }
+            // Create every database and the identity in one transaction: a process that dies
+            // here leaves either nothing or a complete, empty store.
+            let names = [StoreLayout.meta, StoreLayout.events, StoreLayout.eventIDs, StoreLayout.tenantEvents,
+                         StoreLayout.projections, StoreLayout.consumers] + options.stateTables.map(StoreLayout.stateTable)
+            _ = try env.createDatabases(names, key: RawBytes.self, value: RawBytes.self) { txn, dbs in
+                let meta = dbs[0]
+                guard try txn.get(meta, Array("format_version".utf8)) == nil else { return }  // created concurrently
+                func put(_ k: String, _ v: String) throws { try txn.put(meta, Array(k.utf8), Array(v.utf8)) }
                 try put("format_version", String(StoreLayout.formatVersion))
                 try put("store_id", EventID.generate().description)
                 try put("created_at", Timestamp.now().description)
             }
         }
+
+        let create = !options.readOnly
         func open(_ name: String) throws -> RawDatabase {
             guard let db: RawDatabase = try env.openDatabase(name, create: create) else {
                 throw EventLogError(.notAStore, "\(path) lacks the \(name) database")
@@ -178,11 +177,6 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         stateHandles = states
 
         try prepareProjections()
-    }
-
-    private static func hasNoEvents(_ env: Environment) throws -> Bool {
-        guard let events: RawDatabase = try env.openDatabase(StoreLayout.events, create: false) else { return true }
-        return try env.read { try $0.count(events) } == 0
     }
 
     /// The store's id and creation time, from the `meta` database.

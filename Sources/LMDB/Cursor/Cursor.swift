@@ -23,6 +23,8 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
         guard isValid else {
             throw LMDBError(code: LMDBError.transactionEnded, operation: "cursor \(name)", message: "used after its closure returned")
         }
+        // LMDB rejects an empty key (MDB_BAD_VALSIZE); every key is >= the empty key.
+        if op == MDB_SET_RANGE, let key, key.isEmpty { return try move(MDB_FIRST) }
         var k = MDB_val()
         if let key { k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress)) }
         var v = MDB_val()

@@ -75,6 +75,10 @@ public final class Environment: @unchecked Sendable {
             throw LMDBError(code: errno, operation: op, message: "directory is not writable")
         }
 
+        // mdb_env_open creates lock.mdb before it looks at data.mdb: remove it again when the
+        // open fails, so refusing a path that is not an environment leaves it as it was.
+        let lockPath = path + "/lock.mdb"
+        let lockExisted = fm.fileExists(atPath: lockPath)
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }
@@ -90,6 +94,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
         } catch {
             mdb_env_close(env)
+            if !lockExisted { unlink(lockPath) }
             throw error
         }
         self.handle = env
@@ -296,6 +301,24 @@ public final class Environment: @unchecked Sendable {
         }
         let dbi = try writer.sync { try performWrite { txn in try txn.openDBI(name, create: true) } }
         return Database(name: name, dbi: dbi)
+    }
+
+    /// Opens (creating them when missing) the named databases and runs `initialize` in one
+    /// write transaction, so they appear together with their initial content or not at all.
+    /// Do not call from inside a write transaction.
+    public func createDatabases<K: ByteCodec, V: ByteCodec>(
+        _ names: [String], key: K.Type = K.self, value: V.Type = V.self,
+        initialize: (WriteTransaction, [Database<K, V>]) throws -> Void
+    ) throws -> [Database<K, V>] {
+        dbiLock.lock()
+        defer { dbiLock.unlock() }
+        return try writer.sync {
+            try performWrite { txn in
+                let dbs = try names.map { Database<K, V>(name: $0, dbi: try txn.openDBI($0, create: true)) }
+                try initialize(txn, dbs)
+                return dbs
+            }
+        }
     }
 
     /// Deletes the named database and closes its handle. Do not call from inside a write

@@ -19,6 +19,9 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Key/data pair not found (`MDB_NOTFOUND`); the typed API turns this into `nil`.
     public static let notFound = MDB_NOTFOUND
+    /// The key exists (`MDB_KEYEXIST`): with `.noOverwrite`, or `.append` of a key that does
+    /// not sort after the last one. The transaction stays usable.
+    public static let keyExists = MDB_KEYEXIST
     /// The environment's map is full (`MDB_MAP_FULL`).
     public static let mapFull = MDB_MAP_FULL
     /// Another process grew the map (`MDB_MAP_RESIZED`).

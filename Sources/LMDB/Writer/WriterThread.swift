@@ -9,15 +9,15 @@ final class WriterThread: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
     private var head = 0
     private var stopping = false
-    private var thread: Thread!
     private let started = DispatchSemaphore(value: 0)
     nonisolated(unsafe) private var threadID: pthread_t?
 
     init(name: String) {
-        let t = Thread { [unowned self] in self.run() }
+        // The thread keeps `self` alive until `stop()` lets `run()` return: the last reference
+        // to the environment may be dropped by a job running on this very thread.
+        let t = Thread { self.run() }
         t.name = name
         t.stackSize = 4 << 20
-        thread = t
         t.start()
         started.wait()
     }
@@ -43,10 +43,12 @@ final class WriterThread: @unchecked Sendable {
         return try withoutActuallyEscaping(body) { escapable in
             let box = UnsafeSendableBox<Result<R, any Error>?>(nil)
             let done = DispatchSemaphore(value: 0)
+            // The queue (and the writer loop) keep the submitted closure alive after it ran, so
+            // it must not capture `escapable` itself: hold it in a box and empty the box before
+            // signalling, or `withoutActuallyEscaping` traps ("closure has escaped").
             let job = UnsafeSendableBox<(() throws -> R)?>(escapable)
             submit {
                 box.value = Result { try job.value!() }
-                // Release the borrowed closure before waking the caller: it must not outlive the call.
                 job.value = nil
                 done.signal()
             }
@@ -74,6 +76,9 @@ final class WriterThread: @unchecked Sendable {
                 return
             }
             let job = jobs[head]
+            // Release the finished job's captures (often the environment itself) now, not at
+            // the next compaction, so a closed environment is actually deinitialized.
+            jobs[head] = {}
             head += 1
             if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)

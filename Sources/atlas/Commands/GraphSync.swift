@@ -2,10 +2,42 @@ import CommandSupport
 import Inventory
 import Sync
 
-/// Runs Graph syncs of several tenants concurrently.
+/// Runs Graph syncs of several tenants concurrently through one source (one HTTP client, one
+/// token cache per tenant) and one store (its writer groups the runs' appends into commits).
 enum GraphSync {
     static func run(runner: SyncRunner, tenants: [String], selection: Selection, graphBaseURL: String, loginBaseURL: String,
                     credentialsFile: String?, progress: (@Sendable (String, SourceProgress) -> Void)?) async throws -> [SyncSummary] {
-        throw CommandFailure("the Microsoft Graph source is not built yet; use --from-file")
+        let credentials: GraphCredentials
+        let endpoints: GraphEndpoints
+        do {
+            credentials = try credentialsFile.map { try GraphCredentials.load(file: $0) } ?? GraphCredentials.fromEnvironment()
+            endpoints = try GraphEndpoints(graphBaseURL: graphBaseURL, loginBaseURL: loginBaseURL)
+        } catch {
+            throw CommandFailure.usage("\(error)")
+        }
+        let source = GraphSource(credentials: credentials, endpoints: endpoints)
+        defer { Task { try? await source.shutdown() } }
+        let results = await run(runner: runner, tenants: tenants, selection: selection, source: source, progress: progress)
+        try? await source.shutdown()
+        return try results.map { try $0.get() }
+    }
+
+    /// Runs every tenant concurrently; results are in `tenants` order.
+    static func run(runner: SyncRunner, tenants: [String], selection: Selection, source: any InventorySource,
+                    progress: (@Sendable (String, SourceProgress) -> Void)?) async -> [Result<SyncSummary, any Error>] {
+        await withTaskGroup(of: (Int, Result<SyncSummary, any Error>).self) { group in
+            for (i, tenant) in tenants.enumerated() {
+                group.addTask {
+                    do {
+                        return (i, .success(try await runner.run(tenant: tenant, selection: selection, source: source, progress: progress)))
+                    } catch {
+                        return (i, .failure(error))
+                    }
+                }
+            }
+            var out = [Result<SyncSummary, any Error>?](repeating: nil, count: tenants.count)
+            for await (i, r) in group { out[i] = r }
+            return out.map { $0! }
+        }
     }
 }

@@ -1,0 +1,164 @@
+import CanonicalJSON
+import EventLog
+import Foundation
+import LMDB
+import Testing
+
+@Suite struct ProjectionTests {
+    /// The projection's tables computed from scratch from the raw log.
+    func fromScratch(_ store: LMDBEventStore) throws -> (counts: [[UInt8]: [UInt8]], last: [[UInt8]: [UInt8]]) {
+        var counts: [String: UInt64] = [:], last: [String: UInt64] = [:]
+        for raw in try allRawEvents(store) {
+            let e = try raw.decode()
+            counts[e.envelope.tenant, default: 0] += 1
+            last[e.envelope.tenant] = e.position
+        }
+        func table(_ d: [String: UInt64]) -> [[UInt8]: [UInt8]] {
+            Dictionary(uniqueKeysWithValues: d.map { (Array($0.key.utf8), UInt64BE.bytes($0.value)) })
+        }
+        return (table(counts), table(last))
+    }
+
+    func expectMatchesScratch(_ store: LMDBEventStore, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let p = TenantCounts()
+        let expected = try fromScratch(store)
+        #expect(try dump(store, p.table("counts")) == expected.counts, sourceLocation: sourceLocation)
+        #expect(try dump(store, p.table("last")) == expected.last, sourceLocation: sourceLocation)
+    }
+
+    func fill(_ store: LMDBEventStore, batches: Int = 20) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for t in 0..<4 {
+                group.addTask {
+                    for b in 0..<batches {
+                        _ = try await store.append((0..<(b % 3 + 1)).map { makeEvent(tenant: "tenant-\(t)", n: b * 10 + $0) })
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func projectionEqualsFromScratchAndRebuildIsIdentical() async throws {
+        let path = tempPath()
+        let store = try openStore(path, projections: [TenantCounts()])
+        try await fill(store)
+        try expectMatchesScratch(store)
+        let status = try #require(try store.projectionStatus().first)
+        #expect(status.name == "tenant_counts")
+        #expect(status.checkpoint == (try store.head().position))
+        #expect(status.generation == 1)
+        #expect(status.entries == ["counts": 4, "last": 4])
+
+        let before = (try dump(store, TenantCounts().table("counts")), try dump(store, TenantCounts().table("last")))
+        let progress = UnsafeTransfer<[UInt64]>([])
+        try await store.rebuildProjections(named: nil) { applied, _ in progress.value.append(applied) }
+        #expect(progress.value.last == (try store.head().position))
+        let after = (try dump(store, TenantCounts().table("counts")), try dump(store, TenantCounts().table("last")))
+        #expect(before.0 == after.0)
+        #expect(before.1 == after.1)
+        #expect(try store.projectionStatus().first?.generation == 2)
+        // The old generation's tables are gone.
+        let names = try sharedEnvironment(path).databaseNames()
+        #expect(!names.contains { $0.hasPrefix("p/tenant_counts/1/") })
+        #expect(names.contains("p/tenant_counts/2/counts"))
+        // Appends after a rebuild keep it current; small chunks give the same result.
+        try await fill(store, batches: 5)
+        try expectMatchesScratch(store)
+        try store.rebuildSync(named: ["tenant_counts"], progress: nil, chunk: 7)
+        try expectMatchesScratch(store)
+        await expectCode(.projectionFailed) { try await store.rebuildProjections(named: ["nope"], progress: nil) }
+    }
+
+    @Test func versionBumpRebuildsOnReopen() async throws {
+        let path = tempPath()
+        do {
+            let store = try openStore(path, projections: [TenantCounts()])
+            try await fill(store)
+        }
+        waitUntilClosed(path)
+        do {
+            // A process without the projection appends; it catches up when opened with it.
+            let plain = try openStore(path, create: false)
+            _ = try await plain.append([makeEvent(tenant: "late", n: 1)])
+        }
+        waitUntilClosed(path)
+        do {
+            let store = try openStore(path, create: false, projections: [TenantCounts()])
+            try expectMatchesScratch(store)
+            let s = try #require(try store.projectionStatus().first)
+            #expect(s.generation == 1 && s.version == 1)
+        }
+        waitUntilClosed(path)
+        let store = try openStore(path, create: false, projections: [TenantCounts(version: 2)])
+        let s = try #require(try store.projectionStatus().first)
+        #expect(s.version == 2)
+        #expect(s.generation == 2)
+        #expect(s.checkpoint == (try store.head().position))
+        try expectMatchesScratch(store)
+        #expect(!(try sharedEnvironment(path).databaseNames()).contains { $0.hasPrefix("p/tenant_counts/1/") })
+    }
+
+    @Test func abandonedRebuildIsDiscardedOnReopen() async throws {
+        let path = tempPath()
+        do {
+            let store = try openStore(path, projections: [TenantCounts()])
+            try await fill(store)
+        }
+        waitUntilClosed(path)
+        // Simulate a rebuild by a process that died: a `building` record with a dead pid and a
+        // half-filled generation 5.
+        do {
+            let env = try sharedEnvironment(path)
+            let records = try #require(try env.openDatabase("projections", key: RawBytes.self, value: RawBytes.self, create: false))
+            let junk = try #require(try env.openDatabase("p/tenant_counts/5/counts", key: RawBytes.self, value: RawBytes.self))
+            try env.writeSync { txn in
+                let record = try #require(try txn.get(records, Array("tenant_counts".utf8)))
+                guard case .object(var o) = try JSONParser().parse(record) else { throw Boom() }
+                o["building"] = ["generation": 5, "version": 1, "checkpoint": 3, "pid": 999_999]
+                try txn.put(records, Array("tenant_counts".utf8), try CanonicalJSON.serialize(.object(o)))
+                try txn.put(junk, Array("tenant-0".utf8), UInt64BE.bytes(12345))
+            }
+            // An orphan generation with no record at all is dropped as well.
+            _ = try env.openDatabase("p/tenant_counts/9/last", key: RawBytes.self, value: RawBytes.self)
+        }
+        waitUntilClosed(path)
+        let store = try openStore(path, create: false, projections: [TenantCounts()])
+        try expectMatchesScratch(store)
+        #expect(try store.projectionStatus().first?.generation == 1)
+        let names = try sharedEnvironment(path).databaseNames()
+        #expect(!names.contains { $0.hasPrefix("p/tenant_counts/5/") }, "\(names)")
+        #expect(!names.contains { $0.hasPrefix("p/tenant_counts/9/") }, "\(names)")
+        let record = try store.read { _ in
+            try sharedEnvironment(path).read { txn in
+                try txn.get(try #require(try sharedEnvironment(path).openDatabase("projections", key: RawBytes.self, value: RawBytes.self, create: false)),
+                            Array("tenant_counts".utf8))
+            }
+        }
+        let value = try JSONParser().parse(try #require(record))
+        #expect(value["building"] == nil)
+        #expect(value["generation"]?.intValue == 1)
+        // And a rebuild still works afterwards.
+        try store.rebuildSync(named: nil, progress: nil)
+        try expectMatchesScratch(store)
+    }
+
+    @Test func projectionErrorRejectsOnlyItsBatch() async throws {
+        struct Picky: Projection {
+            let name = "picky"
+            let version = 1
+            let tableNames = ["seen"]
+            func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
+                if event.envelope.type == "test.poison" { throw Boom() }
+                try tables.put(table("seen"), UInt64BE.bytes(event.position), [])
+            }
+        }
+        let store = try openStore(tempPath(), projections: [Picky()])
+        _ = try await store.append([makeEvent()])
+        await expectCode(.projectionFailed) { _ = try await store.append([makeEvent(), makeEvent(type: "test.poison")]) }
+        _ = try await store.append([makeEvent()])
+        #expect(try store.head().position == 2)
+        #expect(try dump(store, Picky().table("seen")).count == 2)
+        verifyChain(try allRawEvents(store))
+    }
+}

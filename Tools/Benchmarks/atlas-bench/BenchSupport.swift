@@ -1,0 +1,47 @@
+import Foundation
+
+/// Small helpers shared by the benchmarks.
+enum Bench {
+    /// Reads `--name value` from `args`.
+    static func option(_ args: [String], _ name: String, default value: Int) -> Int {
+        guard let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count, let v = Int(args[i + 1]) else { return value }
+        return v
+    }
+
+    static func stringOption(_ args: [String], _ name: String) -> String? {
+        guard let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count else { return nil }
+        return args[i + 1]
+    }
+
+    /// Seconds taken by `body`.
+    static func time(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = ContinuousClock.now
+        try await body()
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// A fresh temporary directory.
+    static func tempDir(_ label: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "atlas-bench-\(label)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Peak resident memory of this process, in MiB (VmHWM).
+    static func peakMemoryMiB() -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return kb / 1024
+    }
+
+    static func rate(_ count: Int, _ seconds: Double) -> String {
+        String(format: "%.0f/s", Double(count) / seconds)
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+    }
+}

@@ -1,0 +1,112 @@
+import CanonicalJSON
+import EventLog
+import Foundation
+import Inventory
+import Sync
+
+/// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed]`
+///
+/// 1. Offline sync of a single-tenant export of N items (durable), end to end in process:
+///    reading and parsing the file, canonical hashing, events, group-committed appends and
+///    projections.
+/// 2. Re-sync of the same export (every item unchanged).
+/// 3. `missing` over a tenant with M items: p50 and p99 in process.
+enum InventoryBenchmark {
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1]"
+
+    static func run(_ args: [String]) async throws -> Int32 {
+        let items = Bench.option(args, "items", default: 200_000)
+        let missingItems = Bench.option(args, "missing-items", default: 10_000)
+        let relaxed = Bench.option(args, "relaxed", default: 0) == 1
+        let dir = try Bench.tempDir("inventory")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+
+        let export = dir + "/export.ndjson"
+        let bytes = try writeExport(path: export, items: items)
+        print("export: \(items) items, \(bytes / 1_048_576) MiB (\(bytes / max(items, 1)) bytes/line)")
+
+        let store = try LMDBEventStore.open(path: dir + "/store", options: .init(
+            create: true, durability: relaxed ? .relaxed : .durable, projections: InventoryProjections.all,
+            stateTables: SyncRunner.stateTables))
+        let runner = SyncRunner(store: store)
+        let selection = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection
+        var summary: SyncSummary?
+        let t1 = try await Bench.time {
+            summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
+        }
+        print("sync (\(relaxed ? "relaxed" : "durable")): \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t1)) s = \(Bench.rate(summary!.observed, t1)) [status \(summary!.status.rawValue)]")
+        let t2 = try await Bench.time {
+            summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
+        }
+        print("re-sync unchanged: \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t2)) s = \(Bench.rate(summary!.observed, t2))")
+        let sizes = store.sizes()
+        print("store: \(sizes.usedBytes / 1_048_576) MiB used after \(2 * items) observations (\(sizes.usedBytes / max(1, 2 * items)) bytes/observation)")
+
+        // missing over a tenant with M items: two runs, the second without 1% of the items.
+        let mExport = dir + "/missing.ndjson"
+        _ = try writeExport(path: mExport, items: missingItems, tenantSalt: "m")
+        _ = try await runner.run(tenant: "fabrikam", selection: selection, source: OfflineExportSource(path: mExport))
+        let partial = dir + "/missing-2.ndjson"
+        let lines = try String(contentsOfFile: mExport, encoding: .utf8).split(separator: "\n")
+        try (lines.enumerated().filter { $0.offset % 100 != 0 }.map { String($0.element) }.joined(separator: "\n") + "\n")
+            .write(toFile: partial, atomically: true, encoding: .utf8)
+        _ = try await runner.run(tenant: "fabrikam", selection: selection, source: OfflineExportSource(path: partial))
+        let queries = InventoryQueries(store: store)
+        var samples: [Double] = []
+        var found = 0
+        for _ in 0..<300 {
+            let t = try await Bench.time { found = try queries.missing(tenant: "fabrikam", selection: selection).missing.count }
+            samples.append(t * 1000)
+        }
+        samples.sort()
+        print(String(format: "missing over %d items (%d missing): p50 %.2f ms, p99 %.2f ms", missingItems, found,
+                     Bench.percentile(samples, 0.5), Bench.percentile(samples, 0.99)))
+        print(String(format: "peak memory: %.0f MiB", Bench.peakMemoryMiB()))
+        return 0
+    }
+
+    /// Writes an export of `items` realistic Graph objects across configuration and compliance types.
+    static func writeExport(path: String, items: Int, tenantSalt: String = "") throws -> Int {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = FileHandle(forWritingAtPath: path)!
+        defer { try? handle.close() }
+        let types: [(String, String)] = [
+            ("deviceConfiguration", "#microsoft.graph.windows10GeneralConfiguration"),
+            ("settingsCatalogPolicy", "#microsoft.graph.deviceManagementConfigurationPolicy"),
+            ("deviceCompliancePolicy", "#microsoft.graph.iosCompliancePolicy"),
+            ("groupPolicyConfiguration", "#microsoft.graph.groupPolicyConfiguration"),
+        ]
+        var buffer = [UInt8]()
+        var total = 0
+        for i in 0..<items {
+            let (type, odata) = types[i % types.count]
+            var o: [String: JSONValue] = [
+                "id": .string(String(format: "%08x-%04x-4%03x-8%03x-%012x", i, i % 65536, i % 4096, (i * 7) % 4096, i * 31 + tenantSalt.count)),
+                "@odata.type": .string(odata),
+                "description": .string("Baseline policy \(i) managed by the platform team"),
+                "createdDateTime": "2024-03-01T10:00:00Z", "lastModifiedDateTime": "2025-06-01T12:30:00Z",
+                "roleScopeTagIds": ["0", "12"], "version": .number(Double(i % 17)),
+                "passwordRequired": .bool(i % 2 == 0), "passwordMinimumLength": .number(Double(8 + i % 8)),
+                "settings": .array((0..<3).map { .object(["key": .string("setting\($0)"), "value": .number(Double(i % 5 + $0))]) }),
+            ]
+            if type == "settingsCatalogPolicy" {
+                o["name"] = .string("Settings catalog \(i)")
+                o["platforms"] = "windows10"
+                o["technologies"] = "mdm"
+                o["templateReference"] = .object(["templateFamily": "endpointSecurityAntivirus", "templateId": ""])
+            } else {
+                o["displayName"] = .string("Policy \(i) \(type)")
+            }
+            try CanonicalJSON.write(.object(["policy_type": .string(type), "item": .object(o)]), into: &buffer)
+            buffer.append(10)
+            if buffer.count > 1 << 20 {
+                total += buffer.count
+                handle.write(Data(buffer))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        total += buffer.count
+        handle.write(Data(buffer))
+        return total
+    }
+}
