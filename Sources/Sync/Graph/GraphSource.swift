@@ -1,0 +1,116 @@
+import AsyncHTTPClient
+import Foundation
+import Inventory
+import NIOCore
+import NIOHTTP1
+
+/// Reads policies from Microsoft Graph with app-only (client-credentials) authentication.
+///
+/// Each type's collection is paged through `@odata.nextLink` to its end; up to
+/// ``GraphSourceOptions/typeConcurrency`` types of a tenant are read at once. A type that
+/// cannot be read to its end (throttled past the retry budget, forbidden, a bad page, a foreign
+/// or repeating nextLink, …) is finished incomplete with its error, so its items are never
+/// taken as deleted; the other types continue.
+///
+/// All requests share one `HTTPClient`. Pass your own (then you shut it down), or let the source
+/// create one that refuses redirects and call ``shutdown()`` when done.
+public final class GraphSource: InventorySource, @unchecked Sendable {
+    /// `graph`.
+    public let kind = "graph"
+    /// The app registration's credentials.
+    public let credentials: GraphCredentials
+    /// Where Graph and the token endpoint are.
+    public let endpoints: GraphEndpoints
+    /// Retries, limits and concurrency.
+    public let options: GraphSourceOptions
+    /// The client all requests go through.
+    public let httpClient: HTTPClient
+    let ownsClient: Bool
+    let secretRegistry: SecretRegistry
+    private let lock = NSLock()
+    private var providers: [String: TokenProvider] = [:]
+    private var isShutDown = false
+
+    /// A source using `httpClient`, or a client of its own when `nil` (call ``shutdown()``).
+    public init(credentials: GraphCredentials, endpoints: GraphEndpoints = .production, options: GraphSourceOptions = GraphSourceOptions(),
+                httpClient: HTTPClient? = nil) {
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self.options = options
+        self.secretRegistry = SecretRegistry(clientSecret: credentials.clientSecret)
+        if let httpClient {
+            self.httpClient = httpClient
+            ownsClient = false
+        } else {
+            let connect = Int64(min(options.connectTimeout.inSeconds, 3600) * 1e9)
+            let configuration = HTTPClient.Configuration(
+                tlsConfiguration: nil, redirectConfiguration: .disallow, timeout: .init(connect: .nanoseconds(connect), read: nil),
+                connectionPool: HTTPClient.Configuration.ConnectionPool(), proxy: nil, ignoreUncleanSSLShutdown: false,
+                decompression: .disabled)
+            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            ownsClient = true
+        }
+    }
+
+    /// The client secret and every access token obtained so far.
+    public var secrets: [String] { secretRegistry.all }
+
+    /// The token provider of `tenant`, shared by all runs of this source.
+    public func tokenProvider(tenant: String) -> TokenProvider {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = providers[tenant] { return p }
+        let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: httpClient,
+                              retry: RetryPolicy(maxAttempts: min(options.retry.maxAttempts, 4), initialBackoff: options.retry.initialBackoff,
+                                                 maxWait: options.retry.maxWait, budget: options.retry.budget),
+                              requestTimeout: options.requestTimeout, secrets: secretRegistry)
+        providers[tenant] = p
+        return p
+    }
+
+    /// Reads `types` of `tenant`; every type is finished exactly once, complete or not.
+    /// Cancelling the task stops reading at once; unread types finish incomplete (`cancelled`).
+    public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
+        let provider = tokenProvider(tenant: tenant)
+        let width = options.typeConcurrency
+        await withTaskGroup(of: Void.self) { group in
+            var pending = types.makeIterator()
+            for _ in 0..<width {
+                guard let type = pending.next() else { break }
+                group.addTask { await self.read(type, provider: provider, sink: sink) }
+            }
+            while await group.next() != nil {
+                // After cancellation the remaining types still start, and finish incomplete at once.
+                if let type = pending.next() {
+                    group.addTask { await self.read(type, provider: provider, sink: sink) }
+                }
+            }
+        }
+    }
+
+    /// Reads one type and finishes it exactly once.
+    func read(_ type: PolicyType, provider: TokenProvider, sink: any SourceSink) async {
+        let reader = GraphCollectionReader(type: type, endpoints: endpoints, client: httpClient, provider: provider,
+                                           options: options, secrets: secretRegistry, sink: sink)
+        guard let failure = await reader.read() else {
+            await sink.finishType(type, complete: true, error: nil)
+            return
+        }
+        var error = failure.error
+        error.message = secretRegistry.redact(error.message)
+        if failure.record { await sink.record(error) }
+        await sink.finishType(type, complete: false, error: error)
+    }
+
+    /// Shuts down the client the source created; does nothing for a caller's client.
+    public func shutdown() async throws {
+        guard ownsClient else { return }
+        let first: Bool = {
+            lock.lock()
+            defer { lock.unlock() }
+            defer { isShutDown = true }
+            return !isShutDown
+        }()
+        if first { try await httpClient.shutdown() }
+    }
+}
