@@ -28,7 +28,7 @@ public final class Replayer {
         while replayed < end {
             let want = Int(min(UInt64(chunk), end - replayed))
             let raws = try source.rawEvents(from: replayed + 1, limit: want)
-            guard let last = raws.last else {
+            guard !raws.isEmpty else {
                 throw ReplayFailure("the log ends at position \(replayed), before position \(end)")
             }
             var envelopes: [EventEnvelope] = []
@@ -40,8 +40,6 @@ public final class Replayer {
                 envelopes.append(try raw.decode().envelope)
             }
             try await appendChecked(envelopes, raws: raws)
-            replayed = last.position
-            chain = last.chainHash
             progress?(replayed, end)
         }
     }
@@ -59,6 +57,8 @@ public final class Replayer {
         guard result.head.chainHash == raws.last!.chainHash else {
             throw ReplayFailure("replaying through position \(raws.last!.position) gives chain hash \(result.head.chainHash.hex), stored \(raws.last!.chainHash.hex); run `atlas-replay verify`")
         }
+        replayed = raws.last!.position
+        chain = raws.last!.chainHash
     }
 
     /// The scratch store's projection digests (at ``replayed``).

@@ -101,7 +101,7 @@ func productsDirectory() -> URL {
         .appendingPathComponent(".build/debug")
 }
 
-func runTool(_ name: String = "atlas-replay", _ args: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+func runTool(_ args: [String], tool name: String = "atlas-replay", environment: [String: String] = [:]) throws -> ProcessResult {
     let p = Process()
     p.executableURL = productsDirectory().appendingPathComponent(name)
     p.arguments = args

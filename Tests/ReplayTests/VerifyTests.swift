@@ -16,7 +16,7 @@ import Testing
         #expect(report.eventsChecked == head.position)
         #expect(report.head == head)
         #expect(report.projections.count == 3)
-        #expect(report.projections.allSatisfy(\.equal))
+        #expect(report.projections.allSatisfy { $0.equal })
         #expect(report.projections.first { $0.name == "inventory_items" }?.entries["items"] ?? 0 > 0)
     }
 
