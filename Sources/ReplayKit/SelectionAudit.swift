@@ -320,7 +320,7 @@ public struct SelectionAudit {
             diffs.append("latest completed run: projection \(report.latestRun?.runID ?? "none"), events \(s.latestCompletedRun ?? "none")")
         }
         if pm != s.missing {
-            diffs.append("missing: projection \(pm.count) [\(Set(pm).symmetricDifference(s.missing).sorted().prefix(5).joined(separator: ", "))…differ], events \(s.missing.count)")
+            diffs.append("missing: projection \(pm.count), events \(s.missing.count) (differing: \(Set(pm).symmetricDifference(s.missing).sorted().prefix(5).joined(separator: ", ")))")
         }
         if pu != s.unknown {
             diffs.append("unknown: projection \(pu.count), events \(s.unknown.count) (differing: \(Set(pu).symmetricDifference(s.unknown).sorted().prefix(5).joined(separator: ", ")))")

@@ -67,6 +67,23 @@ enum ReplayBenchmark {
             try store.rebuildSync(named: nil, progress: nil)
             return head
         }
+        // Where rebuild time goes: reading, decoding, and each projection on its own.
+        _ = try await measure("read", &phases) {
+            var n: UInt64 = 0
+            try store.forEachRawEvent(chunk: 8192) { _ in n += 1; return true }
+            return n
+        }
+        _ = try await measure("decode", &phases) {
+            var n: UInt64 = 0
+            try store.forEachRawEvent(chunk: 8192) { raw in _ = try raw.decode(); n += 1; return true }
+            return n
+        }
+        for p in InventoryProjections.all {
+            _ = try await measure(String("rb:" + p.name.prefix(6)), &phases) {
+                try store.rebuildSync(named: [p.name], progress: nil)
+                return head
+            }
+        }
         _ = try await measure("verify", &phases) {
             let report = try await Verifier(store: store, scratchParent: parent).run()
             guard report.status == .ok else { throw ReplayFailure("verify failed: \(report.problems.first?.message ?? "")") }
