@@ -83,10 +83,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The auditor's tool: verification, rebuild, as-of replay, audit and export (library
+        // shared by the command and the benchmarks).
+        .target(
+            name: "ReplayKit",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "atlas-replay",
             dependencies: [
-                "Inventory", "EventLog", "CanonicalJSON", "CommandSupport",
+                "ReplayKit", "Inventory", "EventLog", "CanonicalJSON", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -122,7 +132,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "atlas-bench",
-            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB"],
+            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit"],
             path: "Tools/Benchmarks/atlas-bench",
             swiftSettings: swiftSettings
         ),
@@ -149,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "atlas-replay", "atlas"],
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "ReplayKit", "atlas-replay", "atlas"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -89,7 +89,8 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
     /// `body` returns `false`.
     public func forEachRaw(prefix: [UInt8], reverse: Bool = false, _ body: (RawEntry) throws -> Bool) throws {
         if !reverse {
-            var e = try prefix.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }
+            // LMDB rejects an empty key for MDB_SET_RANGE: an empty prefix starts at the first entry.
+            var e = prefix.isEmpty ? try first() : try prefix.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }
             while let entry = e, entry.key.starts(with: prefix) {
                 if try !body(entry) { return }
                 e = try next()

@@ -1,8 +1,45 @@
 import ArgumentParser
 import CommandSupport
+import Foundation
+import ReplayKit
 
 struct ExportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write events as NDJSON: {\"position\":N,\"chain\":\"hex\",\"envelope\":{…}} per line.",
+        discussion: "The envelope is written exactly as stored (canonical JSON). Without --follow, the export ends at --to or at the head when it starts.")
+
     @OptionGroup var store: StoreOptions
-    func run() async throws { throw CommandFailure("atlas-replay export is not built yet") }
+    @Option(help: "Only this tenant's events.") var tenant: String?
+    @Option(name: .customLong("type"), help: "Only events whose type starts with this prefix (e.g. inventory.).") var typePrefix: String?
+    @Option(help: "First position (default 1).") var from: UInt64?
+    @Option(help: "Last position, inclusive (default: the head).") var to: UInt64?
+    @Flag(help: "Keep following the log and print new events as they are appended.") var follow = false
+    @Option(help: "With --follow: resume from and acknowledge to this named durable consumer.") var consumer: String?
+
+    func validate() throws {
+        if let from, from == 0 { throw ValidationError("--from must be at least 1") }
+        if let to, to == 0 { throw ValidationError("--to must be at least 1") }
+        if let from, let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
+        if consumer != nil && !follow { throw ValidationError("--consumer needs --follow") }
+        if to != nil && follow { throw ValidationError("--to and --follow exclude each other") }
+        if let tenant, tenant.isEmpty { throw ValidationError("--tenant must not be empty") }
+    }
+
+    func run() async throws {
+        if follow {
+            try await FollowExport.run(store: store, tenant: tenant, typePrefix: typePrefix, from: from, consumer: consumer)
+            return
+        }
+        try await replayCommand {
+            let s = try ReplayStore.openReadOnly(store.path)
+            let head = try s.head().position
+            if let from, from > head { throw ReplayUsageError("--from \(from) is beyond the head of the log (\(head))") }
+            if let to, to > head { throw ReplayUsageError("--to \(to) is beyond the head of the log (\(head))") }
+            if let tenant { try AsOf.validate(tenant: tenant, in: s) }
+            let out = BufferedWriter(fd: 1)
+            try Exporter.run(s, filter: .init(tenant: tenant, typePrefix: typePrefix, from: from ?? 1, to: to), to: out)
+            if out.failed && errno != EPIPE { throw ReplayFailure("cannot write to stdout") }
+        }
+    }
 }

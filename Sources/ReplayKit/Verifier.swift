@@ -1,0 +1,292 @@
+import CanonicalJSON
+import EventLog
+import Foundation
+import Inventory
+
+/// The outcome of `atlas-replay verify`.
+public struct VerifyReport: Sendable {
+    public enum Status: String, Sendable { case ok, failed, inconclusive }
+
+    /// One thing found wrong.
+    public struct Problem: Sendable, Hashable {
+        /// `gap`, `chain`, `decode`, `canonical`, `replay`, `tenant_index`, `projection`.
+        public var kind: String
+        public var position: UInt64?
+        public var projection: String?
+        /// A printable form of the first differing key of a projection.
+        public var key: String?
+        public var message: String
+
+        public var json: JSONValue {
+            .object([
+                "kind": .string(kind), "position": position.map { .number(Double($0)) } ?? .null,
+                "projection": projection.map { .string($0) } ?? .null, "key": key.map { .string($0) } ?? .null,
+                "message": .string(message),
+            ])
+        }
+    }
+
+    /// One projection compared with its rebuild.
+    public struct ProjectionCheck: Sendable, Hashable {
+        public var name: String
+        public var live: String
+        public var rebuilt: String
+        public var entries: [String: Int]
+        public var at: UInt64
+        public var equal: Bool { live == rebuilt }
+    }
+
+    public var status: Status
+    /// The position (and its chain hash) through which the log was checked.
+    public var head: LogHead
+    public var eventsChecked: UInt64
+    /// The first problems found (at most ``Verifier/maxProblems``), in log order.
+    public var problems: [Problem]
+    public var problemCount: Int
+    public var projections: [ProjectionCheck]
+    public var notes: [String]
+
+    public var firstProblem: Problem? { problems.first }
+
+    public var json: JSONValue {
+        .object([
+            "status": .string(status.rawValue), "head": .number(Double(head.position)), "chain": .string(head.chainHash.hex),
+            "events_checked": .number(Double(eventsChecked)), "problem_count": .number(Double(problemCount)),
+            "problems": .array(problems.map(\.json)),
+            "projections": .array(projections.map { p in
+                .object(["name": .string(p.name), "live_digest": .string(p.live), "rebuilt_digest": .string(p.rebuilt),
+                         "equal": .bool(p.equal), "at_position": .number(Double(p.at)),
+                         "entries": .object(p.entries.mapValues { .number(Double($0)) })])
+            }),
+            "notes": .array(notes.map { .string($0) }),
+        ])
+    }
+}
+
+/// Checks a store from its file: the hash chain recomputed from position 1, positions gapless,
+/// every envelope decodable and in canonical form, the tenant index complete, and every
+/// projection equal (by digest, at the same log head) to one rebuilt from scratch in a
+/// temporary store. Reads in short, chunked read transactions; safe while a writer appends.
+public final class Verifier {
+    public static let maxProblems = 100
+
+    let source: LMDBEventStore
+    let projections: [any Projection]
+    let scratchParent: String?
+    /// Events per read chunk.
+    public var chunk = 8192
+    /// How often to retry the projection comparison at a newer head when a writer moved on.
+    public var attempts = 5
+    /// Compare projections with a rebuild (off: log checks only).
+    public var compareProjections = true
+    public var progress: ((UInt64, UInt64) -> Void)?
+
+    // State of the scan.
+    private var next: UInt64 = 1
+    private var previousStored: ChainHash = .genesis
+    private var previousRecomputed: ChainHash = .genesis
+    private var previousChainBad = false
+    private var afterGap = false
+    private var problems: [VerifyReport.Problem] = []
+    private var problemCount = 0
+    private var checked: UInt64 = 0
+    private var tenantCounts: [String: UInt64] = [:]
+    private var replayer: Replayer?
+    private var replayBroken = false
+    private var lastStored: LogHead = .empty
+
+    public init(store: LMDBEventStore, projections: [any Projection] = InventoryProjections.all, scratchParent: String? = nil) {
+        self.source = store
+        self.projections = projections
+        self.scratchParent = scratchParent
+    }
+
+    private func problem(_ kind: String, position: UInt64? = nil, projection: String? = nil, key: String? = nil, _ message: String) {
+        problemCount += 1
+        if problems.count < Self.maxProblems {
+            problems.append(.init(kind: kind, position: position, projection: projection, key: key, message: message))
+        }
+    }
+
+    public func run() async throws -> VerifyReport {
+        var notes: [String] = []
+        var pinned = try source.head().position
+        if compareProjections {
+            replayer = Replayer(source: source, scratch: try ScratchStore(label: "verify", parent: scratchParent, projections: projections))
+        }
+        try await scan(through: pinned)
+        try checkTenantIndex(through: pinned)
+
+        var checks: [VerifyReport.ProjectionCheck] = []
+        var inconclusive = false
+        if compareProjections && problemCount == 0 && !replayBroken, let replayer {
+            var done = false
+            for attempt in 1...max(1, attempts) {
+                let statuses = try source.projectionStatus()
+                let lagging = statuses.filter { $0.checkpoint != pinned }
+                if lagging.isEmpty, let result = try compareLive(at: pinned, replayer: replayer) {
+                    checks = result
+                    done = true
+                    break
+                }
+                let newHead = try source.head().position
+                if newHead == pinned, let l = lagging.first {
+                    notes.append("projection \(l.name) is behind the log (checkpoint \(l.checkpoint), head \(pinned)); it catches up with the next append or open; not compared")
+                    break
+                }
+                notes.append("attempt \(attempt): the log moved from \(pinned) to \(newHead) while comparing; checking the new events and comparing again")
+                try await scan(through: newHead)
+                try checkTenantIndex(through: newHead)
+                pinned = newHead
+                if problemCount > 0 || replayBroken { break }
+            }
+            if !done && problemCount == 0 && !replayBroken {
+                inconclusive = true
+                if notes.last?.hasPrefix("projection") != true {
+                    notes.append("the store was too busy: the log moved on during each of \(attempts) attempts to compare projections at one head")
+                }
+            }
+        } else if compareProjections && problemCount > 0 {
+            notes.append("projections not compared: the log itself is damaged")
+        }
+        for c in checks where !c.equal && !problems.contains(where: { $0.projection == c.name }) {
+            problem("projection", projection: c.name, "projection \(c.name) differs from its rebuild at position \(c.at)")
+        }
+        let status: VerifyReport.Status = problemCount > 0 ? .failed : (inconclusive ? .inconclusive : .ok)
+        return VerifyReport(status: status, head: lastStored, eventsChecked: checked, problems: problems,
+                            problemCount: problemCount, projections: checks, notes: notes)
+    }
+
+    /// Checks events `next...end` and replays intact ones into the scratch store.
+    private func scan(through end: UInt64) async throws {
+        while next <= end {
+            let raws = try source.rawEvents(from: next, limit: Int(min(UInt64(chunk), end - next + 1)))
+            guard !raws.isEmpty else {
+                problem("gap", position: next, "the log ends at position \(next - 1), but its head was \(end)")
+                replayBroken = true
+                return
+            }
+            var envelopes: [EventEnvelope] = []
+            var batch: [RawEvent] = []
+            envelopes.reserveCapacity(raws.count)
+            batch.reserveCapacity(raws.count)
+            for raw in raws {
+                if raw.position > end { break }
+                check(raw, envelopes: &envelopes, batch: &batch)
+            }
+            if let replayer, !batch.isEmpty {
+                do { try await replayer.appendChecked(envelopes, raws: batch) } catch {
+                    problem("replay", position: batch.first?.position, "replaying positions \(batch.first!.position)…\(batch.last!.position) into a scratch store failed: \(error)")
+                    replayBroken = true
+                }
+            }
+            progress?(next - 1, end)
+        }
+    }
+
+    private func check(_ raw: RawEvent, envelopes: inout [EventEnvelope], batch: inout [RawEvent]) {
+        checked += 1
+        if raw.position != next {
+            let missing = raw.position - next
+            problem("gap", position: next, missing == 1
+                    ? "position \(next) is missing (the log jumps from \(next - 1) to \(raw.position))"
+                    : "positions \(next)…\(raw.position - 1) are missing (the log jumps from \(next - 1) to \(raw.position))")
+            replayBroken = true
+            afterGap = true
+        }
+        // The chain: recompute from the previous stored hash.
+        let recomputed = raw.json.withUnsafeBytes { ChainHash.next(after: previousStored, position: raw.position, json: $0) }
+        var chainOK = recomputed == raw.chainHash
+        if !chainOK && previousChainBad {
+            // The previous event's stored hash was the damaged part: this one chains from its
+            // recomputed hash, and the damage has been reported there.
+            let alt = raw.json.withUnsafeBytes { ChainHash.next(after: previousRecomputed, position: raw.position, json: $0) }
+            if alt == raw.chainHash { chainOK = true }
+        }
+        if !chainOK && !afterGap {
+            problem("chain", position: raw.position,
+                    "chain hash mismatch at position \(raw.position): stored \(raw.chainHash.hex), recomputed \(recomputed.hex) (the event's bytes or its stored hash were changed)")
+            replayBroken = true
+        }
+        previousChainBad = !chainOK
+        previousRecomputed = recomputed
+        previousStored = raw.chainHash
+        afterGap = false
+        next = raw.position + 1
+        lastStored = LogHead(position: raw.position, chainHash: raw.chainHash)
+        // The envelope: decodable and canonical.
+        let envelope: EventEnvelope
+        do { envelope = try raw.decode().envelope } catch {
+            problem("decode", position: raw.position, "event at position \(raw.position) cannot be decoded: \(error.message)")
+            replayBroken = true
+            return
+        }
+        tenantCounts[envelope.tenant, default: 0] += 1
+        let canonical: [UInt8]
+        do { canonical = try envelope.canonicalJSON() } catch {
+            problem("canonical", position: raw.position, "event at position \(raw.position) is not a valid envelope: \(error.message)")
+            replayBroken = true
+            return
+        }
+        if canonical != raw.json {
+            let at = zip(canonical, raw.json).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(canonical.count, raw.json.count)
+            problem("canonical", position: raw.position, "event at position \(raw.position) is not in canonical form (first difference at byte \(at) of \(raw.json.count))")
+            replayBroken = true
+            return
+        }
+        if !replayBroken {
+            envelopes.append(envelope)
+            batch.append(raw)
+        }
+    }
+
+    /// Every event of each tenant is in the tenant index, and nothing else is.
+    private func checkTenantIndex(through end: UInt64) throws {
+        for (tenant, expected) in tenantCounts.sorted(by: { $0.key < $1.key }) {
+            var count: UInt64 = 0
+            var after: UInt64 = 0
+            while true {
+                let ps = try source.tenantPositions(tenant, after: after, limit: 65_536)
+                let within = ps.prefix { $0 <= end }
+                count += UInt64(within.count)
+                if within.count < ps.count || ps.isEmpty { break }
+                after = ps.last!
+            }
+            if count != expected {
+                problem("tenant_index", "tenant index of \(tenant) lists \(count) events through position \(end); the log has \(expected)")
+            }
+        }
+    }
+
+    /// Compares live digests, read in one transaction whose head is `at`, with the scratch
+    /// store's; returns `nil` when the live head is no longer `at`.
+    private func compareLive(at position: UInt64, replayer: Replayer) throws -> [VerifyReport.ProjectionCheck]? {
+        precondition(replayer.replayed == position || (position == 0 && replayer.replayed == 0))
+        let rebuilt = try replayer.digests(projections)
+        return try source.read { live -> [VerifyReport.ProjectionCheck]? in
+            if position > 0, try live.rawEvent(at: position) == nil { return nil }
+            if try live.rawEvent(at: position + 1) != nil { return nil }
+            var out: [VerifyReport.ProjectionCheck] = []
+            for (p, r) in zip(projections, rebuilt) {
+                let l = try ProjectionDigest.compute(p, in: live)
+                out.append(.init(name: p.name, live: l.hex, rebuilt: r.hex, entries: l.entries, at: position))
+                if l.hex != r.hex {
+                    let diff = try replayer.scratch.store.read { scratch -> (String, [UInt8], String)? in
+                        for t in p.tableNames {
+                            if let d = try ProjectionDigest.firstDifference(.projection(p.name, t), live, scratch) {
+                                return (t, d.key, d.what)
+                            }
+                        }
+                        return nil
+                    }
+                    if let (t, key, what) = diff {
+                        let k = ProjectionDigest.describe(key)
+                        problem("projection", projection: p.name, key: k,
+                                "projection \(p.name) differs from its rebuild at position \(position): table \(t), key \(k): \(what)")
+                    }
+                }
+            }
+            return out
+        }
+    }
+}
