@@ -58,6 +58,33 @@ import Testing
         print("alpha killed after \(lastPrinted) delivered, checkpoint \(checkpoint), \(redelivered) redelivered")
     }
 
+    @Test func idleSubscriberWakesForEachCommitOfAnotherProcess() async throws {
+        let path = SubKit.path()
+        let store = try SubKit.open(path)
+        let sub = try store.subscribe()
+        #expect(sub.wakeMode == "inotify")
+        let kit = try SubKit.testkit()
+        // Ten single-event commits 150 ms apart: each must arrive promptly, not at the 10 s
+        // safety rescan.
+        let reader = Task { () -> [Double] in
+            var lags: [Double] = []
+            var last = Date()
+            for try await _ in sub {
+                lags.append(Date().timeIntervalSince(last))
+                last = Date()
+                if lags.count == 10 { break }
+            }
+            return lags
+        }
+        let child = try SubKit.Child(kit, ["sub-append", "--store", path, "--total", "10", "--burst", "1", "--batch", "1",
+                                           "--pause-ms", "150"])
+        #expect(child.wait() == 0, "\(child.stderr)")
+        let gaps = try await SubKit.collectWithin(seconds: 5) { try await reader.value }
+        #expect(gaps.count == 10)
+        #expect(gaps.dropFirst().allSatisfy { $0 < 1.0 }, "\(gaps)")
+        #expect(sub.statistics.eventsDelivered == 10)
+    }
+
     @Test func subscriberKeepsWorkingWhileAnotherProcessGrowsTheMap() async throws {
         let path = SubKit.path()
         // This process opens with a 1 MiB map; the child grows the file well beyond it.

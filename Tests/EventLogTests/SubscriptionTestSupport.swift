@@ -143,6 +143,21 @@ enum SubKit {
         }
     }
 
+    /// Runs `body`, failing after `seconds`.
+    static func collectWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let value = first else { throw Failure("timed out after \(seconds) s") }
+            return value
+        }
+    }
+
     /// Collects events of `sequence` until `count` arrived (or `seconds` passed).
     static func collect(_ sub: EventSubscription, count: Int, seconds: Double = 20) async throws -> [RawEvent] {
         try await withThrowingTaskGroup(of: [RawEvent]?.self) { group in

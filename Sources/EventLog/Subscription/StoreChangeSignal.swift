@@ -156,12 +156,20 @@ final class StoreChangeSignal: @unchecked Sendable {
 
     // MARK: The watching thread
 
+    /// Extra wake-ups after each inotify event, in milliseconds between them. LMDB raises
+    /// `IN_MODIFY` when it writes the meta page but publishes the new transaction id in
+    /// `lock.mdb` (shared memory, no event) just after, so a reader woken at once may still see
+    /// the previous snapshot; these trailing wake-ups catch the commit once it is published.
+    static let trailingWakeUps: [Int32] = [1, 2, 7, 20]
+
     private func run() {
         var buffer = [UInt8](repeating: 0, count: 4096)
+        var trail = Self.trailingWakeUps.count
         while true {
             var fds = [pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
             if inotifyFD >= 0 { fds.append(pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0)) }
-            let timeout = inotifyFD >= 0 ? Self.safetyRescan : Self.pollFallback
+            let timeout = trail < Self.trailingWakeUps.count ? Self.trailingWakeUps[trail]
+                : inotifyFD >= 0 ? Self.safetyRescan : Self.pollFallback
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -171,6 +179,7 @@ final class StoreChangeSignal: @unchecked Sendable {
             }
             if fds[0].revents != 0 { break }
             if n == 0 {
+                if trail < Self.trailingWakeUps.count { trail += 1 }
                 bump()
                 continue
             }
@@ -179,7 +188,7 @@ final class StoreChangeSignal: @unchecked Sendable {
                 while true {
                     let r = buffer.withUnsafeMutableBytes { read(inotifyFD, $0.baseAddress, $0.count) }
                     if r <= 0 { break }
-                    // Look for IN_DELETE_SELF / IN_MOVE_SELF / IN_IGNORED: fall back to polling.
+                    // IN_DELETE_SELF / IN_MOVE_SELF / IN_IGNORED: the watch is gone; poll instead.
                     var offset = 0
                     while offset + 16 <= r {
                         let mask: UInt32 = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self) }
@@ -193,6 +202,7 @@ final class StoreChangeSignal: @unchecked Sendable {
                     inotifyFD = -1
                     mode = .polling
                 }
+                trail = 0
                 bump()
             }
         }
