@@ -320,6 +320,9 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
                 return e
             case .read(let from):
                 let seen = signal.current
+                // `close()` sets `closed` before it bumps the signal: checked after reading the
+                // generation, a close is either seen here or ends the wait below.
+                if lock.withLock({ closed }) { return nil }
                 let chunk = try store.readChunk(from: from, filter: compiled, options: options)
                 if absorb(chunk, from: from) { continue }
                 // Caught up: wait for a commit (or close / cancellation).
