@@ -93,7 +93,8 @@ import Testing
         let sub = try store.subscribe(after: 1)
         let kit = try SubKit.testkit()
         let total = 20_000
-        let reader = Task { try await SubKit.collect(sub, count: total, seconds: 120) }
+        // Well under the watcher's 10 s safety rescan: every commit must wake the subscriber.
+        let reader = Task { try await SubKit.collect(sub, count: total, seconds: 8) }
         let child = try SubKit.Child(kit, ["sub-append", "--store", path, "--total", "\(total)", "--burst", "1000",
                                            "--batch", "500", "--map-size", "\(1 << 20)", "--relaxed"])
         #expect(child.wait() == 0, "\(child.stderr)")
