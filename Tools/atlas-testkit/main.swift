@@ -13,7 +13,7 @@ struct Subcommand: Sendable {
         "append": .init(usage: LogCommands.appendUsage, run: LogCommands.append),
         "append-loop": .init(usage: LogCommands.appendLoopUsage, run: LogCommands.appendLoop),
         "head": .init(usage: LogCommands.headUsage, run: LogCommands.head),
-    ]
+    ].merging(SubscribeCommands.all.mapValues { Subcommand(usage: $0.usage, run: $0.run) }) { a, _ in a }
 
     static var usageText: String {
         "usage: atlas-testkit <subcommand> [options]\n"

@@ -77,6 +77,7 @@ extension LMDBEventStore {
             outcomes = group.map { _ in .failure(mapped) }
         }
         for (p, outcome) in zip(group, outcomes) { p.continuation.resume(with: outcome) }
+        StoreChangeSignal.notifyLocalCommit(path: path)  // wake this process's subscribers
     }
 
     private func commit(_ group: [PendingAppend]) throws -> [Result<AppendResult, any Error>] {

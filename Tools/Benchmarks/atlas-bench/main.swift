@@ -14,6 +14,8 @@ struct Benchmark: Sendable {
         "inventory": .init(usage: InventoryBenchmark.usage, run: InventoryBenchmark.run),
         "replay": .init(usage: "replay [--events N] [--small N] [--tenants N] [--items N] [--dir DIR]",
                         run: { args in try await ReplayBenchmark.main(args); return 0 }),
+        "subscriptions": .init(usage: SubscriptionBenchmark.usage, run: SubscriptionBenchmark.run),
+        "subscription-writer": .init(usage: SubscriptionBenchmark.writerUsage, run: SubscriptionBenchmark.writer),
     ]
 
     static var usageText: String {

@@ -1,0 +1,166 @@
+import Foundation
+import LMDB
+
+/// Subscriptions and named consumers (see docs/subscriptions.md).
+extension LMDBEventStore {
+    /// Follows the log from the event after `position` (0: from the first event), forever.
+    ///
+    /// - Throws: `position_out_of_range` when `position` is beyond the head.
+    public func subscribe(
+        after position: UInt64 = 0, filter: SubscriptionFilter = .all, options: SubscriptionOptions = .init()
+    ) throws -> EventSubscription {
+        let head = try head().position
+        guard position <= head else {
+            throw EventLogError(.positionOutOfRange, "cannot subscribe after position \(position): the head is \(head)")
+        }
+        return EventSubscription(store: self, after: position, consumer: nil, filter: filter, options: options)
+    }
+
+    /// Follows the log as the named consumer: from the event after its durable checkpoint, or,
+    /// for a consumer without one, after `startingAfter` (0: from the first event). Acknowledge
+    /// with ``EventSubscription/ack(_:)``.
+    ///
+    /// Run one subscription per consumer name at a time; the checkpoint only moves forward.
+    ///
+    /// - Throws: `invalid_acknowledgement` for an invalid name; `position_out_of_range` when
+    ///   the start is beyond the head.
+    public func subscribe(
+        consumer name: String, filter: SubscriptionFilter = .all, startingAfter: UInt64 = 0,
+        options: SubscriptionOptions = .init()
+    ) throws -> EventSubscription {
+        try ConsumerName.validate(name)
+        let start = try consumerCheckpoint(name)?.acknowledged ?? startingAfter
+        let head = try head().position
+        guard start <= head else {
+            throw EventLogError(.positionOutOfRange, "consumer \(name) would start after position \(start), beyond the head \(head)")
+        }
+        return EventSubscription(store: self, after: start, consumer: name, filter: filter, options: options)
+    }
+
+    /// The durable checkpoint of the named consumer, or `nil` when it has none.
+    public func consumerCheckpoint(_ name: String) throws -> ConsumerCheckpoint? {
+        try ConsumerName.validate(name)
+        return try mapErrorsSync {
+            try env.read { txn in
+                try Array(name.utf8).withUnsafeBytes { k in
+                    try txn.withRawValue(consumerRecords, forRawKey: k) { try ConsumerCheckpoint(name: name, record: $0) }
+                }
+            }
+        }
+    }
+
+    /// Every consumer's checkpoint, by name.
+    public func consumers() throws -> [ConsumerCheckpoint] {
+        try mapErrorsSync {
+            try env.read { txn in
+                try txn.withCursor(consumerRecords) { c in
+                    var out: [ConsumerCheckpoint] = []
+                    var e = try c.first()
+                    while let entry = e {
+                        out.append(try ConsumerCheckpoint(name: String(decoding: entry.key, as: UTF8.self), record: entry.value))
+                        e = try c.next()
+                    }
+                    return out
+                }
+            }
+        }
+    }
+
+    /// Creates the consumer or moves its checkpoint (forward or back) to `position`: it will
+    /// resume after it. Do not do this while the consumer runs.
+    @discardableResult
+    public func setConsumerCheckpoint(_ name: String, to position: UInt64) async throws -> ConsumerCheckpoint {
+        try ConsumerName.validate(name)
+        guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        return try await mapErrors {
+            try await env.write { [self] txn in try putCheckpoint(txn, name, acknowledged: position, onlyForward: false) }
+        }
+    }
+
+    /// Removes the consumer and its checkpoint; returns whether it existed.
+    @discardableResult
+    public func removeConsumer(_ name: String) async throws -> Bool {
+        try ConsumerName.validate(name)
+        guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        let db = consumerRecords
+        return try await mapErrors {
+            try await env.write { txn in try Array(name.utf8).withUnsafeBytes { try txn.deleteRaw(db, $0) } }
+        }
+    }
+
+    // MARK: Internals
+
+    /// Writes the consumer's checkpoint record in `txn` (on the writer thread). With
+    /// `onlyForward`, an older position than the stored one leaves the record as it is.
+    func putCheckpoint(_ txn: WriteTransaction, _ name: String, acknowledged position: UInt64, onlyForward: Bool) throws
+        -> ConsumerCheckpoint
+    {
+        guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        let key = Array(name.utf8)
+        if onlyForward,
+           let existing = try key.withUnsafeBytes({ k in
+               try txn.withRawValue(consumerRecords, forRawKey: k) { try ConsumerCheckpoint(name: name, record: $0) }
+           }), existing.acknowledged >= position
+        {
+            return existing
+        }
+        let chain: ChainHash
+        if position == 0 {
+            chain = .genesis
+        } else {
+            guard let c = try UInt64BE.withBytes(of: position, { k in
+                try txn.withRawValue(events, forRawKey: k) { v -> ChainHash in
+                    guard v.count >= 32 else {
+                        throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
+                    }
+                    return ChainHash(unchecked: Array(v[0..<32]))
+                }
+            }) else {
+                throw EventLogError(.positionOutOfRange, "cannot set consumer \(name) to position \(position): no such event")
+            }
+            chain = c
+        }
+        let checkpoint = ConsumerCheckpoint(name: name, acknowledged: position, chainHash: chain, updatedAt: .now())
+        let record = checkpoint.record()
+        try key.withUnsafeBytes { k in try record.withUnsafeBytes { v in try txn.putRaw(consumerRecords, k, v) } }
+        return checkpoint
+    }
+
+    struct SubscriptionChunk {
+        var events: [RawEvent]
+        /// The last position examined; `from - 1` when there was none.
+        var scannedThrough: UInt64
+    }
+
+    /// Reads, in one short read transaction, the events from `from` that pass `filter`: up to
+    /// `chunkSize` of them (or `chunkBytes`), examining at most `scanLimit` events.
+    func readChunk(from: UInt64, filter: CompiledFilter, options: SubscriptionOptions) throws -> SubscriptionChunk {
+        try mapErrorsSync {
+            try env.read { txn in
+                try txn.withCursor(events) { c in
+                    var out: [RawEvent] = []
+                    var scannedThrough = from - 1
+                    var examined = 0, bytes = 0
+                    var e = try c.seek(atLeast: UInt64BE.bytes(from))
+                    while let entry = e {
+                        let p = try UInt64BE.decode(entry.key)
+                        guard entry.value.count >= 32 else {
+                            throw EventLogError(.corruptEvent, "event at position \(p) is shorter than its chain hash")
+                        }
+                        let json = UnsafeRawBufferPointer(rebasing: entry.value[32...])
+                        if filter.matches(json) {
+                            out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
+                                                json: Array(json)))
+                            bytes += json.count
+                        }
+                        scannedThrough = p
+                        examined += 1
+                        if out.count >= options.chunkSize || examined >= options.scanLimit || bytes >= options.chunkBytes { break }
+                        e = try c.next()
+                    }
+                    return SubscriptionChunk(events: out, scannedThrough: scannedThrough)
+                }
+            }
+        }
+    }
+}
