@@ -148,7 +148,11 @@ import Testing
             n += 1
             if n == 100 { break }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // No explicit flush: the periodic flush must write the checkpoint (allow a loaded machine time).
+        let deadline = ContinuousClock.now + .seconds(15)
+        while try store.consumerCheckpoint("periodic")?.acknowledged != 100 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(try store.consumerCheckpoint("periodic")?.acknowledged == 100)
         // 100 acknowledgements, far fewer writes.
         #expect(sub.statistics.checkpointWrites <= 3)
