@@ -132,7 +132,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "atlas-bench",
-            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit"],
+            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator"],
             path: "Tools/Benchmarks/atlas-bench",
             swiftSettings: swiftSettings
         ),

@@ -200,6 +200,9 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         return (info.usedBytes, info.mapSize, (attrs?[.size] as? NSNumber)?.intValue ?? 0)
     }
 
+    /// The id of the last committed write transaction: how many commits the store has seen.
+    public var commitCount: Int { env.info().lastTransactionID }
+
     /// Flushes to disk (useful with ``Durability/relaxed``).
     public func flush() throws {
         do { try env.sync() } catch { throw EventLogError(.storage, "\(error)") }

@@ -12,6 +12,7 @@ struct Benchmark: Sendable {
     static let all: [String: Benchmark] = [
         "log": .init(usage: LogBenchmark.usage, run: LogBenchmark.run),
         "inventory": .init(usage: InventoryBenchmark.usage, run: InventoryBenchmark.run),
+        "graph": .init(usage: GraphBenchmark.usage, run: GraphBenchmark.run),
         "replay": .init(usage: "replay [--events N] [--small N] [--tenants N] [--items N] [--dir DIR]",
                         run: { args in try await ReplayBenchmark.main(args); return 0 }),
         "subscriptions": .init(usage: SubscriptionBenchmark.usage, run: SubscriptionBenchmark.run),
