@@ -79,8 +79,20 @@ extension LMDBEventStore {
         _ p: any Projection, txn: WriteTransaction, handles: [StoreTable: RawDatabase],
         from start: UInt64, through end: UInt64
     ) throws -> UInt64 {
-        guard start <= end else { return start - 1 }
+        try applyRange([p], txn: txn, handles: handles, from: start, through: end)
+    }
+
+    /// Applies events `start...end` to every projection in `ps`, decoding each event at most
+    /// once and not at all when no projection consumes its type.
+    @discardableResult
+    func applyRange(
+        _ ps: [any Projection], txn: WriteTransaction, handles: [StoreTable: RawDatabase],
+        from start: UInt64, through end: UInt64
+    ) throws -> UInt64 {
+        guard start <= end, !ps.isEmpty else { return start - 1 }
         let tables = LMDBTables(write: txn, handles: handles, events: events)
+        let filters = ps.map(\.consumedEventTypes)
+        let everyType = filters.contains { $0 == nil }
         var last = start - 1
         try txn.withCursor(events) { c in
             var e = try c.seek(atLeast: UInt64BE.bytes(start))
@@ -93,16 +105,45 @@ extension LMDBEventStore {
                 guard entry.value.count >= 32 else {
                     throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
                 }
-                let raw = RawEvent(position: position, stored: entry.value)
-                do { try p.apply(try raw.decode(), to: tables) } catch {
-                    if Self.abortsGroup(error) { throw error }
-                    throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
+                // The canonical envelope ends with its `type` member; peek at it before decoding.
+                let type = everyType ? nil : Self.peekType(UnsafeRawBufferPointer(rebasing: entry.value[32...]))
+                var decoded: RecordedEvent?
+                for (i, p) in ps.enumerated() {
+                    if let filter = filters[i], let type, !filter.contains(type) { continue }
+                    do {
+                        if decoded == nil { decoded = try RawEvent(position: position, stored: entry.value).decode() }
+                        if let filter = filters[i], type == nil, !filter.contains(decoded!.envelope.type) { continue }
+                        try p.apply(decoded!, to: tables)
+                    } catch {
+                        if Self.abortsGroup(error) { throw error }
+                        throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
+                    }
                 }
                 last = position
                 e = try c.next()
             }
         }
         return last
+    }
+
+    /// The value of the trailing `"type":"…"` member of a canonical envelope, or `nil` when the
+    /// bytes do not end that way (then the event is decoded to find out).
+    static func peekType(_ json: UnsafeRawBufferPointer) -> String? {
+        let marker = Array(#","type":""#.utf8)
+        guard json.count > marker.count + 2, json[json.count - 1] == UInt8(ascii: "}"),
+              json[json.count - 2] == UInt8(ascii: "\"") else { return nil }
+        var i = json.count - 3
+        while i >= marker.count {
+            let c = json[i]
+            if c == UInt8(ascii: "\"") {
+                // Event types are [a-z0-9._]: no escapes, so this quote opens the value.
+                guard json[(i - marker.count + 1)...i].elementsEqual(marker) else { return nil }
+                return String(decoding: json[(i + 1)..<(json.count - 2)], as: UTF8.self)
+            }
+            guard (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 46 || c == 95 else { return nil }
+            i -= 1
+        }
+        return nil
     }
 
     // MARK: Open
@@ -198,62 +239,81 @@ extension LMDBEventStore {
         if let names, let unknown = names.first(where: { n in !projections.contains { $0.name == n } }) {
             throw EventLogError(.projectionFailed, "no projection named \(unknown); known: \(projections.map(\.name).joined(separator: ", "))")
         }
-        for p in selected {
-            try mapErrorsSync { try rebuildOne(p, progress: progress, chunk: chunk) }
-        }
+        guard !selected.isEmpty else { return }
+        try mapErrorsSync { try rebuildTogether(selected, progress: progress, chunk: chunk) }
     }
 
-    private func rebuildOne(_ p: any Projection, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int) throws {
-        // 1. Claim a new generation.
-        let generation: Int = try env.writeSync { txn in
-            var r = try record(txn, p.name) ?? ProjectionRecord(version: p.version, generation: 0, checkpoint: 0)
-            if let b = r.building, b.ownerAlive, b.pid != getpid() {
-                throw EventLogError(.projectionFailed, "projection \(p.name) is being rebuilt by process \(b.pid)")
+    /// Rebuilds `ps` in one pass over the log: each event is decoded once for all of them.
+    private func rebuildTogether(_ ps: [any Projection], progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int) throws {
+        // 1. Claim a new generation for each.
+        var generations: [String: Int] = [:]
+        for p in ps {
+            generations[p.name] = try env.writeSync { txn in
+                var r = try record(txn, p.name) ?? ProjectionRecord(version: p.version, generation: 0, checkpoint: 0)
+                if let b = r.building, b.ownerAlive, b.pid != getpid() {
+                    throw EventLogError(.projectionFailed, "projection \(p.name) is being rebuilt by process \(b.pid)")
+                }
+                let g = max(r.generation, r.building?.generation ?? 0) + 1
+                r.building = .init(generation: g, version: p.version, checkpoint: 0, pid: getpid())
+                try putRecord(txn, p.name, r)
+                return g
             }
-            let g = max(r.generation, r.building?.generation ?? 0) + 1
-            r.building = .init(generation: g, version: p.version, checkpoint: 0, pid: getpid())
-            try putRecord(txn, p.name, r)
-            return g
         }
-        try createGeneration(p, generation: generation)
-        var handles: [StoreTable: RawDatabase] = stateHandles
-        for t in p.tableNames {
-            let name = StoreLayout.projectionTable(p.name, generation: generation, t)
-            guard let db: RawDatabase = try env.openDatabase(name, create: false) else {
-                throw EventLogError(.storage, "cannot open \(name)")
+        var building: [StoreTable: RawDatabase] = stateHandles
+        for p in ps {
+            try createGeneration(p, generation: generations[p.name]!)
+            for t in p.tableNames {
+                let name = StoreLayout.projectionTable(p.name, generation: generations[p.name]!, t)
+                guard let db: RawDatabase = try env.openDatabase(name, create: false) else {
+                    throw EventLogError(.storage, "cannot open \(name)")
+                }
+                building[.projection(p.name, t)] = db
             }
-            handles[.projection(p.name, t)] = db
         }
-        let building = handles
-        // 2. Fill it chunk by chunk; the last chunk swaps it in.
-        var previousGeneration: Int?
+        let handles = building
+        let claimed = generations
+        // 2. Fill them chunk by chunk; the last chunk swaps them all in, atomically.
+        var previous: [String: Int] = [:]
+        var checkpoint: UInt64 = 0
         while true {
-            let (done, applied, head, oldGen) = try env.writeSync { txn -> (Bool, UInt64, UInt64, Int?) in
-                guard var r = try record(txn, p.name), var b = r.building, b.generation == generation else {
-                    throw EventLogError(.projectionFailed, "rebuild of \(p.name) was taken over by another process")
+            let from = checkpoint
+            let (done, reached, head, old) = try env.writeSync { txn -> (Bool, UInt64, UInt64, [String: Int]) in
+                var records: [String: ProjectionRecord] = [:]
+                for p in ps {
+                    guard let r = try record(txn, p.name), let b = r.building, b.generation == claimed[p.name], b.checkpoint == from
+                    else { throw EventLogError(.projectionFailed, "rebuild of \(p.name) was taken over by another process") }
+                    records[p.name] = r
                 }
                 let head = try readHead(txn).position
-                let end = min(head, b.checkpoint + UInt64(chunk))
-                b.checkpoint = try applyRange(p, txn: txn, handles: building, from: b.checkpoint + 1, through: end)
-                if b.checkpoint >= head {
-                    let old = r.generation
-                    r = ProjectionRecord(version: b.version, generation: generation, checkpoint: head)
-                    try putRecord(txn, p.name, r)
+                let end = min(head, from + UInt64(chunk))
+                let reached = try applyRange(ps, txn: txn, handles: handles, from: from + 1, through: end)
+                if reached >= head {
+                    var old: [String: Int] = [:]
+                    for p in ps {
+                        let r = records[p.name]!
+                        old[p.name] = r.generation
+                        try putRecord(txn, p.name, ProjectionRecord(version: r.building!.version, generation: claimed[p.name]!, checkpoint: head))
+                    }
                     return (true, head, head, old)
                 }
-                r.building = b
-                try putRecord(txn, p.name, r)
-                return (false, b.checkpoint, head, nil)
+                for p in ps {
+                    var r = records[p.name]!
+                    r.building!.checkpoint = reached
+                    try putRecord(txn, p.name, r)
+                }
+                return (false, reached, head, [:])
             }
-            progress?(applied, head)
+            checkpoint = reached
+            progress?(reached, head)
             if done {
-                previousGeneration = oldGen
+                previous = old
                 break
             }
         }
         // 3. Use the new tables and drop the old ones.
         try refreshProjectionHandles()
-        if let old = previousGeneration, old > 0, old != generation {
+        for p in ps {
+            guard let old = previous[p.name], old > 0, old != claimed[p.name] else { continue }
             for t in p.tableNames {
                 let name = StoreLayout.projectionTable(p.name, generation: old, t)
                 if let db: RawDatabase = try env.openDatabase(name, create: false) { try env.dropDatabase(db) }

@@ -11,12 +11,17 @@ public protocol Projection: Sendable {
     var version: Int { get }
     /// The table names this projection writes.
     var tableNames: [String] { get }
+    /// The event types `apply` reacts to, or `nil` for every type. Rebuilds skip decoding the
+    /// other events.
+    var consumedEventTypes: Set<String>? { get }
     /// Updates the tables for one event. Must be deterministic: it may read only the tables and
     /// the event, never the clock or the environment.
     func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws
 }
 
 extension Projection {
+    public var consumedEventTypes: Set<String>? { nil }
+
     /// This projection's table named `name`.
     public func table(_ name: String) -> StoreTable { .projection(self.name, name) }
 }

@@ -9,6 +9,7 @@ public struct ItemsProjection: Projection {
     public let name = "inventory_items"
     public let version = 1
     public let tableNames = ["items"]
+    public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
     public init() {}
 
     static let table = StoreTable.projection("inventory_items", "items")

@@ -9,6 +9,7 @@ public struct ObservationsProjection: Projection {
     public let name = "selection_observations"
     public let version = 1
     public let tableNames = ["observations"]
+    public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
     public init() {}
 
     static let table = StoreTable.projection("selection_observations", "observations")

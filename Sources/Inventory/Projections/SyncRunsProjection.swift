@@ -10,6 +10,7 @@ public struct SyncRunsProjection: Projection {
     public let name = "sync_runs"
     public let version = 1
     public let tableNames = ["runs", "completed"]
+    public var consumedEventTypes: Set<String>? { [InventoryEventType.syncRunStarted, InventoryEventType.policyTypeEnumerated, InventoryEventType.syncRunFinished] }
     public init() {}
 
     static let runs = StoreTable.projection("sync_runs", "runs")
