@@ -72,10 +72,11 @@ import Testing
     }
 
     @Test func expiredTokenIs401() async throws {
-        try await Fixture.run(configuration: .init(tokenLifetime: 2)) { sim, base in
+        // Lifetimes long enough that a loaded machine's first request still falls inside.
+        try await Fixture.run(configuration: .init(tokenLifetime: 5)) { sim, base in
             let token = try await HTTP.token(base, tenant: sim.tenant("contoso")!)
             #expect(try await HTTP.get(base + Fixture.configurationPolicies, token: token).status == 200)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(5200))
             let expired = try await HTTP.get(base + Fixture.configurationPolicies, token: token)
             #expect(expired.status == 401)
             #expect(expired.json?["error"]?["code"] == "InvalidAuthenticationToken")
