@@ -120,10 +120,23 @@ public final class Environment: @unchecked Sendable {
     ///
     /// Keep `body` short: a long read transaction pins old pages and makes the file grow.
     public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+        let txn = try beginTransaction(readOnly: true)
+        let transaction = ReadTransaction(txn)
+        defer {
+            transaction.invalidate()
+            mdb_txn_abort(txn)
+            pthread_rwlock_unlock(resizeLock)
+        }
+        return try body(transaction)
+    }
+
+    /// Begins a transaction holding the resize lock shared, adopting a map size another process
+    /// set (`MDB_MAP_RESIZED`) first. The caller ends the transaction and releases the lock.
+    private func beginTransaction(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
         while true {
             pthread_rwlock_rdlock(resizeLock)
             var txn: OpaquePointer?
-            let rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+            let rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
             if rc == MDB_MAP_RESIZED {
                 pthread_rwlock_unlock(resizeLock)
                 try adoptMapSize()
@@ -131,15 +144,9 @@ public final class Environment: @unchecked Sendable {
             }
             guard rc == 0, let txn else {
                 pthread_rwlock_unlock(resizeLock)
-                throw LMDBError(code: rc, operation: "mdb_txn_begin(read) \(path)")
+                throw LMDBError(code: rc, operation: "mdb_txn_begin(\(readOnly ? "read" : "write")) \(path)")
             }
-            let transaction = ReadTransaction(txn)
-            defer {
-                transaction.invalidate()
-                mdb_txn_abort(txn)
-                pthread_rwlock_unlock(resizeLock)
-            }
-            return try body(transaction)
+            return txn
         }
     }
 
@@ -178,18 +185,7 @@ public final class Environment: @unchecked Sendable {
             throw LMDBError(code: EACCES, operation: "write \(path)", message: "environment opened read-only")
         }
         while true {
-            pthread_rwlock_rdlock(resizeLock)
-            var txn: OpaquePointer?
-            let rc = mdb_txn_begin(handle, nil, 0, &txn)
-            if rc == MDB_MAP_RESIZED {
-                pthread_rwlock_unlock(resizeLock)
-                try adoptMapSize()
-                continue
-            }
-            guard rc == 0, let txn else {
-                pthread_rwlock_unlock(resizeLock)
-                throw LMDBError(code: rc, operation: "mdb_txn_begin(write) \(path)")
-            }
+            let txn = try beginTransaction(readOnly: false)
             let transaction = WriteTransaction(txn)
             var mapFull = false
             do {
