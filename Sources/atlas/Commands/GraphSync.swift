@@ -25,19 +25,16 @@ enum GraphSync {
     /// Runs every tenant concurrently; results are in `tenants` order.
     static func run(runner: SyncRunner, tenants: [String], selection: Selection, source: any InventorySource,
                     progress: (@Sendable (String, SourceProgress) -> Void)?) async -> [Result<SyncSummary, any Error>] {
-        await withTaskGroup(of: (Int, Result<SyncSummary, any Error>).self) { group in
-            for (i, tenant) in tenants.enumerated() {
-                group.addTask {
-                    do {
-                        return (i, .success(try await runner.run(tenant: tenant, selection: selection, source: source, progress: progress)))
-                    } catch {
-                        return (i, .failure(error))
-                    }
-                }
-            }
-            var out = [Result<SyncSummary, any Error>?](repeating: nil, count: tenants.count)
-            for await (i, r) in group { out[i] = r }
-            return out.map { $0! }
+        // One task per tenant; cancelling the caller cancels them all.
+        let tasks = tenants.map { tenant in
+            Task { try await runner.run(tenant: tenant, selection: selection, source: source, progress: progress) }
+        }
+        return await withTaskCancellationHandler {
+            var results: [Result<SyncSummary, any Error>] = []
+            for task in tasks { results.append(await task.result) }
+            return results
+        } onCancel: {
+            for task in tasks { task.cancel() }
         }
     }
 }
