@@ -586,7 +586,25 @@ ALL = [("crash", case_crash), ("map-full", case_mapfull), ("disk-full", case_dis
        ("hostile", case_hostile), ("graph", case_graph)]
 
 
+def scanner_self_test():
+    """The scan must find a planted secret, or a 0 in the leaked column means nothing."""
+    c = Case("self-test")
+    canary = "canary-secret-" + os.urandom(8).hex()
+    path = os.path.join(WORK, "canary.txt")
+    open(path, "w").write("before " + canary + " after")
+    c.files.append(path)
+    SECRETS.add(canary)
+    try:
+        scan_and_perms(c)
+    finally:
+        SECRETS.discard(canary)
+        os.remove(path)
+    if c.leaked != 1:
+        sys.exit("the secrets scan did not find a planted secret")
+
+
 def main():
+    scanner_self_test()
     results = []
     t0 = time.time()
     for key, fn in ALL:
