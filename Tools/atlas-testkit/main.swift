@@ -13,6 +13,7 @@ struct Subcommand: Sendable {
         "append": .init(usage: LogCommands.appendUsage, run: LogCommands.append),
         "append-loop": .init(usage: LogCommands.appendLoopUsage, run: LogCommands.appendLoop),
         "head": .init(usage: LogCommands.headUsage, run: LogCommands.head),
+        "graph-sync": .init(usage: HardeningCommands.graphSyncUsage, run: HardeningCommands.graphSync),
     ].merging(SubscribeCommands.all.mapValues { Subcommand(usage: $0.usage, run: $0.run) }) { a, _ in a }
 
     static var usageText: String {

@@ -73,7 +73,7 @@ extension LMDBEventStore {
         do {
             outcomes = try commit(group)
         } catch {
-            let mapped = Self.mapError(error)
+            let mapped = Self.mapError(error, path: path)
             outcomes = group.map { _ in .failure(mapped) }
         }
         for (p, outcome) in zip(group, outcomes) { p.continuation.resume(with: outcome) }
@@ -207,11 +207,14 @@ extension LMDBEventStore {
         }
     }
 
-    static func mapError(_ error: any Error) -> any Error {
+    static func mapError(_ error: any Error, path: String? = nil) -> any Error {
         guard let e = error as? LMDBError else { return error }
         switch e.code {
         case LMDBError.mapFull, LMDBError.mapSizeLimit, ENOSPC:
             return EventLogError(.storageFull, "the store is full: \(e)")
+        case EIO where path.map(diskIsFull) == true:
+            // LMDB reports a short write (what a full disk gives it) as EIO.
+            return EventLogError(.storageFull, "the disk holding the store is full: \(e)")
         case EACCES, EPERM, EROFS:
             return EventLogError(.permissionDenied, "\(e)")
         default:
@@ -220,6 +223,13 @@ extension LMDBEventStore {
     }
 
     func mapErrors<R>(_ body: () async throws -> R) async throws -> R {
-        do { return try await body() } catch { throw Self.mapError(error) }
+        do { return try await body() } catch { throw Self.mapError(error, path: path) }
+    }
+
+    /// Whether the file system holding `path` has less than 1 MiB left for this user.
+    static func diskIsFull(_ path: String) -> Bool {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return false }
+        return UInt64(s.f_bavail) * UInt64(s.f_frsize) < 1 << 20
     }
 }

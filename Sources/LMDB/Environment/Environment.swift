@@ -92,6 +92,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_open(env, path, flags, mdb_mode_t(configuration.fileMode)), op)
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
+            try Self.checkNotTruncated(env, path: path)
         } catch {
             mdb_env_close(env)
             if !lockExisted { unlink(lockPath) }
@@ -105,6 +106,23 @@ public final class Environment: @unchecked Sendable {
         self.writer = WriterThread(name: "lmdb-writer")
         // Adopt a larger size another process may have set.
         try? adoptMapSize()
+    }
+
+    /// Refuses a `data.mdb` shorter than its last committed page: LMDB maps the file and a read
+    /// of a page past its end would kill the process with SIGBUS instead of reporting an error.
+    /// Committed pages are written before the meta page that points at them, so a healthy file
+    /// (even one another process is writing) is never shorter.
+    private static func checkNotTruncated(_ env: OpaquePointer, path: String) throws(LMDBError) {
+        var info = MDB_envinfo()
+        var envStat = MDB_stat()
+        try check(mdb_env_info(env, &info), "mdb_env_info")
+        try check(mdb_env_stat(env, &envStat), "mdb_env_stat")
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? NSNumber else { return }
+        let needed = (UInt64(info.me_last_pgno) + 1) * UInt64(envStat.ms_psize)
+        if size.uint64Value < needed {
+            throw LMDBError(code: MDB_CORRUPTED, operation: "open \(path)",
+                            message: "data.mdb is truncated: \(size.uint64Value) bytes, but its last committed page ends at byte \(needed)")
+        }
     }
 
     deinit {

@@ -1,4 +1,5 @@
 import CanonicalJSON
+import EventLog
 import Foundation
 import Inventory
 
@@ -28,7 +29,15 @@ public struct OfflineExportSource: InventorySource {
         func flush(_ key: String) async throws {
             guard let items = pages[key], !items.isEmpty, let type = wanted[key] else { return }
             pages[key] = []
-            try await sink.receive(items, of: type)
+            do {
+                try await sink.receive(items, of: type)
+            } catch let e as SourceError {
+                throw SinkRefused(error: e, record: false)
+            } catch let e as EventLogError where e.code == .storageFull {
+                throw SinkRefused(error: SourceError(.storeFull, policyType: key, "the store refused a page: \(e)"), record: true)
+            } catch {
+                throw SinkRefused(error: SourceError(.internalError, policyType: key, "the sink refused a page: \(error)"), record: true)
+            }
         }
         do {
             guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -79,6 +88,10 @@ public struct OfflineExportSource: InventorySource {
                 }
             }
             for key in pages.keys.sorted() { try await flush(key) }
+        } catch let r as SinkRefused {
+            // The store refused items (full disk, …): stop reading; the run already knows why.
+            if r.record { await sink.record(r.error) }
+            allIncomplete = allIncomplete ?? r.error
         } catch let e as SourceError {
             await sink.record(e)
             allIncomplete = allIncomplete ?? e
@@ -92,6 +105,12 @@ public struct OfflineExportSource: InventorySource {
             await sink.finishType(t, complete: e == nil, error: e)
         }
     }
+}
+
+/// The sink refused a page; not an error of the export file.
+private struct SinkRefused: Error {
+    var error: SourceError
+    var record: Bool
 }
 
 /// Reads newline-separated lines from a file in chunks.
