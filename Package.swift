@@ -136,9 +136,10 @@ let package = Package(
             path: "Tools/Benchmarks/atlas-bench",
             swiftSettings: swiftSettings
         ),
-        // Tests.
+        // Tests, and what several test targets share.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], swiftSettings: swiftSettings),
-        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventLogTests",
             dependencies: [
@@ -149,12 +150,12 @@ let package = Package(
         ),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "EventLog", "CanonicalJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TestSupport", "Inventory", "EventLog", "CanonicalJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SyncTests",
-            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas"],
+            dependencies: ["TestSupport", "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import CanonicalJSON
 
 /// Deterministic fuzzing: the parser must never trap or hang, every rejection must carry an

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import CanonicalJSON
 
 /// RFC 8785 Appendix B (IEEE-754 bit pattern → canonical text), checked against
@@ -129,18 +130,5 @@ let esNumberVectors: [(Double, String)] = [
             #expect(try parser.parse(text).doubleValue == expected, "\(text)")
         }
         #expect(try parser.parse("-0").doubleValue?.sign == .minus)
-    }
-}
-
-/// A small deterministic PRNG (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

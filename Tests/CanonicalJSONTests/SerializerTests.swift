@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import CanonicalJSON
 
 func canonicalText(_ v: JSONValue) throws -> String {
