@@ -33,16 +33,9 @@ extension ItemObserved {
         }
         let meta = MetaWhitelist.extract(from: o, nameField: type.nameField)
         var name = o[type.nameField]?.stringValue
-        if let n = name, n.utf8.count > Limits.displayNameBytes { name = Self.truncate(n, to: Limits.displayNameBytes) }
+        if let n = name, n.utf8.count > Limits.displayNameBytes { name = n.utf8Prefix(maxBytes: Limits.displayNameBytes) }
         self.init(runID: runID, selectionHash: selectionHash, policyType: type.key, externalID: id, displayName: name,
                   category: type.category.rawValue, platform: type.platform(of: item), meta: meta.meta,
                   contentSHA256: Hex.encode(Array(SHA256.hash(data: canonical))), droppedMetaKeys: meta.droppedKeys)
-    }
-
-    static func truncate(_ s: String, to maxBytes: Int) -> String {
-        let u = Array(s.utf8)
-        var cut = maxBytes
-        while cut > 0 && (u[cut] & 0xC0) == 0x80 { cut -= 1 }
-        return String(decoding: u[0..<cut], as: UTF8.self)
     }
 }

@@ -37,10 +37,7 @@ public struct Redactor: Sendable {
         b = Self.redactJWTs(b)
         var out = String(decoding: b, as: UTF8.self)
         if out.utf8.count > maxBytes {
-            var cut = maxBytes
-            let u = Array(out.utf8)
-            while cut > 0 && (u[cut] & 0xC0) == 0x80 { cut -= 1 }
-            out = String(decoding: u[0..<cut], as: UTF8.self) + "…[truncated]"
+            out = out.utf8Prefix(maxBytes: maxBytes) + "…[truncated]"
         }
         return out
     }
