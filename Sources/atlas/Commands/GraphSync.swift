@@ -16,7 +16,6 @@ enum GraphSync {
             throw CommandFailure.usage("\(error)")
         }
         let source = GraphSource(credentials: credentials, endpoints: endpoints)
-        defer { Task { try? await source.shutdown() } }
         let results = await run(runner: runner, tenants: tenants, selection: selection, source: source, progress: progress)
         try? await source.shutdown()
         return try results.map { try $0.get() }
