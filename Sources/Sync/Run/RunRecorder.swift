@@ -140,7 +140,13 @@ actor RunRecorder: SourceSink {
         }
         let completeTypes = outcomes.values.filter(\.complete).count
         let status: SyncRunStatus
-        if fatal != nil && completeTypes == 0 { status = .failed } else if completeTypes == 0 { status = .failed } else if completeTypes == types.count && errorCount == 0 { status = .success } else { status = .partial }
+        if completeTypes == 0 {
+            status = .failed
+        } else if completeTypes == types.count && errorCount == 0 {
+            status = .success
+        } else {
+            status = .partial
+        }
         return SyncRunFinished(runID: runID, selectionHash: selectionHash, status: status, hadErrors: errorCount > 0,
                                observed: observed, upserted: upserted, errors: errorCount, errorCodes: errorCodes,
                                errorContext: errorContext)
