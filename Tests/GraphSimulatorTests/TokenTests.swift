@@ -72,14 +72,19 @@ import Testing
     }
 
     @Test func expiredTokenIs401() async throws {
-        // Lifetimes long enough that a loaded machine's first request still falls inside.
-        try await Fixture.run(configuration: .init(tokenLifetime: 5)) { sim, base in
-            let token = try await HTTP.token(base, tenant: sim.tenant("contoso")!)
-            #expect(try await HTTP.get(base + Fixture.configurationPolicies, token: token).status == 200)
-            try await Task.sleep(for: .milliseconds(5200))
-            let expired = try await HTTP.get(base + Fixture.configurationPolicies, token: token)
+        // Expiry is fixed when a token is issued, so a long-lived token proves "valid until it
+        // expires" and a short-lived one proves "401 after it expires", whatever the load.
+        try await Fixture.run(configuration: .init(tokenLifetime: 3599)) { sim, base in
+            let lasting = try await HTTP.token(base, tenant: sim.tenant("contoso")!)
+            #expect(try await HTTP.get(base + Fixture.configurationPolicies, token: lasting).status == 200)
+            sim.setTokenLifetime(1)
+            let short = try await HTTP.token(base, tenant: sim.tenant("contoso")!)
+            try await Task.sleep(for: .milliseconds(1200))
+            let expired = try await HTTP.get(base + Fixture.configurationPolicies, token: short)
             #expect(expired.status == 401)
             #expect(expired.json?["error"]?["code"] == "InvalidAuthenticationToken")
+            #expect(try await HTTP.get(base + Fixture.configurationPolicies, token: lasting).status == 200)
+            sim.setTokenLifetime(3599)
             let fresh = try await HTTP.token(base, tenant: sim.tenant("contoso")!)
             #expect(try await HTTP.get(base + Fixture.configurationPolicies, token: fresh).status == 200)
         }
