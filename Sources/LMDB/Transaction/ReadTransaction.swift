@@ -32,15 +32,7 @@ public class ReadTransaction {
     public func withValue<K, V, R>(
         _ database: Database<K, V>, forKey key: K.Value, _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
-        try ensureValid()
-        return try K.withBytes(of: key) { keyBytes in
-            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-            var v = MDB_val()
-            let rc = mdb_get(pointer, database.dbi, &k, &v)
-            if rc == MDB_NOTFOUND { return nil }
-            try check(rc, "mdb_get \(database.name)")
-            return try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-        }
+        try K.withBytes(of: key) { keyBytes in try withRawValue(database, forRawKey: keyBytes, body) }
     }
 
     /// Calls `body` with the bytes stored under raw `key`, or returns `nil` when absent.
