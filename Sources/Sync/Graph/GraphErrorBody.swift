@@ -4,8 +4,13 @@ import CanonicalJSON
 enum GraphErrorBody {
     /// `: Code: message` from an error member, bounded to a few hundred characters, or empty.
     static func summary(_ error: JSONValue) -> String {
-        let code = error["code"]?.stringValue ?? ""
-        var message = error["message"]?.stringValue ?? ""
+        format(code: error["code"]?.stringValue ?? "", message: error["message"]?.stringValue ?? "")
+    }
+
+    /// `: code: message` with only the message's first line, bounded to 300 characters, or
+    /// empty when both are empty.
+    static func format(code: String, message: String) -> String {
+        var message = message
         if let line = message.split(whereSeparator: \.isNewline).first { message = String(line) }
         if message.count > 300 { message = String(message.prefix(300)) + "…" }
         let text = [code, message].filter { !$0.isEmpty }.joined(separator: ": ")

@@ -183,12 +183,7 @@ public actor TokenProvider {
     /// `: error: description` from an AAD error body, bounded, or empty.
     static func aadError(_ body: [UInt8]) -> String {
         guard let json = try? JSONParser().parse(body) else { return "" }
-        let code = json["error"]?.stringValue ?? ""
-        var description = json["error_description"]?.stringValue ?? ""
-        if let line = description.split(whereSeparator: \.isNewline).first { description = String(line) }
-        if description.count > 300 { description = String(description.prefix(300)) + "…" }
-        let text = [code, description].filter { !$0.isEmpty }.joined(separator: ": ")
-        return text.isEmpty ? "" : ": \(text)"
+        return GraphErrorBody.format(code: json["error"]?.stringValue ?? "", message: json["error_description"]?.stringValue ?? "")
     }
 
     static func isUnreserved(_ c: UInt8) -> Bool {
