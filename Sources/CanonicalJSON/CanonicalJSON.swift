@@ -39,11 +39,16 @@ public enum CanonicalJSON {
         }
     }
 
-    /// Parses `bytes` (strictly, see ``JSONParser``) and returns their canonical form.
+    /// Validates `bytes` (strictly, as ``JSONParser`` does) and returns their canonical form,
+    /// the same bytes as `serialize(try JSONParser(limits: limits).parse(bytes))`; see
+    /// ``canonicalize(_:limits:into:)``.
     /// - Throws: ``JSONParseError`` when `bytes` is not valid I-JSON.
     public static func canonicalize(_ bytes: [UInt8], limits: JSONLimits = .default) throws -> [UInt8] {
-        let value = try JSONParser(limits: limits).parse(bytes)
-        return try serialize(value)
+        var out: [UInt8] = []
+        try bytes.withUnsafeBytes { input in
+            try canonicalize(input, limits: limits, into: &out)
+        }
+        return out
     }
 
     /// ECMAScript `Number.prototype.toString` of `value` (RFC 8785 §3.2.2.3), e.g. `1e+21`,

@@ -3,10 +3,9 @@ import Foundation
 import Inventory
 
 /// Replays the events of a store, in order, into a ``ScratchStore``: each chunk is read in one
-/// short read transaction and appended as one large batch, so the scratch store's projections
-/// are computed from scratch by the same code as the live ones. Canonical re-serialization
-/// reproduces the stored bytes, so positions and chain hashes come out identical; that is
-/// checked for every batch.
+/// short read transaction and appended, as stored bytes, in one large batch, so the scratch
+/// store's projections are computed from scratch by the same code as the live ones. Positions
+/// and chain hashes must come out identical; that is checked for every batch.
 public final class Replayer {
     public let source: LMDBEventStore
     public let scratch: ScratchStore
@@ -31,25 +30,27 @@ public final class Replayer {
             guard !raws.isEmpty else {
                 throw ReplayFailure("the log ends at position \(replayed), before position \(end)")
             }
-            var envelopes: [EventEnvelope] = []
-            envelopes.reserveCapacity(raws.count)
+            var events: [EncodedEvent] = []
+            events.reserveCapacity(raws.count)
             for (i, raw) in raws.enumerated() {
                 guard raw.position == replayed + 1 + UInt64(i) else {
                     throw ReplayFailure("gap in the log: position \(replayed + 1 + UInt64(i)) is missing; run `atlas-replay verify`")
                 }
-                envelopes.append(try raw.decode().envelope)
+                do { events.append(try EncodedEvent(stored: raw.json)) } catch {
+                    throw ReplayFailure("event at position \(raw.position): \(error.message); run `atlas-replay verify`")
+                }
             }
-            try await appendChecked(envelopes, raws: raws)
+            try await appendChecked(events, raws: raws)
             progress?(replayed, end)
         }
     }
 
-    /// Appends decoded `envelopes` (of `raws`) to the scratch store and checks that positions
-    /// and the chain hash come out as stored.
-    func appendChecked(_ envelopes: [EventEnvelope], raws: [RawEvent]) async throws {
-        let result = try await scratch.store.append(envelopes)
+    /// Appends `events` (of `raws`) to the scratch store and checks that positions and the
+    /// chain hash come out as stored.
+    func appendChecked(_ events: [EncodedEvent], raws: [RawEvent]) async throws {
+        let result = try await scratch.store.append(encoded: events, precondition: nil)
         for (p, raw) in zip(result.positions, raws) where p != raw.position {
-            throw ReplayFailure("event \(envelopes[Int(raw.position - raws[0].position)].id) at position \(raw.position) replays to position \(p): its id is already in the log")
+            throw ReplayFailure("event \(events[Int(raw.position - raws[0].position)].id) at position \(raw.position) replays to position \(p): its id is already in the log")
         }
         guard result.written == raws.count, result.head.position == raws.last!.position else {
             throw ReplayFailure("replaying positions \(raws[0].position)…\(raws.last!.position) wrote \(result.written) events, head \(result.head.position)")

@@ -166,16 +166,16 @@ public final class Verifier {
                 replayBroken = true
                 return
             }
-            var envelopes: [EventEnvelope] = []
+            var events: [EncodedEvent] = []
             var batch: [RawEvent] = []
-            envelopes.reserveCapacity(raws.count)
+            events.reserveCapacity(raws.count)
             batch.reserveCapacity(raws.count)
             for raw in raws {
                 if raw.position > end { break }
-                check(raw, envelopes: &envelopes, batch: &batch)
+                check(raw, events: &events, batch: &batch)
             }
             if let replayer, !batch.isEmpty {
-                do { try await replayer.appendChecked(envelopes, raws: batch) } catch {
+                do { try await replayer.appendChecked(events, raws: batch) } catch {
                     problem("replay", position: batch.first?.position, "replaying positions \(batch.first!.position)…\(batch.last!.position) into a scratch store failed: \(error)")
                     replayBroken = true
                 }
@@ -184,7 +184,7 @@ public final class Verifier {
         }
     }
 
-    private func check(_ raw: RawEvent, envelopes: inout [EventEnvelope], batch: inout [RawEvent]) {
+    private func check(_ raw: RawEvent, events: inout [EncodedEvent], batch: inout [RawEvent]) {
         checked += 1
         if raw.position != next {
             let missing = raw.position - next
@@ -222,12 +222,13 @@ public final class Verifier {
             return
         }
         tenantCounts[envelope.tenant, default: 0] += 1
-        let canonical: [UInt8]
-        do { canonical = try envelope.canonicalJSON() } catch {
+        let encoded: EncodedEvent
+        do { encoded = try EncodedEvent(envelope) } catch {
             problem("canonical", position: raw.position, "event at position \(raw.position) is not a valid envelope: \(error.message)")
             replayBroken = true
             return
         }
+        let canonical = encoded.json
         if canonical != raw.json {
             let at = zip(canonical, raw.json).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(canonical.count, raw.json.count)
             problem("canonical", position: raw.position, "event at position \(raw.position) is not in canonical form (first difference at byte \(at) of \(raw.json.count))")
@@ -235,7 +236,7 @@ public final class Verifier {
             return
         }
         if !replayBroken {
-            envelopes.append(envelope)
+            events.append(encoded)
             batch.append(raw)
         }
     }

@@ -148,8 +148,8 @@ import Testing
             let name = "picky"
             let version = 1
             let tableNames = ["seen"]
-            func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
-                if event.envelope.type == "test.poison" { throw Boom() }
+            func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+                if event.type == "test.poison" { throw Boom() }
                 try tables.put(table("seen"), UInt64BE.bytes(event.position), [])
             }
         }

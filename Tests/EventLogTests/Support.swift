@@ -35,8 +35,13 @@ struct TenantCounts: Projection {
     let name = "tenant_counts"
     let tableNames = ["counts", "last"]
 
-    func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
-        let key = Array(event.envelope.tenant.utf8)
+    func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+        // The header fields the store reads must agree with the decoded envelope.
+        let envelope = try event.decoded().envelope
+        guard envelope.tenant == event.tenant, envelope.type == event.type, envelope.recordedAt == (try event.recordedAt()) else {
+            throw EventLogError(.projectionFailed, "header of \(event.position) disagrees with its envelope")
+        }
+        let key = Array(event.tenant.utf8)
         let n = try tables.withValue(table("counts"), key) { try UInt64BE.decode($0) } ?? 0
         try tables.put(table("counts"), key, UInt64BE.bytes(n + 1))
         try tables.put(table("last"), key, UInt64BE.bytes(event.position))

@@ -128,7 +128,9 @@ actor RecordingSink: SourceSink {
     var finished: [(String, Bool, SourceError?)] = []
     var progressEvents: [SourceProgress] = []
 
-    func receive(_ items: [JSONValue], of type: PolicyType) async throws { self.items[type.key, default: []] += items }
+    func receive(_ items: [GraphObject], of type: PolicyType) async throws {
+        self.items[type.key, default: []] += try items.map { try JSONParser().parse($0.canonicalJSON) }
+    }
     func record(_ error: SourceError) async { errors.append(error) }
     func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished.append((type.key, complete, error)) }
     func progress(_ event: SourceProgress) async { progressEvents.append(event) }

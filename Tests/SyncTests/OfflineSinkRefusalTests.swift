@@ -16,7 +16,7 @@ import Testing
 
         init(failure: any Error) { self.failure = failure }
 
-        func receive(_ items: [JSONValue], of type: PolicyType) async throws {
+        func receive(_ items: [GraphObject], of type: PolicyType) async throws {
             pages += 1
             throw failure
         }

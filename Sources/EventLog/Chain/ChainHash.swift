@@ -34,39 +34,53 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
 /// Lowercase hexadecimal encoding.
 public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// The lowercase hex form of `bytes`.
     public static func encode<C: Collection<UInt8>>(_ bytes: C) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+        if let s = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0)) }) { return s }
+        return Array(bytes).withUnsafeBytes { encode($0) }
+    }
+
+    /// The lowercase hex form of `bytes`.
+    public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for i in 0..<bytes.count {
+                out[2 * i] = digit(bytes[i] >> 4)
+                out[2 * i + 1] = digit(bytes[i] & 0x0F)
+            }
+            return bytes.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The bytes of a hex string, or `nil` when it is not hex of even length.
     public static func decode(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
+        Array(text.utf8).withUnsafeBytes { decode(utf8: $0) }
+    }
+
+    /// The bytes of hex text given as raw UTF-8, or `nil` when it is not hex of even length.
+    public static func decode(utf8 u: UnsafeRawBufferPointer) -> [UInt8]? {
         guard u.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(u.count / 2)
-        func v(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: c - 48
-            case 97...102: c - 87
-            case 65...70: c - 55
-            default: nil
-            }
-        }
+        var out = [UInt8](repeating: 0, count: u.count / 2)
         var i = 0
         while i < u.count {
-            guard let hi = v(u[i]), let lo = v(u[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
+            guard let hi = value(u[i]), let lo = value(u[i + 1]) else { return nil }
+            out[i / 2] = hi << 4 | lo
             i += 2
         }
         return out
+    }
+
+    /// The lowercase hex digit of a nibble.
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
+
+    /// The value of a hex digit (either case).
+    @inline(__always)
+    static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
+        }
     }
 }

@@ -15,6 +15,12 @@ extension EventEnvelope {
 
     /// Checks the fields that every envelope must satisfy.
     public func validate() throws(EventLogError) {
+        try Self.validateHeader(type: type, schema: schema, tenant: tenant, correlationID: correlationID)
+        guard case .object = data else { throw EventLogError(.invalidEvent, "data must be a JSON object, not \(data.typeName)") }
+    }
+
+    /// Checks every field but the payload.
+    static func validateHeader(type: String, schema: Int, tenant: String, correlationID: String?) throws(EventLogError) {
         func bad(_ m: String) -> EventLogError { EventLogError(.invalidEvent, m) }
         guard !type.isEmpty, type.utf8.count <= Limits.typeBytes,
               type.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 95 })
@@ -25,42 +31,11 @@ extension EventEnvelope {
             throw bad("correlation_id must be 1-\(Limits.correlationIDBytes) bytes when present")
         }
         guard schema >= 1 && schema <= 1_000_000 else { throw bad("schema must be a positive integer") }
-        guard case .object = data else { throw bad("data must be a JSON object, not \(data.typeName)") }
     }
 
     /// The canonical (RFC 8785) JSON bytes of the envelope, after validation.
     public func canonicalJSON() throws(EventLogError) -> [UInt8] {
-        try validate()
-        var out = [UInt8]()
-        out.reserveCapacity(256)
-        do {
-            // Keys in RFC 8785 order: correlation_id, data, id, recorded_at, schema, tenant, type.
-            out += #"{"#.utf8
-            if let c = correlationID {
-                out += #""correlation_id":"#.utf8
-                CanonicalJSON.writeString(c, into: &out)
-                out.append(UInt8(ascii: ","))
-            }
-            out += #""data":"#.utf8
-            try CanonicalJSON.write(data, into: &out)
-            out += #","id":""#.utf8
-            out += id.description.utf8
-            out += #"","recorded_at":""#.utf8
-            out += recordedAt.description.utf8
-            out += #"","schema":"#.utf8
-            out += String(schema).utf8
-            out += #","tenant":"#.utf8
-            CanonicalJSON.writeString(tenant, into: &out)
-            out += #","type":"#.utf8
-            CanonicalJSON.writeString(type, into: &out)
-            out.append(UInt8(ascii: "}"))
-        } catch {
-            throw EventLogError(.invalidEvent, "payload cannot be written as canonical JSON: \(error)")
-        }
-        guard out.count <= Limits.envelopeBytes else {
-            throw EventLogError(.invalidEvent, "envelope is \(out.count) bytes; the limit is \(Limits.envelopeBytes)")
-        }
-        return out
+        try EncodedEvent(self).json
     }
 
     /// Decodes an envelope from its stored JSON bytes.

@@ -16,30 +16,8 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the canonical `8-4-4-4-12` hex form (either case; output is always lowercase).
     public init?(_ string: String) {
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        var nibble: UInt8 = 0
-        var half = false
-        var index = 0
-        for c in string.utf8 {
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard c == UInt8(ascii: "-") else { return nil }
-                index += 1
-                continue
-            }
-            let v: UInt8
-            switch c {
-            case 48...57: v = c - 48
-            case 97...102: v = c - 87
-            case 65...70: v = c - 55
-            default: return nil
-            }
-            if half { out.append(nibble << 4 | v) } else { nibble = v }
-            half.toggle()
-            index += 1
-        }
-        guard index == 36, out.count == 16 else { return nil }
-        self.bytes = out
+        guard let id = Array(string.utf8).withUnsafeBytes({ EventID(utf8: $0) }) else { return nil }
+        self = id
     }
 
     /// A new time-ordered UUIDv7.
@@ -58,15 +36,41 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var description: String {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var s = [UInt8]()
         s.reserveCapacity(36)
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { s.append(UInt8(ascii: "-")) }
-            s.append(hex[Int(byte >> 4)])
-            s.append(hex[Int(byte & 0x0F)])
-        }
+        write(into: &s)
         return String(decoding: s, as: UTF8.self)
+    }
+
+    /// Appends the canonical `8-4-4-4-12` lowercase form to `out`.
+    public func write(into out: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { b in
+            for i in 0..<b.count {
+                if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+                out.append(Hex.digit(b[i] >> 4))
+                out.append(Hex.digit(b[i] & 0x0F))
+            }
+        }
+    }
+
+    /// Parses the canonical text form from raw UTF-8 bytes.
+    public init?(utf8 text: UnsafeRawBufferPointer) {
+        guard text.count == 36 else { return nil }
+        var out = [UInt8](repeating: 0, count: 16)
+        var j = 0
+        var i = 0
+        while i < 36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard text[i] == UInt8(ascii: "-") else { return nil }
+                i += 1
+                continue
+            }
+            guard let hi = Hex.value(text[i]), let lo = Hex.value(text[i + 1]) else { return nil }
+            out[j] = hi << 4 | lo
+            j += 1
+            i += 2
+        }
+        self.bytes = out
     }
 
     public static func < (a: EventID, b: EventID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }

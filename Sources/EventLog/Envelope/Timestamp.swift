@@ -18,23 +18,31 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// RFC 3339 UTC with milliseconds and `Z`.
     public var description: String {
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the RFC 3339 form (as ``description``) to `out`.
+    public func write(into out: inout [UInt8]) {
         var ms = millisecondsSinceEpoch
         var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         ms -= days * 86_400_000
         let (y, m, d) = Self.civil(fromDays: days)
         days = 0
         let h = ms / 3_600_000, mi = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
-        var out = [UInt8]()
-        out.reserveCapacity(24)
         func put(_ v: Int64, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var x = v
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + x % 10); x /= 10 }
-            out += digits
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            let x = v % (divisor * 10)  // the low `width` digits
+            while divisor > 0 {
+                out.append(UInt8(48 + x / divisor % 10))
+                divisor /= 10
+            }
         }
         put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
         put(h, 2); out.append(58); put(mi, 2); out.append(58); put(s, 2); out.append(46); put(f, 3); out.append(90)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t` and `z` are accepted.

@@ -4,16 +4,11 @@ import LMDB
 
 /// An append waiting for the writer thread.
 final class PendingAppend: @unchecked Sendable {
-    struct Prepared {
-        var envelope: EventEnvelope
-        var json: [UInt8]
-    }
-
-    let events: [Prepared]
+    let events: [EncodedEvent]
     let precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
     let continuation: CheckedContinuation<AppendResult, any Error>
 
-    init(events: [Prepared], precondition: (@Sendable (any KeyValueWriter) throws -> Void)?,
+    init(events: [EncodedEvent], precondition: (@Sendable (any KeyValueWriter) throws -> Void)?,
          continuation: CheckedContinuation<AppendResult, any Error>) {
         self.events = events
         self.precondition = precondition
@@ -27,20 +22,10 @@ struct GenerationChanged: Error {}
 extension LMDBEventStore {
     @discardableResult
     public func append(
-        _ events: [EventEnvelope],
+        encoded prepared: [EncodedEvent],
         precondition: (@Sendable (any KeyValueWriter) throws -> Void)? = nil
     ) async throws -> AppendResult {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
-        // Validate and serialize on the caller's thread, so the writer only hashes and writes.
-        var prepared: [PendingAppend.Prepared] = []
-        prepared.reserveCapacity(events.count)
-        for (i, e) in events.enumerated() {
-            do {
-                prepared.append(.init(envelope: e, json: try e.canonicalJSON()))
-            } catch {
-                throw EventLogError(.invalidEvent, "event \(i) of the batch: \(error.message)")
-            }
-        }
         return try await withCheckedThrowingContinuation { continuation in
             let p = PendingAppend(events: prepared, precondition: precondition, continuation: continuation)
             pendingLock.lock()
@@ -140,12 +125,13 @@ extension LMDBEventStore {
         // New `event_ids` entries are written after the loop in id order (see below); until
         // then, ids first seen in this request are found here.
         var newIDs: [EventID: UInt64] = [:]
+        let memo = ProjectionEvent.Memo()
         for e in request.events {
-            if let earlier = newIDs[e.envelope.id] {
+            if let earlier = newIDs[e.id] {
                 positions.append(earlier)
                 continue
             }
-            let existing = try e.envelope.id.bytes.withUnsafeBytes { idBytes in
+            let existing = try e.id.bytes.withUnsafeBytes { idBytes in
                 try txn.withRawValue(eventIDs, forRawKey: idBytes) { try UInt64BE.decode($0) }
             }
             if let existing {
@@ -159,20 +145,26 @@ extension LMDBEventStore {
                     chain.bytes.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
                     e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 }
-                newIDs[e.envelope.id] = position
+                newIDs[e.id] = position
                 tenantKey.removeAll(keepingCapacity: true)
-                tenantKey += e.envelope.tenant.utf8
+                tenantKey += e.tenant.utf8
                 tenantKey.append(0)
                 tenantKey += UnsafeRawBufferPointer(key)
                 try tenantKey.withUnsafeBytes { try txn.putRaw(tenantEvents, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
             }
             head = LogHead(position: position, chainHash: chain)
             if !projections.isEmpty {
-                let recorded = RecordedEvent(position: position, chainHash: chain, envelope: e.envelope)
-                for p in projections {
-                    do { try p.apply(recorded, to: tables) } catch {
-                        if Self.abortsGroup(error) { throw error }
-                        throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
+                try e.json.withUnsafeBytes { json in
+                    try chain.bytes.withUnsafeBytes { chainBytes in
+                        let event = ProjectionEvent(position: position, chain: chainBytes, type: e.type, tenant: e.tenant, json: json,
+                                                    dataRange: e.dataRange, recordedAt: e.recordedAt, envelope: e.envelope, memo: memo)
+                        for (p, filter) in zip(projections, projectionFilters) {
+                            if let filter, !filter.contains(e.type) { continue }
+                            do { try p.apply(event, to: tables) } catch {
+                                if Self.abortsGroup(error) { throw error }
+                                throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
+                            }
+                        }
                     }
                 }
             }

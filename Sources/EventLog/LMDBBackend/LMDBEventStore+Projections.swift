@@ -82,8 +82,9 @@ extension LMDBEventStore {
         try applyRange([p], txn: txn, handles: handles, from: start, through: end)
     }
 
-    /// Applies events `start...end` to every projection in `ps`, decoding each event at most
-    /// once and not at all when no projection consumes its type.
+    /// Applies events `start...end` to every projection in `ps`, straight from the stored
+    /// bytes: only the envelope's top-level members are read here, and an event no projection
+    /// consumes is not looked at further.
     @discardableResult
     func applyRange(
         _ ps: [any Projection], txn: WriteTransaction, handles: [StoreTable: RawDatabase],
@@ -92,8 +93,8 @@ extension LMDBEventStore {
         guard start <= end, !ps.isEmpty else { return start - 1 }
         let tables = LMDBTables(write: txn, handles: handles, events: events)
         let filters = ps.map(\.consumedEventTypes)
-        let everyType = filters.contains { $0 == nil }
         var last = start - 1
+        let memo = ProjectionEvent.Memo()
         try txn.withCursor(events) { c in
             var e = try c.seek(atLeast: UInt64BE.bytes(start))
             while let entry = e {
@@ -105,15 +106,26 @@ extension LMDBEventStore {
                 guard entry.value.count >= 32 else {
                     throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
                 }
-                // The canonical envelope ends with its `type` member; peek at it before decoding.
-                let type = everyType ? nil : Self.peekType(UnsafeRawBufferPointer(rebasing: entry.value[32...]))
-                var decoded: RecordedEvent?
+                let chain = UnsafeRawBufferPointer(rebasing: entry.value[0..<32])
+                let json = UnsafeRawBufferPointer(rebasing: entry.value[32...])
+                let event: ProjectionEvent
+                if let h = EnvelopeHeader.read(json) {
+                    event = ProjectionEvent(position: position, chain: chain, type: h.type, tenant: h.tenant, json: json,
+                                            dataRange: h.dataRange, recordedAt: nil, envelope: nil, memo: memo)
+                } else {
+                    // Not readable as an envelope: decoding names the problem.
+                    let envelope = try EventEnvelope(canonicalJSON: Array(json), position: position)
+                    let encoded = try EncodedEvent(envelope)
+                    guard encoded.json.elementsEqual(json) else {
+                        throw EventLogError(.corruptEvent, "event at position \(position) is not in canonical form")
+                    }
+                    event = ProjectionEvent(position: position, chain: chain, type: envelope.type, tenant: envelope.tenant,
+                                            json: json, dataRange: encoded.dataRange, recordedAt: envelope.recordedAt, envelope: envelope, memo: memo)
+                }
                 for (i, p) in ps.enumerated() {
-                    if let filter = filters[i], let type, !filter.contains(type) { continue }
+                    if let filter = filters[i], !filter.contains(event.type) { continue }
                     do {
-                        if decoded == nil { decoded = try RawEvent(position: position, stored: entry.value).decode() }
-                        if let filter = filters[i], type == nil, !filter.contains(decoded!.envelope.type) { continue }
-                        try p.apply(decoded!, to: tables)
+                        try p.apply(event, to: tables)
                     } catch {
                         if Self.abortsGroup(error) { throw error }
                         throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
@@ -124,26 +136,6 @@ extension LMDBEventStore {
             }
         }
         return last
-    }
-
-    /// The value of the trailing `"type":"…"` member of a canonical envelope, or `nil` when the
-    /// bytes do not end that way (then the event is decoded to find out).
-    static func peekType(_ json: UnsafeRawBufferPointer) -> String? {
-        let marker = Array(#","type":""#.utf8)
-        guard json.count > marker.count + 2, json[json.count - 1] == UInt8(ascii: "}"),
-              json[json.count - 2] == UInt8(ascii: "\"") else { return nil }
-        var i = json.count - 3
-        while i >= marker.count {
-            let c = json[i]
-            if c == UInt8(ascii: "\"") {
-                // Event types are [a-z0-9._]: no escapes, so this quote opens the value.
-                guard json[(i - marker.count + 1)...i].elementsEqual(marker) else { return nil }
-                return String(decoding: json[(i + 1)..<(json.count - 2)], as: UTF8.self)
-            }
-            guard (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 46 || c == 95 else { return nil }
-            i -= 1
-        }
-        return nil
     }
 
     // MARK: Open

@@ -53,6 +53,8 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     let projectionRecords: RawDatabase
     let consumerRecords: RawDatabase
     let projections: [any Projection]
+    /// Each projection's ``Projection/consumedEventTypes``, read once.
+    let projectionFilters: [Set<String>?]
     let stateHandles: [StoreTable: RawDatabase]
 
     /// Active generation and handles of each projection, refreshed when another process
@@ -120,6 +122,7 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         self.path = env.path
         self.options = options
         self.projections = options.projections
+        self.projectionFilters = options.projections.map(\.consumedEventTypes)
 
         // Identify the store before writing anything.
         let metaDB: RawDatabase? = try env.openDatabase(StoreLayout.meta, create: false)

@@ -15,8 +15,9 @@ public protocol Projection: Sendable {
     /// other events.
     var consumedEventTypes: Set<String>? { get }
     /// Updates the tables for one event. Must be deterministic: it may read only the tables and
-    /// the event, never the clock or the environment.
-    func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws
+    /// the event, never the clock or the environment. Read hot fields from
+    /// ``ProjectionEvent/data``; ``ProjectionEvent/decoded()`` decodes the whole event.
+    func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws
 }
 
 extension Projection {

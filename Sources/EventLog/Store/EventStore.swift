@@ -4,14 +4,14 @@ import CanonicalJSON
 ///
 /// Nothing here names a storage engine; the embedded default is ``LMDBEventStore``.
 public protocol EventStore: AnyObject, Sendable {
-    @discardableResult
     /// Appends `events` atomically, after `precondition` (if any) has run in the same
     /// transaction and returned without throwing. Projections are applied in that transaction.
     ///
     /// Concurrent appends are grouped into one commit. Events whose id is already in the log
     /// are not written again; their original positions are returned.
+    @discardableResult
     func append(
-        _ events: [EventEnvelope],
+        encoded events: [EncodedEvent],
         precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
     ) async throws -> AppendResult
 
@@ -43,6 +43,23 @@ public protocol EventStore: AnyObject, Sendable {
 }
 
 extension EventStore {
+    /// Validates and serializes `events` (on the caller's thread, so the writer only hashes and
+    /// writes), then appends them as ``append(encoded:precondition:)`` does.
+    @discardableResult
+    public func append(
+        _ events: [EventEnvelope],
+        precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
+    ) async throws -> AppendResult {
+        var encoded: [EncodedEvent] = []
+        encoded.reserveCapacity(events.count)
+        for (i, e) in events.enumerated() {
+            do { encoded.append(try EncodedEvent(e)) } catch {
+                throw EventLogError(.invalidEvent, "event \(i) of the batch: \(error.message)")
+            }
+        }
+        return try await append(encoded: encoded, precondition: precondition)
+    }
+
     /// Appends `events` atomically with no precondition.
     @discardableResult
     public func append(_ events: [EventEnvelope]) async throws -> AppendResult {

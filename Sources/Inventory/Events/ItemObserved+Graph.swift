@@ -20,22 +20,65 @@ extension ItemObserved {
     ///
     /// - Throws: ``Rejection`` when the object is not an object or lacks a usable `id`.
     public init(graphObject item: JSONValue, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
-        guard case .object(let o) = item else { throw Rejection(message: "item is \(item.typeName), not an object") }
+        guard case .object = item else { throw Rejection(message: "item is \(item.typeName), not an object") }
+        let object: GraphObject
+        do { object = try GraphObject(item) } catch {
+            throw Rejection(message: "item cannot be canonicalized: \(error)")
+        }
+        try self.init(graphObject: object, type: type, runID: runID, selectionHash: selectionHash)
+    }
+
+    /// Builds the observation of Graph object `item` of `type` for a run, reading only the
+    /// members it keeps from the canonical bytes.
+    ///
+    /// - Throws: ``Rejection`` when the object is not an object or lacks a usable `id`.
+    public init(graphObject item: GraphObject, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
+        let read = item.canonicalJSON.withUnsafeBytes { b -> Result<([String: JSONValue], Int), Rejection> in
+            guard b.count >= 2, b[0] == UInt8(ascii: "{") else {
+                return .failure(Rejection(message: "item is not an object"))
+            }
+            // The members meta, id, name and platform come from; the rest are only counted.
+            var kept: [String: JSONValue] = [:]
+            var others = 0
+            var scanner = JSONObjectScanner(b)
+            while let m = scanner.next() {
+                // Canonical keys escape only quotes, backslashes and control characters, none
+                // of which a kept key has: comparing the raw bytes is exact.
+                let key = UnsafeRawBufferPointer(rebasing: b[m.key])
+                guard let name = Self.keptKey(key, nameField: type.nameField) else {
+                    others += 1
+                    continue
+                }
+                guard let value = try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[m.value])) else {
+                    return .failure(Rejection(message: "item member \"\(name)\" cannot be read"))
+                }
+                kept[name] = value
+            }
+            return .success((kept, others))
+        }
+        let (o, others) = try read.get()
         guard let id = o["id"]?.stringValue else {
             throw Rejection(message: o["id"] == nil ? "item has no \"id\"" : "item \"id\" is not a string")
         }
         guard !id.isEmpty, id.utf8.count <= Limits.externalIDBytes, !id.utf8.contains(where: { $0 < 0x20 }) else {
             throw Rejection(message: "item \"id\" is empty, longer than \(Limits.externalIDBytes) bytes, or has control characters")
         }
-        let canonical: [UInt8]
-        do { canonical = try CanonicalJSON.serialize(item) } catch {
-            throw Rejection(message: "item \(id) cannot be canonicalized: \(error)")
-        }
         let meta = MetaWhitelist.extract(from: o, nameField: type.nameField)
         var name = o[type.nameField]?.stringValue
         if let n = name, n.utf8.count > Limits.displayNameBytes { name = n.utf8Prefix(maxBytes: Limits.displayNameBytes) }
         self.init(runID: runID, selectionHash: selectionHash, policyType: type.key, externalID: id, displayName: name,
-                  category: type.category.rawValue, platform: type.platform(of: item), meta: meta.meta,
-                  contentSHA256: Hex.encode(Array(SHA256.hash(data: canonical))), droppedMetaKeys: meta.droppedKeys)
+                  category: type.category.rawValue, platform: type.platform(of: .object(o)), meta: meta.meta,
+                  contentSHA256: Hex.encode(Array(SHA256.hash(data: item.canonicalJSON))), droppedMetaKeys: meta.droppedKeys + others)
+    }
+
+    /// Top-level keys of a Graph object that observations read.
+    static let keptKeys: [String] = ["id", "@odata.type", "@odata.etag", "version", "roleScopeTagIds", "templateReference",
+                                     "platforms", "technologies", "createdDateTime", "lastModifiedDateTime", "modifiedDateTime"]
+    private static let keptKeyBytes: [[UInt8]] = keptKeys.map { Array($0.utf8) }
+
+    private static func keptKey(_ key: UnsafeRawBufferPointer, nameField: String) -> String? {
+        for (i, k) in keptKeyBytes.enumerated() where k.count == key.count && key.elementsEqual(k) { return keptKeys[i] }
+        if key.elementsEqual(nameField.utf8) { return nameField }
+        return nil
     }
 }

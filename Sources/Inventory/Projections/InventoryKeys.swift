@@ -13,10 +13,17 @@ enum InventoryKeys {
 
     /// `items`: tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id.
     static func item(_ tenant: String, _ type: String, _ externalID: String) -> [UInt8] {
-        var k = tenantPrefix(tenant)
-        k += type.utf8
+        item(tenant, Array(type.utf8), Array(externalID.utf8))
+    }
+
+    static func item(_ tenant: String, _ type: [UInt8], _ externalID: [UInt8]) -> [UInt8] {
+        var k = [UInt8]()
+        k.reserveCapacity(tenant.utf8.count + type.count + externalID.count + 2)
+        k += tenant.utf8
         k.append(0)
-        k += externalID.utf8
+        k += type
+        k.append(0)
+        k += externalID
         return k
     }
 
@@ -39,8 +46,18 @@ enum InventoryKeys {
 
     /// `observations`: tenant ‖ 0 ‖ 32-byte selection hash ‖ policy type ‖ 0 ‖ external id.
     static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: String, _ externalID: String) -> [UInt8] {
-        var k = observationTypePrefix(tenant, selectionHash, type)
-        k += externalID.utf8
+        observation(tenant, selectionHash, Array(type.utf8), Array(externalID.utf8))
+    }
+
+    static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: [UInt8], _ externalID: [UInt8]) -> [UInt8] {
+        var k = [UInt8]()
+        k.reserveCapacity(tenant.utf8.count + 34 + type.count + externalID.count)
+        k += tenant.utf8
+        k.append(0)
+        k += selectionHash
+        k += type
+        k.append(0)
+        k += externalID
         return k
     }
 

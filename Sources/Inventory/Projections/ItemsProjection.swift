@@ -14,23 +14,22 @@ public struct ItemsProjection: Projection {
 
     static let table = StoreTable.projection("inventory_items", "items")
 
-    public func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
-        guard event.envelope.type == InventoryEventType.itemObserved else { return }
-        let data = event.envelope.data
-        guard let type = data["policy_type"]?.stringValue, let externalID = data["external_id"]?.stringValue,
-              let sha = data["content_sha256"]?.stringValue, let shaBytes = Hex.decode(sha), shaBytes.count == 32
-        else { throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256") }
-        let key = InventoryKeys.item(event.envelope.tenant, type, externalID)
+    public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+        guard event.type == InventoryEventType.itemObserved else { return }
+        guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let sha = f.contentSHA256 else {
+            throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256")
+        }
+        let key = InventoryKeys.item(event.tenant, f.policyType, f.externalID)
         var value = [UInt8]()
         value.reserveCapacity(56)
         if let firstSeen = try tables.withValue(Self.table, key, { Array($0[0..<16]) }) {
             value += firstSeen
         } else {
-            value += InventoryKeys.bigEndian(UInt64(bitPattern: event.envelope.recordedAt.millisecondsSinceEpoch))
+            value += InventoryKeys.bigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch))
             value += InventoryKeys.bigEndian(event.position)
         }
         value += InventoryKeys.bigEndian(event.position)
-        value += shaBytes
+        value += sha
         try tables.put(Self.table, key, value)
     }
 }

@@ -15,14 +15,12 @@ public struct ObservationsProjection: Projection {
     static let table = StoreTable.projection("selection_observations", "observations")
     static let depth = 3
 
-    public func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
-        guard event.envelope.type == InventoryEventType.itemObserved else { return }
-        let data = event.envelope.data
-        guard let type = data["policy_type"]?.stringValue, let externalID = data["external_id"]?.stringValue,
-              let run = data["run_id"]?.stringValue, let selection = data["selection_hash"]?.stringValue
-        else { throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash") }
-        let runID = try InventoryKeys.runIDBytes(run)
-        let key = InventoryKeys.observation(event.envelope.tenant, try InventoryKeys.hashBytes(selection), type, externalID)
+    public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+        guard event.type == InventoryEventType.itemObserved else { return }
+        guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let runID = f.runID, let selection = f.selectionHash else {
+            throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
+        }
+        let key = InventoryKeys.observation(event.tenant, selection, f.policyType, f.externalID)
         var value = runID
         try tables.withValue(Self.table, key) { old in
             var i = 0

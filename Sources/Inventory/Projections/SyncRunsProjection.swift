@@ -10,14 +10,16 @@ public struct SyncRunsProjection: Projection {
     public let name = "sync_runs"
     public let version = 1
     public let tableNames = ["runs", "completed"]
-    public var consumedEventTypes: Set<String>? { [InventoryEventType.syncRunStarted, InventoryEventType.policyTypeEnumerated, InventoryEventType.syncRunFinished] }
+    public var consumedEventTypes: Set<String>? { Self.consumed }
+    static let consumed: Set<String> = [InventoryEventType.syncRunStarted, InventoryEventType.policyTypeEnumerated, InventoryEventType.syncRunFinished]
     public init() {}
 
     static let runs = StoreTable.projection("sync_runs", "runs")
     static let completed = StoreTable.projection("sync_runs", "completed")
 
-    public func apply(_ event: RecordedEvent, to tables: any KeyValueWriter) throws {
-        let e = event.envelope
+    public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+        guard Self.consumed.contains(event.type) else { return }
+        let e = try event.decoded().envelope
         switch e.type {
         case InventoryEventType.syncRunStarted:
             let p = try SyncRunStarted(data: e.data)

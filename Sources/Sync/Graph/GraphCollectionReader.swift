@@ -63,8 +63,12 @@ struct GraphCollectionReader {
             }
             for id in ids { seenIDs.insert(id) }
             if !page.items.isEmpty {
+                let objects: [GraphObject]
+                do { objects = try page.items.map { try GraphObject($0) } } catch {
+                    return fail(.graphItemInvalid, "page \(pages) has an item with no canonical form: \(error)")
+                }
                 do {
-                    try await sink.receive(page.items, of: type)
+                    try await sink.receive(objects, of: type)
                 } catch let e as SourceError {
                     return Failure(error: e, record: false)
                 } catch {

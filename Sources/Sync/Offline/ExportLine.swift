@@ -1,9 +1,10 @@
 import CanonicalJSON
+import Inventory
 
 /// One line of an offline export: `{"policy_type": K, "item": {…}}` or
 /// `{"policy_type": K, "failed": {"code": C, "message": M}}`.
 public enum ExportLine: Sendable, Hashable {
-    case item(policyType: String, item: JSONValue)
+    case item(policyType: String, item: GraphObject)
     case failed(policyType: String, code: String, message: String)
 
     /// A line that cannot be used, with the policy type when it could still be read.
@@ -17,26 +18,73 @@ public enum ExportLine: Sendable, Hashable {
 
     /// Parses one line's bytes (without the newline).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
-        let value: JSONValue
-        do { value = try JSONParser(limits: limits).parse(bytes) } catch {
+        var scratch: [UInt8] = []
+        return try parse(bytes, scratch: &scratch)
+    }
+
+    /// Parses one line's bytes (without the newline), reusing `scratch` for the line's
+    /// canonical form: the line is validated and canonicalized in one pass, and the item is
+    /// its `item` member's canonical bytes, with no JSON tree built.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8]) throws(Error) -> ExportLine {
+        scratch.removeAll(keepingCapacity: true)
+        do { try CanonicalJSON.canonicalize(bytes, limits: limits, into: &scratch) } catch {
             throw Error(policyType: nil, message: "not valid JSON: \(error)")
         }
-        guard case .object(let o) = value else { throw Error(policyType: nil, message: "line is \(value.typeName), not an object") }
-        guard let type = o["policy_type"]?.stringValue else { throw Error(policyType: nil, message: "\"policy_type\" is missing or not a string") }
-        if let extra = o.keys.sorted().first(where: { !["policy_type", "item", "failed"].contains($0) }) {
-            throw Error(policyType: type, message: "unknown key \"\(extra)\"")
+        let result = scratch.withUnsafeBytes { b in Result { () throws(Error) -> ExportLine in try members(of: b) } }
+        return try result.get()
+    }
+
+    /// The line from its canonical bytes `b`.
+    private static func members(of b: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
+        guard b.first == UInt8(ascii: "{") else {
+            throw Error(policyType: nil, message: "line is \(Self.typeName(b, 0..<b.count)), not an object")
         }
-        switch (o["item"], o["failed"]) {
+        var type: String?, typeIsString = true
+        var item: Range<Int>?, failed: Range<Int>?, extra: String?
+        var scanner = JSONObjectScanner(b)
+        while let m = scanner.next() {
+            let key = UnsafeRawBufferPointer(rebasing: b[m.key])
+            if key.elementsEqual("policy_type".utf8) {
+                type = b[m.value.lowerBound] == UInt8(ascii: "\"") ? JSONObjectScanner.string(b, m.value) : nil
+                typeIsString = type != nil
+            } else if key.elementsEqual("item".utf8) {
+                item = m.value
+            } else if key.elementsEqual("failed".utf8) {
+                failed = m.value
+            } else if extra == nil {
+                // Members come in canonical order, so this is the first unknown key in that order.
+                extra = JSONObjectScanner.string(b, m.key)
+            }
+        }
+        guard typeIsString, let type else { throw Error(policyType: nil, message: "\"policy_type\" is missing or not a string") }
+        if let extra { throw Error(policyType: type, message: "unknown key \"\(extra.prefix(100))\"") }
+        switch (item, failed) {
         case (let item?, nil):
-            guard case .object = item else { throw Error(policyType: type, message: "\"item\" is \(item.typeName), not an object") }
-            return .item(policyType: type, item: item)
+            guard b[item.lowerBound] == UInt8(ascii: "{") else {
+                throw Error(policyType: type, message: "\"item\" is \(Self.typeName(b, item)), not an object")
+            }
+            return .item(policyType: type, item: GraphObject(canonicalJSON: Array(b[item])))
         case (nil, let failed?):
-            guard case .object(let f) = failed else { throw Error(policyType: type, message: "\"failed\" is not an object") }
+            guard b[failed.lowerBound] == UInt8(ascii: "{"),
+                  case .object(let f)? = try? JSONParser(limits: limits).parse(UnsafeRawBufferPointer(rebasing: b[failed]))
+            else { throw Error(policyType: type, message: "\"failed\" is not an object") }
             return .failed(policyType: type, code: f["code"]?.stringValue ?? "unknown", message: f["message"]?.stringValue ?? "")
         case (nil, nil):
             throw Error(policyType: type, message: "line has neither \"item\" nor \"failed\"")
         default:
             throw Error(policyType: type, message: "line has both \"item\" and \"failed\"")
+        }
+    }
+
+    /// The JSON type name (as ``JSONValue/typeName``) of the valid value at `range`.
+    static func typeName(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        switch range.isEmpty ? 0 : b[range.lowerBound] {
+        case UInt8(ascii: "{"): "object"
+        case UInt8(ascii: "["): "array"
+        case UInt8(ascii: "\""): "string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): "boolean"
+        case UInt8(ascii: "n"): "null"
+        default: "number"
         }
     }
 }

@@ -25,7 +25,8 @@ public struct OfflineExportSource: InventorySource {
         let wanted = Dictionary(uniqueKeysWithValues: types.map { ($0.key, $0) })
         var incomplete: [String: SourceError] = [:]
         var allIncomplete: SourceError?
-        var pages: [String: [JSONValue]] = [:]
+        var pages: [String: [GraphObject]] = [:]
+        var scratch: [UInt8] = []
         func flush(_ key: String) async throws {
             guard let items = pages[key], !items.isEmpty, let type = wanted[key] else { return }
             pages[key] = []
@@ -55,7 +56,7 @@ public struct OfflineExportSource: InventorySource {
                 }
                 if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
                 let result: Result<ExportLine, ExportLine.Error> = bytes.withUnsafeBytes { b in
-                    Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b) }
+                    Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
                 }
                 let parsed: ExportLine
                 switch result {

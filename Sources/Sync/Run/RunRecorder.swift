@@ -46,7 +46,7 @@ actor RunRecorder: SourceSink {
         self.progressHandler = progress
     }
 
-    func receive(_ items: [JSONValue], of type: PolicyType) async throws {
+    func receive(_ items: [GraphObject], of type: PolicyType) async throws {
         if let fatal { throw fatal }
         var start = 0
         while start < items.count {
@@ -56,7 +56,7 @@ actor RunRecorder: SourceSink {
         }
     }
 
-    private func append(_ items: ArraySlice<JSONValue>, of type: PolicyType) async throws {
+    private func append(_ items: ArraySlice<GraphObject>, of type: PolicyType) async throws {
         var observations: [ItemObserved] = []
         observations.reserveCapacity(items.count)
         for item in items {
@@ -75,12 +75,12 @@ actor RunRecorder: SourceSink {
         observed += observations.count
         upserted += changed
         counts[type.key, default: 0] += observations.count
-        let events = observations.map {
-            EventEnvelope(type: InventoryEventType.itemObserved, tenant: tenant, correlationID: correlationID, data: $0.data)
-        }
+        var events: [EncodedEvent] = []
+        events.reserveCapacity(observations.count)
+        for o in observations { events.append(try o.event(tenant: tenant, correlationID: correlationID)) }
         let store = self.store
         let check = leaseCheck
-        inFlight.append(Task { try await store.append(events, precondition: check) })
+        inFlight.append(Task { try await store.append(encoded: events, precondition: check) })
         if inFlight.count >= options.appendsInFlight {
             try await inFlight.removeFirst().value
         }

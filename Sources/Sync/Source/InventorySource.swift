@@ -18,7 +18,7 @@ public protocol InventorySource: Sendable {
 /// Receives what a source reads. Calls may come from several tasks at once.
 public protocol SourceSink: Sendable {
     /// A page of Graph objects of `type`.
-    func receive(_ items: [JSONValue], of type: PolicyType) async throws
+    func receive(_ items: [GraphObject], of type: PolicyType) async throws
     /// Records an error; `type` is nil when it cannot be attributed to one type.
     func record(_ error: SourceError) async
     /// Ends `type`: complete only when every item was read and no error hit the type.

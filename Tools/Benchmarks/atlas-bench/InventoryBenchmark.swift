@@ -4,7 +4,11 @@ import Foundation
 import Inventory
 import Sync
 
-/// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed]`
+/// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]`
+///
+/// The export's objects have their members in Graph's order (not sorted), so canonicalizing
+/// them is real work. Ids are GUIDs whose first group counts up (`--random-ids 1`: random
+/// GUIDs, as Graph hands out, which spread projection updates over the whole B-tree).
 ///
 /// 1. Offline sync of a single-tenant export of N items (durable), end to end in process:
 ///    reading and parsing the file, canonical hashing, events, group-committed appends and
@@ -12,18 +16,19 @@ import Sync
 /// 2. Re-sync of the same export (every item unchanged).
 /// 3. `missing` over a tenant with M items: p50 and p99 in process.
 enum InventoryBenchmark {
-    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1]"
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]"
 
     static func run(_ args: [String]) async throws -> Int32 {
         let items = Bench.option(args, "items", default: 200_000)
         let missingItems = Bench.option(args, "missing-items", default: 10_000)
         let relaxed = Bench.option(args, "relaxed", default: 0) == 1
+        let randomIDs = Bench.option(args, "random-ids", default: 0) == 1
         let dir = try Bench.tempDir("inventory")
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
         let export = dir + "/export.ndjson"
-        let bytes = try writeExport(path: export, items: items)
-        print("export: \(items) items, \(bytes / 1_048_576) MiB (\(bytes / max(items, 1)) bytes/line)")
+        let bytes = try writeExport(path: export, items: items, randomIDs: randomIDs)
+        print("export: \(items) items, \(bytes / 1_048_576) MiB (\(bytes / max(items, 1)) bytes/line), \(randomIDs ? "random" : "ascending") ids")
 
         let store = try LMDBEventStore.open(path: dir + "/store", options: .init(
             create: true, durability: relaxed ? .relaxed : .durable, projections: InventoryProjections.all,
@@ -65,8 +70,9 @@ enum InventoryBenchmark {
         return 0
     }
 
-    /// Writes an export of `items` realistic Graph objects across configuration and compliance types.
-    static func writeExport(path: String, items: Int, tenantSalt: String = "") throws -> Int {
+    /// Writes an export of `items` realistic Graph objects across configuration and compliance
+    /// types, members in Graph's order.
+    static func writeExport(path: String, items: Int, tenantSalt: String = "", randomIDs: Bool = false) throws -> Int {
         FileManager.default.createFile(atPath: path, contents: nil)
         let handle = FileHandle(forWritingAtPath: path)!
         defer { try? handle.close() }
@@ -76,29 +82,44 @@ enum InventoryBenchmark {
             ("deviceCompliancePolicy", "#microsoft.graph.iosCompliancePolicy"),
             ("groupPolicyConfiguration", "#microsoft.graph.groupPolicyConfiguration"),
         ]
+        var rng = SplitMix(seed: UInt64(items) &* 31 &+ UInt64(tenantSalt.count))
         var buffer = [UInt8]()
         var total = 0
         for i in 0..<items {
             let (type, odata) = types[i % types.count]
-            var o: [String: JSONValue] = [
-                "id": .string(String(format: "%08x-%04x-4%03x-8%03x-%012x", i, i % 65536, i % 4096, (i * 7) % 4096, i * 31 + tenantSalt.count)),
-                "@odata.type": .string(odata),
-                "description": .string("Baseline policy \(i) managed by the platform team"),
-                "createdDateTime": "2024-03-01T10:00:00Z", "lastModifiedDateTime": "2025-06-01T12:30:00Z",
-                "roleScopeTagIds": ["0", "12"], "version": .number(Double(i % 17)),
-                "passwordRequired": .bool(i % 2 == 0), "passwordMinimumLength": .number(Double(8 + i % 8)),
-                "settings": .array((0..<3).map { .object(["key": .string("setting\($0)"), "value": .number(Double(i % 5 + $0))]) }),
-            ]
-            if type == "settingsCatalogPolicy" {
-                o["name"] = .string("Settings catalog \(i)")
-                o["platforms"] = "windows10"
-                o["technologies"] = "mdm"
-                o["templateReference"] = .object(["templateFamily": "endpointSecurityAntivirus", "templateId": ""])
+            let id: String
+            if randomIDs {
+                let a = rng.next(), b = rng.next()
+                id = String(format: "%08x-%04x-4%03x-8%03x-%012llx", UInt32(truncatingIfNeeded: a), UInt16(truncatingIfNeeded: a >> 32),
+                            Int((a >> 48) & 0xFFF), Int(b & 0xFFF), (b >> 12) & 0xFFFF_FFFF_FFFF)
             } else {
-                o["displayName"] = .string("Policy \(i) \(type)")
+                id = String(format: "%08x-%04x-4%03x-8%03x-%012x", i, i % 65536, i % 4096, (i * 7) % 4096, i * 31 + tenantSalt.count)
             }
-            try CanonicalJSON.write(.object(["policy_type": .string(type), "item": .object(o)]), into: &buffer)
-            buffer.append(10)
+            // Members in the order Graph sends them.
+            var o: [(String, JSONValue)] = [("@odata.type", .string(odata)), ("id", .string(id))]
+            if type == "settingsCatalogPolicy" {
+                o += [("name", .string("Settings catalog \(i)")), ("platforms", "windows10"), ("technologies", "mdm"),
+                      ("templateReference", .object(["templateFamily": "endpointSecurityAntivirus", "templateId": ""]))]
+            } else {
+                o.append(("displayName", .string("Policy \(i) \(type)")))
+            }
+            o += [
+                ("description", .string("Baseline policy \(i) managed by the platform team")),
+                ("createdDateTime", "2024-03-01T10:00:00Z"), ("lastModifiedDateTime", "2025-06-01T12:30:00Z"),
+                ("roleScopeTagIds", ["0", "12"]), ("version", .number(Double(i % 17))),
+                ("passwordRequired", .bool(i % 2 == 0)), ("passwordMinimumLength", .number(Double(8 + i % 8))),
+                ("settings", .array((0..<3).map { .object(["value": .number(Double(i % 5 + $0)), "key": .string("setting\($0)")]) })),
+            ]
+            buffer += #"{"policy_type":"#.utf8
+            CanonicalJSON.writeString(type, into: &buffer)
+            buffer += #","item":{"#.utf8
+            for (n, (key, value)) in o.enumerated() {
+                if n > 0 { buffer.append(UInt8(ascii: ",")) }
+                CanonicalJSON.writeString(key, into: &buffer)
+                buffer.append(UInt8(ascii: ":"))
+                try CanonicalJSON.write(value, into: &buffer)
+            }
+            buffer += "}}\n".utf8
             if buffer.count > 1 << 20 {
                 total += buffer.count
                 handle.write(Data(buffer))
@@ -108,5 +129,18 @@ enum InventoryBenchmark {
         total += buffer.count
         handle.write(Data(buffer))
         return total
+    }
+}
+
+/// SplitMix64, for reproducible benchmark data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

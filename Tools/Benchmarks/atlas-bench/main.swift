@@ -17,6 +17,7 @@ struct Benchmark: Sendable {
                         run: { args in try await ReplayBenchmark.main(args); return 0 }),
         "subscriptions": .init(usage: SubscriptionBenchmark.usage, run: SubscriptionBenchmark.run),
         "subscription-writer": .init(usage: SubscriptionBenchmark.writerUsage, run: SubscriptionBenchmark.writer),
+        "canonical": .init(usage: CanonicalBenchmark.usage, run: CanonicalBenchmark.run),
     ]
 
     static var usageText: String {

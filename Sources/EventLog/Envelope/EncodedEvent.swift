@@ -1,0 +1,124 @@
+import CanonicalJSON
+
+/// An event serialized for appending: its canonical envelope bytes and the header fields the
+/// store indexes.
+///
+/// Make one from an ``EventEnvelope``, or — on hot paths — write the payload's canonical bytes
+/// directly with ``init(id:type:schema:tenant:recordedAt:correlationID:writingData:)`` and skip
+/// building a `JSONValue` tree. Either way the bytes are the envelope's RFC 8785 form.
+public struct EncodedEvent: Sendable {
+    public let id: EventID
+    public let type: String
+    public let tenant: String
+    public let recordedAt: Timestamp
+    /// The canonical envelope JSON.
+    public let json: [UInt8]
+    /// Where the `data` object lies in ``json``.
+    public let dataRange: Range<Int>
+    /// The envelope, when the event was made from one (projections then need not decode it).
+    let envelope: EventEnvelope?
+
+    /// Serializes `envelope`.
+    public init(_ envelope: EventEnvelope) throws(EventLogError) {
+        try envelope.validate()
+        var out = [UInt8]()
+        out.reserveCapacity(512)
+        let range = try Self.write(id: envelope.id, type: envelope.type, schema: envelope.schema, tenant: envelope.tenant,
+                                   recordedAt: envelope.recordedAt, correlationID: envelope.correlationID, into: &out) { (out) throws(EventLogError) in
+            do { try CanonicalJSON.write(envelope.data, into: &out) } catch {
+                throw EventLogError(.invalidEvent, "payload cannot be written as canonical JSON: \(error)")
+            }
+        }
+        self.init(id: envelope.id, type: envelope.type, tenant: envelope.tenant, recordedAt: envelope.recordedAt,
+                  json: out, dataRange: range, envelope: envelope)
+    }
+
+    /// An event whose payload `writeData` appends as canonical JSON (an object).
+    ///
+    /// `writeData` must write exactly one RFC 8785 object (an error it throws is reported as
+    /// `invalid_event`); the log stores and hashes the
+    /// bytes as given (``EventEnvelope/init(canonicalJSON:position:)`` and `atlas-replay
+    /// verify` check them later). The header fields are validated as for ``EventEnvelope``.
+    public init(
+        id: EventID = .generate(), type: String, schema: Int = 1, tenant: String, recordedAt: Timestamp = .now(),
+        correlationID: String? = nil, writingData writeData: (inout [UInt8]) throws -> Void
+    ) throws(EventLogError) {
+        try EventEnvelope.validateHeader(type: type, schema: schema, tenant: tenant, correlationID: correlationID)
+        var out = [UInt8]()
+        out.reserveCapacity(768)
+        let range = try Self.write(id: id, type: type, schema: schema, tenant: tenant, recordedAt: recordedAt,
+                                   correlationID: correlationID, into: &out) { (out) throws(EventLogError) in
+            do { try writeData(&out) } catch let e as EventLogError { throw e } catch {
+                throw EventLogError(.invalidEvent, "payload cannot be written: \(error)")
+            }
+        }
+        guard range.count >= 2, out[range.lowerBound] == UInt8(ascii: "{"), out[range.upperBound - 1] == UInt8(ascii: "}") else {
+            throw EventLogError(.invalidEvent, "data must be a JSON object")
+        }
+        self.init(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: out, dataRange: range, envelope: nil)
+    }
+
+    /// An event as stored in a log (its canonical envelope bytes), to append elsewhere as is:
+    /// replays into scratch stores copy events this way, without decoding their payloads.
+    ///
+    /// - Throws: `corrupt_event` when the bytes are not a canonical envelope's header.
+    public init(stored json: [UInt8]) throws(EventLogError) {
+        let read = json.withUnsafeBytes { b -> (EnvelopeHeader, EventID, Timestamp)? in
+            guard let h = EnvelopeHeader.read(b), let id = h.id(in: b), let at = h.recordedAt(in: b) else { return nil }
+            return (h, id, at)
+        }
+        guard let (h, id, at) = read else {
+            // Decoding names what is wrong; bytes that decode but were not read are not canonical.
+            let envelope = try EventEnvelope(canonicalJSON: json)
+            let encoded = try EncodedEvent(envelope)
+            guard encoded.json == json else { throw EventLogError(.corruptEvent, "event \(envelope.id) is not in canonical form") }
+            self = encoded
+            return
+        }
+        self.init(id: id, type: h.type, tenant: h.tenant, recordedAt: at, json: json, dataRange: h.dataRange, envelope: nil)
+    }
+
+    private init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
+                 envelope: EventEnvelope?) {
+        self.id = id
+        self.type = type
+        self.tenant = tenant
+        self.recordedAt = recordedAt
+        self.json = json
+        self.dataRange = dataRange
+        self.envelope = envelope
+    }
+
+    /// Writes a canonical envelope; returns the range of the payload written by `data`.
+    static func write(
+        id: EventID, type: String, schema: Int, tenant: String, recordedAt: Timestamp, correlationID: String?,
+        into out: inout [UInt8], data: (inout [UInt8]) throws(EventLogError) -> Void
+    ) throws(EventLogError) -> Range<Int> {
+        // Keys in RFC 8785 order: correlation_id, data, id, recorded_at, schema, tenant, type.
+        out += #"{"#.utf8
+        if let c = correlationID {
+            out += #""correlation_id":"#.utf8
+            CanonicalJSON.writeString(c, into: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        out += #""data":"#.utf8
+        let start = out.count
+        try data(&out)
+        let end = out.count
+        out += #","id":""#.utf8
+        id.write(into: &out)
+        out += #"","recorded_at":""#.utf8
+        recordedAt.write(into: &out)
+        out += #"","schema":"#.utf8
+        if schema == 1 { out.append(UInt8(ascii: "1")) } else { out += String(schema).utf8 }
+        out += #","tenant":"#.utf8
+        CanonicalJSON.writeString(tenant, into: &out)
+        out += #","type":"#.utf8
+        CanonicalJSON.writeString(type, into: &out)
+        out.append(UInt8(ascii: "}"))
+        guard out.count <= EventEnvelope.Limits.envelopeBytes else {
+            throw EventLogError(.invalidEvent, "envelope is \(out.count) bytes; the limit is \(EventEnvelope.Limits.envelopeBytes)")
+        }
+        return start..<end
+    }
+}

@@ -1,0 +1,77 @@
+/// An event as a projection sees it: its position, header fields and stored canonical bytes,
+/// decoded into an ``EventEnvelope`` only when the projection asks.
+///
+/// Projections on hot paths read the fields they need straight from ``data`` (the payload's
+/// canonical JSON); the others call ``decoded()``. The byte views are valid only during
+/// ``Projection/apply(_:to:)``.
+public struct ProjectionEvent {
+    /// Gapless position, starting at 1.
+    public let position: UInt64
+    /// The event type.
+    public let type: String
+    /// The tenant the event belongs to.
+    public let tenant: String
+    /// The canonical envelope JSON.
+    public let json: UnsafeRawBufferPointer
+    let dataRange: Range<Int>
+    let chainBytes: UnsafeRawBufferPointer
+    let recorded: Timestamp?
+    let envelope: EventEnvelope?
+    let memo: Memo
+
+    init(position: UInt64, chain: UnsafeRawBufferPointer, type: String, tenant: String, json: UnsafeRawBufferPointer,
+         dataRange: Range<Int>, recordedAt: Timestamp?, envelope: EventEnvelope?, memo: Memo) {
+        self.position = position
+        self.chainBytes = chain
+        self.type = type
+        self.tenant = tenant
+        self.json = json
+        self.dataRange = dataRange
+        self.recorded = recordedAt
+        self.envelope = envelope
+        self.memo = memo
+        memo.reset()
+    }
+
+    /// What `read` returns for this event, computed once however many projections ask: for
+    /// payload fields several projections read.
+    public func memoized<T>(_ read: () throws -> T) rethrows -> T {
+        let key = ObjectIdentifier(T.self)
+        if memo.key == key, let value = memo.value as? T { return value }
+        let value = try read()
+        memo.key = key
+        memo.value = value
+        return value
+    }
+
+    /// One slot, reused from event to event by the store.
+    final class Memo {
+        var key: ObjectIdentifier?
+        var value: Any?
+
+        func reset() {
+            key = nil
+            value = nil
+        }
+    }
+
+    /// The payload: the canonical JSON of the `data` object.
+    public var data: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: json[dataRange]) }
+
+    /// The chain hash after this event.
+    public var chainHash: ChainHash { ChainHash(unchecked: Array(chainBytes)) }
+
+    /// When the event was recorded.
+    public func recordedAt() throws(EventLogError) -> Timestamp {
+        if let recorded { return recorded }
+        if let t = EnvelopeHeader.read(json)?.recordedAt(in: json) { return t }
+        return try decoded().envelope.recordedAt
+    }
+
+    /// The whole event, decoded.
+    public func decoded() throws(EventLogError) -> RecordedEvent {
+        if let envelope { return RecordedEvent(position: position, chainHash: chainHash, envelope: envelope) }
+        return RecordedEvent(position: position, chainHash: chainHash,
+                             envelope: try EventEnvelope(canonicalJSON: Array(json), position: position))
+    }
+}
