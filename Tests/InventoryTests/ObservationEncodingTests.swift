@@ -1,13 +1,13 @@
 import CanonicalJSON
 import EventLog
-import Inventory
+@testable import Inventory
 import Testing
 import TestSupport
 
 /// The hot path writes `item_observed` payloads and envelopes straight to bytes; they must be
 /// exactly the canonical form of the same event built as a `JSONValue` tree.
 @Suite struct ObservationEncodingTests {
-    static let alphabet: [String] = ["a", "Z", "0", " ", "é", "ü", "\"", "\\", "\n", "\u{01}", "😀", "\u{FFFD}", "/", "<", "\u{7F}"]
+    static let alphabet: [String] = ["a", "Z", "0", " ", "é", "ü", "\"", "\\", "\n", "\u{01}", "😀", "\u{FFFD}", "/", "<", "\u{7F}", "{", "}"]
 
     static func randomString(_ rng: inout SplitMix64, max: Int = 12) -> String {
         String((0..<rng.below(max + 1)).map { _ in Character(alphabet[rng.below(alphabet.count)]) })
@@ -20,6 +20,8 @@ import TestSupport
         if rng.below(2) == 0 { meta["scope_tag_ids"] = .array((0..<rng.below(4)).map { _ in .string(randomString(&rng)) }) }
         if rng.below(2) == 0 { meta["created_at"] = .string(randomString(&rng)) }
         if rng.below(3) == 0 { meta["template_family"] = .string(randomString(&rng)) }
+        // Hand-built observations may carry keys outside the whitelist; they still sort canonically.
+        if rng.below(8) == 0 { meta[["a_first", "n_middle", "zz_last"][rng.below(3)]] = .string(randomString(&rng)) }
         return ItemObserved(
             runID: EventID.generate().description, selectionHash: String(repeating: "ab", count: 32),
             policyType: PolicyTypeRegistry.all[rng.below(PolicyTypeRegistry.all.count)].key, externalID: randomString(&rng, max: 40),
@@ -51,6 +53,21 @@ import TestSupport
             // And it decodes back to the same observation.
             let back = try EventEnvelope(canonicalJSON: fast.json)
             #expect(try ItemObserved(data: back.data) == o)
+        }
+    }
+
+    @Test func projectionHintsEqualWhatIsReadFromThePayload() throws {
+        var rng = SplitMix64(seed: 0x41E7)
+        for i in 0..<2000 {
+            var o = Self.randomObservation(&rng)
+            // Some hints must say "no usable hash / run id", exactly as the payload does.
+            if i % 10 == 0 { o.contentSHA256 = "not-hex" }
+            if i % 15 == 0 { o.runID = "run-\(i)" }
+            if i % 20 == 0 { o.selectionHash = String(repeating: "g", count: 64) }
+            var data: [UInt8] = []
+            try o.writeData(into: &data)
+            let read = data.withUnsafeBytes { ItemObserved.IndexFields($0) }
+            #expect(read == ItemObserved.IndexFields(o))
         }
     }
 

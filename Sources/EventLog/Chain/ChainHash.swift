@@ -59,15 +59,24 @@ public enum Hex {
     /// The bytes of hex text given as raw UTF-8, or `nil` when it is not hex of even length.
     public static func decode(utf8 u: UnsafeRawBufferPointer) -> [UInt8]? {
         guard u.count % 2 == 0 else { return nil }
-        var out = [UInt8](repeating: 0, count: u.count / 2)
-        var i = 0
-        while i < u.count {
-            guard let hi = value(u[i]), let lo = value(u[i + 1]) else { return nil }
-            out[i / 2] = hi << 4 | lo
-            i += 2
+        var bad: UInt8 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: u.count / 2) { buffer, initialized in
+            values.withUnsafeBufferPointer { table in
+                var i = 0
+                while i < u.count {
+                    let hi = table[Int(u[i])], lo = table[Int(u[i + 1])]
+                    bad |= (hi | lo) & 0xF0
+                    buffer[i / 2] = hi << 4 | lo
+                    i += 2
+                }
+            }
+            initialized = u.count / 2
         }
-        return out
+        return bad == 0 ? out : nil
     }
+
+    /// Each byte's hex digit value, or 0xFF.
+    private static let values: [UInt8] = (0...255).map { value(UInt8($0)) ?? 0xFF }
 
     /// The lowercase hex digit of a nibble.
     @inline(__always)

@@ -17,6 +17,19 @@ public struct EncodedEvent: Sendable {
     public let dataRange: Range<Int>
     /// The envelope, when the event was made from one (projections then need not decode it).
     let envelope: EventEnvelope?
+    /// A value the producer already knows that projections would otherwise read from the
+    /// payload; see ``withProjectionHint(_:)``.
+    private(set) var hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?
+
+    /// This event with `value` handed to projections: ``ProjectionEvent/memoized(_:)`` asked
+    /// for a `T` returns it instead of reading the payload. It must equal what the projection
+    /// would read from the payload (rebuilds from the log read the payload), so only the code
+    /// that wrote the payload should give one.
+    public func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
+        var copy = self
+        copy.hint = (ObjectIdentifier(T.self), ProjectionEvent.Box(value))
+        return copy
+    }
 
     /// Serializes `envelope`.
     public init(_ envelope: EventEnvelope) throws(EventLogError) {

@@ -1,11 +1,15 @@
 import CanonicalJSON
+import Foundation
 
 /// The top-level members of a stored (canonical) envelope, found without decoding it: the
-/// type, the tenant, where `recorded_at` and the payload lie.
+/// type, the tenant, where `id`, `recorded_at` and the payload lie.
 ///
-/// Reading is not validation: bytes that do not look like an envelope give `nil`, and callers
-/// then decode the event to report what is wrong.
-struct EnvelopeHeader {
+/// A canonical envelope ends `…},"id":"…","recorded_at":"…","schema":N,"tenant":"…","type":"…"}`,
+/// and inside a JSON string every `"` is escaped, so the markers of those members cannot occur
+/// in their values: ``read(_:)`` finds them from the end, touching a few hundred bytes however
+/// large the payload. Bytes laid out any other way are read member by member; bytes that do not
+/// look like an envelope give `nil`, and callers then decode the event to report what is wrong.
+struct EnvelopeHeader: Equatable {
     var type: String
     var tenant: String
     var dataRange: Range<Int>
@@ -14,7 +18,28 @@ struct EnvelopeHeader {
     /// The `id` value, quotes included.
     var idRange: Range<Int>
 
-    static func read(_ json: UnsafeRawBufferPointer) -> EnvelopeHeader? {
+    static func read(_ json: UnsafeRawBufferPointer, strings: StringInterner? = nil) -> EnvelopeHeader? {
+        readCanonicalTail(json, strings: strings) ?? readMembers(json)
+    }
+
+    /// Reuses the `String`s of recently seen types and tenants: a long log has few of each,
+    /// and making a new one per event costs an allocation.
+    final class StringInterner {
+        private var entries: [(bytes: [UInt8], string: String)] = []
+
+        func string(_ bytes: UnsafeRawBufferPointer) -> String {
+            for e in entries where e.bytes.count == bytes.count && e.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
+                return e.string
+            }
+            let s = String(decoding: bytes, as: UTF8.self)
+            if entries.count == 16 { entries.removeFirst() }
+            entries.append((Array(bytes), s))
+            return s
+        }
+    }
+
+    /// Reads the members one by one (any member order and spacing).
+    static func readMembers(_ json: UnsafeRawBufferPointer) -> EnvelopeHeader? {
         var type: String?, tenant: String?, data: Range<Int>?, recorded: Range<Int>?, id: Range<Int>?
         var scanner = JSONObjectScanner(json)
         while let m = scanner.next() {
@@ -37,6 +62,79 @@ struct EnvelopeHeader {
             return nil
         }
         return EnvelopeHeader(type: type, tenant: tenant, dataRange: data, recordedAtRange: recorded, idRange: id)
+    }
+
+    private static let typeMarker: StaticString = #","type":""#
+    private static let tenantMarker: StaticString = #","tenant":""#
+    private static let schemaMarker: StaticString = #","schema":"#
+    private static let recordedMarker: StaticString = #","recorded_at":""#
+    private static let idMarker: StaticString = #","id":""#
+    private static let dataOpening: StaticString = #"{"data":"#
+    private static let correlationOpening: StaticString = #"{"correlation_id":""#
+    private static let dataMarker: StaticString = #","data":"#
+
+    /// Reads the canonical layout from the end; `nil` when the bytes are laid out otherwise.
+    static func readCanonicalTail(_ b: UnsafeRawBufferPointer, strings: StringInterner? = nil) -> EnvelopeHeader? {
+        let n = b.count
+        guard let base = b.baseAddress else { return nil }
+        func matches(_ marker: StaticString, at i: Int) -> Bool {
+            let count = marker.utf8CodeUnitCount
+            guard i >= 0, i + count <= n else { return false }
+            return memcmp(base + i, marker.utf8Start, count) == 0
+        }
+        guard n > 64, b[n - 1] == UInt8(ascii: "}"), b[n - 2] == UInt8(ascii: "\"") else { return nil }
+        // "type": [a-z0-9._], no escapes.
+        var i = n - 3
+        while i > 0, (b[i] >= 97 && b[i] <= 122) || (b[i] >= 48 && b[i] <= 57) || b[i] == 46 || b[i] == 95 { i -= 1 }
+        let typeStart = i + 1
+        guard typeStart < n - 2, matches(typeMarker, at: i - typeMarker.utf8CodeUnitCount + 1) else { return nil }
+        let typeMarkerStart = i - typeMarker.utf8CodeUnitCount + 1
+        // "tenant": the nearest tenant marker before the type marker.
+        let tenantClose = typeMarkerStart - 1
+        guard tenantClose > 0, b[tenantClose] == UInt8(ascii: "\"") else { return nil }
+        var t = tenantClose - tenantMarker.utf8CodeUnitCount
+        let lowest = max(0, tenantClose - 4096)
+        while t >= lowest, !matches(tenantMarker, at: t) { t -= 1 }
+        guard t >= lowest else { return nil }
+        let tenantStart = t + tenantMarker.utf8CodeUnitCount
+        guard tenantStart <= tenantClose else { return nil }
+        // "schema": an integer.
+        var s = t - 1
+        while s > 0, b[s] >= 48, b[s] <= 57 { s -= 1 }
+        guard s < t - 1, matches(schemaMarker, at: s - schemaMarker.utf8CodeUnitCount + 1) else { return nil }
+        // "recorded_at": a timestamp (no quotes or backslashes inside).
+        let recordedClose = s - schemaMarker.utf8CodeUnitCount
+        guard recordedClose > 0, b[recordedClose] == UInt8(ascii: "\"") else { return nil }
+        var r = recordedClose - 1
+        while r > 0, recordedClose - r < 64, b[r] != UInt8(ascii: "\"") { r -= 1 }
+        let recordedOpen = r
+        guard b[recordedOpen] == UInt8(ascii: "\""), matches(recordedMarker, at: recordedOpen - recordedMarker.utf8CodeUnitCount + 1) else { return nil }
+        // "id": 36 characters.
+        let idClose = recordedOpen - recordedMarker.utf8CodeUnitCount
+        let idOpen = idClose - 37
+        guard idOpen > 0, b[idClose] == UInt8(ascii: "\""), matches(idMarker, at: idOpen - idMarker.utf8CodeUnitCount + 1) else { return nil }
+        // "data": from its opening after the optional correlation id to just before "id".
+        let dataEnd = idOpen - idMarker.utf8CodeUnitCount + 1
+        var dataStart: Int
+        if matches(dataOpening, at: 0) {
+            dataStart = dataOpening.utf8CodeUnitCount
+        } else if matches(correlationOpening, at: 0) {
+            var c = correlationOpening.utf8CodeUnitCount
+            while c < n, b[c] != UInt8(ascii: "\"") { c += b[c] == UInt8(ascii: "\\") ? 2 : 1 }
+            guard c < n, matches(dataMarker, at: c + 1) else { return nil }
+            dataStart = c + 1 + dataMarker.utf8CodeUnitCount
+        } else {
+            return nil
+        }
+        guard dataStart + 2 <= dataEnd, b[dataStart] == UInt8(ascii: "{"), b[dataEnd - 1] == UInt8(ascii: "}") else { return nil }
+        let tenantBytes = UnsafeRawBufferPointer(rebasing: b[tenantStart..<tenantClose])
+        let tenant = tenantBytes.contains(UInt8(ascii: "\\"))
+            ? JSONObjectScanner.string(b, (tenantStart - 1)..<(tenantClose + 1))
+            : strings?.string(tenantBytes) ?? String(decoding: tenantBytes, as: UTF8.self)
+        let typeBytes = UnsafeRawBufferPointer(rebasing: b[typeStart..<(n - 2)])
+        return EnvelopeHeader(type: strings?.string(typeBytes) ?? String(decoding: typeBytes, as: UTF8.self), tenant: tenant,
+                              dataRange: dataStart..<dataEnd, recordedAtRange: recordedOpen..<(recordedClose + 1),
+                              idRange: idOpen..<(idClose + 1))
     }
 
     func id(in json: UnsafeRawBufferPointer) -> EventID? {

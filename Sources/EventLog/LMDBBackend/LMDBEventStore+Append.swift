@@ -156,8 +156,7 @@ extension LMDBEventStore {
             if !projections.isEmpty {
                 try e.json.withUnsafeBytes { json in
                     try chain.bytes.withUnsafeBytes { chainBytes in
-                        let event = ProjectionEvent(position: position, chain: chainBytes, type: e.type, tenant: e.tenant, json: json,
-                                                    dataRange: e.dataRange, recordedAt: e.recordedAt, envelope: e.envelope, memo: memo)
+                        let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
                         for (p, filter) in zip(projections, projectionFilters) {
                             if let filter, !filter.contains(e.type) { continue }
                             do { try p.apply(event, to: tables) } catch {

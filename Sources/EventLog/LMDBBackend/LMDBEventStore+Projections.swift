@@ -85,16 +85,22 @@ extension LMDBEventStore {
     /// Applies events `start...end` to every projection in `ps`, straight from the stored
     /// bytes: only the envelope's top-level members are read here, and an event no projection
     /// consumes is not looked at further.
+    ///
+    /// With `buffered`, table writes are combined in memory and written in key order at the
+    /// end (and whenever `bufferLimit` entries are held).
     @discardableResult
     func applyRange(
         _ ps: [any Projection], txn: WriteTransaction, handles: [StoreTable: RawDatabase],
-        from start: UInt64, through end: UInt64
+        from start: UInt64, through end: UInt64, buffered: Bool = false, bufferLimit: Int = 250_000
     ) throws -> UInt64 {
         guard start <= end, !ps.isEmpty else { return start - 1 }
-        let tables = LMDBTables(write: txn, handles: handles, events: events)
+        let direct = LMDBTables(write: txn, handles: handles, events: events)
+        let buffer = buffered ? BufferedTables(direct) : nil
+        let tables: any KeyValueWriter = buffer ?? direct
         let filters = ps.map(\.consumedEventTypes)
         var last = start - 1
         let memo = ProjectionEvent.Memo()
+        let strings = EnvelopeHeader.StringInterner()
         try txn.withCursor(events) { c in
             var e = try c.seek(atLeast: UInt64BE.bytes(start))
             while let entry = e {
@@ -109,7 +115,7 @@ extension LMDBEventStore {
                 let chain = UnsafeRawBufferPointer(rebasing: entry.value[0..<32])
                 let json = UnsafeRawBufferPointer(rebasing: entry.value[32...])
                 let event: ProjectionEvent
-                if let h = EnvelopeHeader.read(json) {
+                if let h = EnvelopeHeader.read(json, strings: strings) {
                     event = ProjectionEvent(position: position, chain: chain, type: h.type, tenant: h.tenant, json: json,
                                             dataRange: h.dataRange, recordedAt: nil, envelope: nil, memo: memo)
                 } else {
@@ -132,9 +138,11 @@ extension LMDBEventStore {
                     }
                 }
                 last = position
+                if let buffer, buffer.count >= bufferLimit { try buffer.flush() }
                 e = try c.next()
             }
         }
+        try buffer?.flush()
         return last
     }
 
@@ -225,7 +233,7 @@ extension LMDBEventStore {
     /// Rebuilds the named projections (all when `nil`) into a new generation of tables, in
     /// chunks of large write transactions, and swaps each in atomically with its last chunk.
     /// Appends from this and other processes go on meanwhile.
-    public func rebuildSync(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 50_000) throws {
+    public func rebuildSync(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 100_000) throws {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let selected = names.map { n in projections.filter { n.contains($0.name) } } ?? projections
         if let names, let unknown = names.first(where: { n in !projections.contains { $0.name == n } }) {
@@ -278,7 +286,7 @@ extension LMDBEventStore {
                 }
                 let head = try readHead(txn).position
                 let end = min(head, from + UInt64(chunk))
-                let reached = try applyRange(ps, txn: txn, handles: handles, from: from + 1, through: end)
+                let reached = try applyRange(ps, txn: txn, handles: handles, from: from + 1, through: end, buffered: true)
                 if reached >= head {
                     var old: [String: Int] = [:]
                     for p in ps {

@@ -34,10 +34,17 @@ final class LMDBTables: KeyValueWriter {
         }
     }
 
+    /// The last tables looked up: projections touch the same few tables for every event, and
+    /// comparing names is cheaper than hashing them.
+    private var recent: [(StoreTable, RawDatabase)] = []
+
     private func db(_ table: StoreTable) throws -> RawDatabase {
+        for (t, db) in recent where t == table { return db }
         guard let db = handles[table] else {
             throw EventLogError(.storage, "unknown table \(table); register it when opening the store")
         }
+        if recent.count == 4 { recent.removeFirst() }
+        recent.append((table, db))
         return db
     }
 

@@ -33,26 +33,42 @@ public struct ProjectionEvent {
         memo.reset()
     }
 
+    init(position: UInt64, chain: UnsafeRawBufferPointer, json: UnsafeRawBufferPointer, encoded e: EncodedEvent, memo: Memo) {
+        self.init(position: position, chain: chain, type: e.type, tenant: e.tenant, json: json, dataRange: e.dataRange,
+                  recordedAt: e.recordedAt, envelope: e.envelope, memo: memo)
+        if let hint = e.hint {
+            memo.key = hint.key
+            memo.box = hint.box
+        }
+    }
+
     /// What `read` returns for this event, computed once however many projections ask: for
     /// payload fields several projections read.
     public func memoized<T>(_ read: () throws -> T) rethrows -> T {
         let key = ObjectIdentifier(T.self)
-        if memo.key == key, let value = memo.value as? T { return value }
+        if memo.key == key, let box = memo.box { return unsafeDowncast(box, to: Box<T>.self).value }
         let value = try read()
         memo.key = key
-        memo.value = value
+        memo.box = Box(value)
         return value
     }
 
-    /// One slot, reused from event to event by the store.
+    /// One slot, reused from event to event by the store: a value of the type `key` names.
+    /// (A hint's box is shared with the ``EncodedEvent`` that carried it; boxes are immutable
+    /// and made only from `Sendable` values.)
     final class Memo {
         var key: ObjectIdentifier?
-        var value: Any?
+        var box: AnyObject?
 
         func reset() {
             key = nil
-            value = nil
+            box = nil
         }
+    }
+
+    final class Box<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
     }
 
     /// The payload: the canonical JSON of the `data` object.

@@ -33,12 +33,12 @@ extension ItemObserved {
     ///
     /// - Throws: ``Rejection`` when the object is not an object or lacks a usable `id`.
     public init(graphObject item: GraphObject, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
-        let read = item.canonicalJSON.withUnsafeBytes { b -> Result<([String: JSONValue], Int), Rejection> in
+        let read = item.canonicalJSON.withUnsafeBytes { b -> Result<([(String, JSONValue)], Int), Rejection> in
             guard b.count >= 2, b[0] == UInt8(ascii: "{") else {
                 return .failure(Rejection(message: "item is not an object"))
             }
             // The members meta, id, name and platform come from; the rest are only counted.
-            var kept: [String: JSONValue] = [:]
+            var kept: [(String, JSONValue)] = []
             var others = 0
             var scanner = JSONObjectScanner(b)
             while let m = scanner.next() {
@@ -49,26 +49,32 @@ extension ItemObserved {
                     others += 1
                     continue
                 }
-                guard let value = try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[m.value])) else {
+                if b[m.value.lowerBound] == UInt8(ascii: "\"") {
+                    kept.append((name, .string(JSONObjectScanner.string(b, m.value))))
+                } else if let value = try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[m.value])) {
+                    kept.append((name, value))
+                } else {
                     return .failure(Rejection(message: "item member \"\(name)\" cannot be read"))
                 }
-                kept[name] = value
             }
             return .success((kept, others))
         }
-        let (o, others) = try read.get()
-        guard let id = o["id"]?.stringValue else {
-            throw Rejection(message: o["id"] == nil ? "item has no \"id\"" : "item \"id\" is not a string")
+        let (members, others) = try read.get()
+        func member(_ key: String) -> JSONValue? { members.first { $0.0 == key }?.1 }
+        guard let idValue = member("id"), let id = idValue.stringValue else {
+            throw Rejection(message: member("id") == nil ? "item has no \"id\"" : "item \"id\" is not a string")
         }
         guard !id.isEmpty, id.utf8.count <= Limits.externalIDBytes, !id.utf8.contains(where: { $0 < 0x20 }) else {
             throw Rejection(message: "item \"id\" is empty, longer than \(Limits.externalIDBytes) bytes, or has control characters")
         }
-        let meta = MetaWhitelist.extract(from: o, nameField: type.nameField)
-        var name = o[type.nameField]?.stringValue
+        let meta = MetaWhitelist.extract(members: members, nameField: type.nameField)
+        var name = member(type.nameField)?.stringValue
         if let n = name, n.utf8.count > Limits.displayNameBytes { name = n.utf8Prefix(maxBytes: Limits.displayNameBytes) }
+        let platform = type.platform(odataType: member("@odata.type")?.stringValue, platforms: member("platforms")?.stringValue)
+        let sha = SHA256.hash(data: item.canonicalJSON).withUnsafeBytes { Hex.encode($0) }
         self.init(runID: runID, selectionHash: selectionHash, policyType: type.key, externalID: id, displayName: name,
-                  category: type.category.rawValue, platform: type.platform(of: .object(o)), meta: meta.meta,
-                  contentSHA256: Hex.encode(Array(SHA256.hash(data: item.canonicalJSON))), droppedMetaKeys: meta.droppedKeys + others)
+                  category: type.category.rawValue, platform: platform, meta: meta.meta,
+                  contentSHA256: sha, droppedMetaKeys: meta.droppedKeys + others)
     }
 
     /// Top-level keys of a Graph object that observations read.

@@ -4,7 +4,7 @@ import EventLog
 extension ItemObserved {
     /// The fields the projections index, read from an `item_observed` payload's canonical
     /// bytes without decoding the payload.
-    struct IndexFields {
+    struct IndexFields: Sendable, Equatable {
         /// The policy type's UTF-8 bytes.
         var policyType: [UInt8]
         /// The external id's UTF-8 bytes.
@@ -40,6 +40,15 @@ extension ItemObserved {
             guard let type, let id else { return nil }
             policyType = type
             externalID = id
+        }
+
+        /// The fields of `o`, as ``init(_:)`` reads them from its payload.
+        init(_ o: ItemObserved) {
+            policyType = Array(o.policyType.utf8)
+            externalID = Array(o.externalID.utf8)
+            contentSHA256 = o.contentSHA256.utf8.count == 64 ? Hex.decode(o.contentSHA256) : nil
+            runID = EventID(o.runID)?.bytes
+            selectionHash = o.selectionHash.utf8.count == 64 ? Hex.decode(o.selectionHash) : nil
         }
 
         /// The decoded UTF-8 bytes of the string value at `range` (quotes included).

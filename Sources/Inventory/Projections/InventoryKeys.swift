@@ -69,7 +69,14 @@ enum InventoryKeys {
     }
 
     static func bigEndian(_ v: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }
+        var out = [UInt8]()
+        out.reserveCapacity(8)
+        appendBigEndian(v, to: &out)
+        return out
+    }
+
+    static func appendBigEndian(_ v: UInt64, to out: inout [UInt8]) {
+        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
     }
 
     static func readUInt64(_ b: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {

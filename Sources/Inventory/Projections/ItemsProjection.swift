@@ -22,13 +22,12 @@ public struct ItemsProjection: Projection {
         let key = InventoryKeys.item(event.tenant, f.policyType, f.externalID)
         var value = [UInt8]()
         value.reserveCapacity(56)
-        if let firstSeen = try tables.withValue(Self.table, key, { Array($0[0..<16]) }) {
-            value += firstSeen
-        } else {
-            value += InventoryKeys.bigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch))
-            value += InventoryKeys.bigEndian(event.position)
+        let known = try tables.withValue(Self.table, key) { old in value += old[0..<16] }
+        if known == nil {
+            InventoryKeys.appendBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: &value)
+            InventoryKeys.appendBigEndian(event.position, to: &value)
         }
-        value += InventoryKeys.bigEndian(event.position)
+        InventoryKeys.appendBigEndian(event.position, to: &value)
         value += sha
         try tables.put(Self.table, key, value)
     }

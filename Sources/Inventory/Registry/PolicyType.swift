@@ -34,14 +34,19 @@ public struct PolicyType: Sendable, Hashable {
 
     /// The platform of `item` under this type's rule, or `nil`.
     public func platform(of item: JSONValue) -> String? {
+        platform(odataType: item["@odata.type"]?.stringValue, platforms: item["platforms"]?.stringValue)
+    }
+
+    /// The platform of an item with these `@odata.type` and `platforms` members, or `nil`.
+    public func platform(odataType: String?, platforms: String?) -> String? {
         switch platformRule {
         case .none: return nil
         case .fixed(let p): return p
         case .fromPlatformsField:
-            guard let p = item["platforms"]?.stringValue else { return nil }
+            guard let p = platforms else { return nil }
             return Self.platform(fromName: p)
         case .fromODataType:
-            guard var t = item["@odata.type"]?.stringValue else { return nil }
+            guard var t = odataType else { return nil }
             if t.hasPrefix("#") { t.removeFirst() }
             if t.hasPrefix("microsoft.graph.") { t.removeFirst("microsoft.graph.".count) }
             return Self.platform(fromName: t)

@@ -15,12 +15,21 @@ public enum MetaWhitelist {
         public var droppedKeys: Int
     }
 
+    /// The keys meta can hold, in RFC 8785 order.
+    public static let keysInCanonicalOrder = ["created_at", "etag", "modified_at", "odata_type", "platforms", "scope_tag_ids",
+                                              "technologies", "template_family", "version"]
+
     /// Longest string kept in meta, in UTF-8 bytes; longer values are dropped.
     public static let maxStringBytes = 1024
     /// Most scope tag ids kept.
     public static let maxScopeTags = 256
 
     public static func extract(from item: [String: JSONValue], nameField: String) -> Result {
+        extract(members: item.lazy.map { ($0.key, $0.value) }, nameField: nameField)
+    }
+
+    /// The whitelisted metadata of an object's members (keys unique).
+    public static func extract<S: Sequence<(String, JSONValue)>>(members item: S, nameField: String) -> Result {
         var meta: [String: JSONValue] = [:]
         var dropped = 0
         func string(_ v: JSONValue) -> JSONValue? {
