@@ -206,32 +206,28 @@ public struct JSONObjectScanner {
     /// Decodes the escape at `i` (a backslash) into `out`; returns the index after it.
     private static func decodeEscape(_ base: UnsafePointer<UInt8>, at i: Int, end: Int, into out: inout [UInt8]) -> Int {
         guard i &+ 1 < end else {
-            appendUTF8(0xFFFD, into: &out)
+            UTF8Encoding.append(0xFFFD, to: &out)
             return end
         }
+        if let byte = UTF8Encoding.unescaped(base[i &+ 1]) {
+            out.append(byte)
+            return i &+ 2
+        }
         switch base[i &+ 1] {
-        case UInt8(ascii: "\""): out.append(0x22)
-        case UInt8(ascii: "\\"): out.append(0x5C)
-        case UInt8(ascii: "/"): out.append(0x2F)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "u"):
             guard let unit = hex4(base, at: i &+ 2, end: end) else {
-                appendUTF8(0xFFFD, into: &out)
+                UTF8Encoding.append(0xFFFD, to: &out)
                 return i &+ 2
             }
             if unit >= 0xD800 && unit <= 0xDBFF, i &+ 12 <= end, base[i &+ 6] == UInt8(ascii: "\\"),
                base[i &+ 7] == UInt8(ascii: "u"), let low = hex4(base, at: i &+ 8, end: end), low >= 0xDC00 && low <= 0xDFFF {
-                appendUTF8(0x10000 &+ ((unit &- 0xD800) << 10) &+ (low &- 0xDC00), into: &out)
+                UTF8Encoding.append(0x10000 &+ ((unit &- 0xD800) << 10) &+ (low &- 0xDC00), to: &out)
                 return i &+ 12
             }
-            appendUTF8(unit >= 0xD800 && unit <= 0xDFFF ? 0xFFFD : unit, into: &out)
+            UTF8Encoding.append(unit >= 0xD800 && unit <= 0xDFFF ? 0xFFFD : unit, to: &out)
             return i &+ 6
         default:
-            appendUTF8(0xFFFD, into: &out)
+            UTF8Encoding.append(0xFFFD, to: &out)
         }
         return i &+ 2
     }
@@ -241,35 +237,10 @@ public struct JSONObjectScanner {
         guard i &+ 4 <= end else { return nil }
         var v: UInt32 = 0
         for j in i..<(i &+ 4) {
-            let c = base[j]
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c &- 0x30
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c &- 0x57
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c &- 0x37
-            default: return nil
-            }
-            v = v << 4 | UInt32(d)
+            guard let d = UTF8Encoding.hexValue(base[j]) else { return nil }
+            v = v << 4 | d
         }
         return v
-    }
-
-    private static func appendUTF8(_ v: UInt32, into out: inout [UInt8]) {
-        if v < 0x80 {
-            out.append(UInt8(v))
-        } else if v < 0x800 {
-            out.append(UInt8(0xC0 | (v >> 6)))
-            out.append(UInt8(0x80 | (v & 0x3F)))
-        } else if v < 0x10000 {
-            out.append(UInt8(0xE0 | (v >> 12)))
-            out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (v & 0x3F)))
-        } else {
-            out.append(UInt8(0xF0 | (v >> 18)))
-            out.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-            out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (v & 0x3F)))
-        }
     }
 
     // MARK: - Keys

@@ -388,15 +388,11 @@ struct _ParserState {
         guard pos + 1 < end else { throw fail(at, "unterminated escape sequence") }
         let e = base[pos + 1]
         pos &+= 2
+        if let byte = UTF8Encoding.unescaped(e) {
+            scratch.append(byte)
+            return
+        }
         switch e {
-        case UInt8(ascii: "\""): scratch.append(0x22)
-        case UInt8(ascii: "\\"): scratch.append(0x5C)
-        case UInt8(ascii: "/"): scratch.append(0x2F)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
         case UInt8(ascii: "u"):
             var scalar = try parseHex4(escapeAt: at)
             if scalar >= 0xDC00 && scalar <= 0xDFFF {
@@ -425,13 +421,8 @@ struct _ParserState {
         guard pos + 4 <= end else { throw fail(escapeAt, "truncated \\u escape, expected four hex digits") }
         var v: UInt32 = 0
         for i in 0..<4 {
-            let c = base[pos + i]
-            let d: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - 0x30)
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - 0x61 + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - 0x41 + 10)
-            default: throw fail(escapeAt, "invalid \\u escape, expected four hex digits")
+            guard let d = UTF8Encoding.hexValue(base[pos + i]) else {
+                throw fail(escapeAt, "invalid \\u escape, expected four hex digits")
             }
             v = v << 4 | d
         }
@@ -440,21 +431,7 @@ struct _ParserState {
     }
 
     mutating func appendUTF8(_ v: UInt32) {
-        if v < 0x80 {
-            scratch.append(UInt8(v))
-        } else if v < 0x800 {
-            scratch.append(UInt8(0xC0 | (v >> 6)))
-            scratch.append(UInt8(0x80 | (v & 0x3F)))
-        } else if v < 0x10000 {
-            scratch.append(UInt8(0xE0 | (v >> 12)))
-            scratch.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (v & 0x3F)))
-        } else {
-            scratch.append(UInt8(0xF0 | (v >> 18)))
-            scratch.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-            scratch.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (v & 0x3F)))
-        }
+        UTF8Encoding.append(v, to: &scratch)
     }
 
     // MARK: Numbers

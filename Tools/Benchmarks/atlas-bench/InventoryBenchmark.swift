@@ -82,14 +82,15 @@ enum InventoryBenchmark {
             ("deviceCompliancePolicy", "#microsoft.graph.iosCompliancePolicy"),
             ("groupPolicyConfiguration", "#microsoft.graph.groupPolicyConfiguration"),
         ]
-        var rng = SplitMix(seed: UInt64(items) &* 31 &+ UInt64(tenantSalt.count))
         var buffer = [UInt8]()
         var total = 0
         for i in 0..<items {
             let (type, odata) = types[i % types.count]
             let id: String
             if randomIDs {
-                let a = rng.next(), b = rng.next()
+                // Reproducible, well-spread bits (a multiplicative hash of the index).
+                let a = (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(tenantSalt.count)
+                let b = (a ^ (a >> 29)) &* 0xBF58_476D_1CE4_E5B9
                 id = String(format: "%08x-%04x-4%03x-8%03x-%012llx", UInt32(truncatingIfNeeded: a), UInt16(truncatingIfNeeded: a >> 32),
                             Int((a >> 48) & 0xFFF), Int(b & 0xFFF), (b >> 12) & 0xFFFF_FFFF_FFFF)
             } else {
@@ -129,18 +130,5 @@ enum InventoryBenchmark {
         total += buffer.count
         handle.write(Data(buffer))
         return total
-    }
-}
-
-/// SplitMix64, for reproducible benchmark data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
