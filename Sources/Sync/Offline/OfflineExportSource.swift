@@ -15,7 +15,7 @@ public struct OfflineExportSource: InventorySource {
     public let kind = "offline"
     public let secrets: [String] = []
     /// Items handed to the sink at a time.
-    public var pageSize = 2000
+    public var pageSize = 5000
     /// Longest line, in bytes.
     public var maxLineBytes = 8 << 20
 

@@ -57,14 +57,28 @@ actor RunRecorder: SourceSink {
     }
 
     private func append(_ items: ArraySlice<GraphObject>, of type: PolicyType) async throws {
+        // Observations and their event bytes, built on every core.
+        let (runID, selectionHash, tenant, correlationID) = (self.runID, self.selectionHash, self.tenant, self.correlationID)
+        let built = ParallelMap.map(items) { item -> Result<(ItemObserved, EncodedEvent), any Error> in
+            Result {
+                let o = try ItemObserved(graphObject: item, type: type, runID: runID, selectionHash: selectionHash)
+                return (o, try o.event(tenant: tenant, correlationID: correlationID))
+            }
+        }
         var observations: [ItemObserved] = []
-        observations.reserveCapacity(items.count)
-        for item in items {
-            do {
-                observations.append(try ItemObserved(graphObject: item, type: type, runID: runID, selectionHash: selectionHash))
-            } catch {
+        var events: [EncodedEvent] = []
+        observations.reserveCapacity(built.count)
+        events.reserveCapacity(built.count)
+        for result in built {
+            switch result {
+            case .success(let (o, e)):
+                observations.append(o)
+                events.append(e)
+            case .failure(let error as ItemObserved.Rejection):
                 note(SourceError(.graphItemInvalid, policyType: type.key, error.message))
                 typeErrors[type.key] = typeErrors[type.key] ?? .graphItemInvalid
+            case .failure(let error):
+                throw error
             }
         }
         guard !observations.isEmpty else { return }
@@ -75,9 +89,6 @@ actor RunRecorder: SourceSink {
         observed += observations.count
         upserted += changed
         counts[type.key, default: 0] += observations.count
-        var events: [EncodedEvent] = []
-        events.reserveCapacity(observations.count)
-        for o in observations { events.append(try o.event(tenant: tenant, correlationID: correlationID)) }
         let store = self.store
         let check = leaseCheck
         inFlight.append(Task { try await store.append(encoded: events, precondition: check) })

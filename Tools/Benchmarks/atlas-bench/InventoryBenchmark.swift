@@ -36,10 +36,12 @@ enum InventoryBenchmark {
         let runner = SyncRunner(store: store)
         let selection = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection
         var summary: SyncSummary?
+        var commits = store.commitCount
         let t1 = try await Bench.time {
             summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
         }
-        print("sync (\(relaxed ? "relaxed" : "durable")): \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t1)) s = \(Bench.rate(summary!.observed, t1)) [status \(summary!.status.rawValue)]")
+        commits = store.commitCount - commits
+        print("sync (\(relaxed ? "relaxed" : "durable")): \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t1)) s = \(Bench.rate(summary!.observed, t1)) [status \(summary!.status.rawValue)]; \(commits) commits, \(summary!.observed / max(commits, 1)) items per commit")
         let t2 = try await Bench.time {
             summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
         }
