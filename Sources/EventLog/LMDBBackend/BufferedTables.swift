@@ -33,6 +33,25 @@ final class BufferedTables: KeyValueWriter {
         if buffers[index(table)].updateValue(value, forKey: BufferKey(key)) == nil { count += 1 }
     }
 
+    func update(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> [UInt8]?) throws {
+        let k = BufferKey(key)
+        let t = index(table)
+        if let slot = buffers[t].index(forKey: k) {
+            // Buffered: change it in place, without hashing the key again.
+            let current = buffers[t].values[slot]
+            let new = try current.map { try $0.withUnsafeBytes { try body($0) } } ?? body(nil)
+            buffers[t].values[slot] = new
+            return
+        }
+        var new: [UInt8]?
+        let found = try base.withValue(table, key) { old in new = try body(old) } != nil
+        if !found { new = try body(nil) }
+        if new != nil || found {
+            buffers[t][k] = .some(new)
+            count += 1
+        }
+    }
+
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool {
         let present = try withValue(table, key) { _ in true } ?? false

@@ -40,4 +40,17 @@ public protocol KeyValueWriter: KeyValueReader {
     /// Removes `key`; returns whether it was present.
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool
+    /// Replaces the value under `key` with what `body` returns for the current one (`nil`
+    /// when absent); returning `nil` removes the key. The bytes `body` gets are valid only
+    /// inside it. Read-modify-write projections use this: a backend may find the key once.
+    func update(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> [UInt8]?) throws
+}
+
+extension KeyValueWriter {
+    public func update(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> [UInt8]?) throws {
+        var new: [UInt8]?
+        let found = try withValue(table, key) { old in new = try body(old) } != nil
+        if !found { new = try body(nil) }
+        if let new { try put(table, key, new) } else if found { try delete(table, key) }
+    }
 }

@@ -16,6 +16,16 @@ enum InventoryKeys {
         item(tenant, Array(type.utf8), Array(externalID.utf8))
     }
 
+    /// `items` key from the tail policy type ‖ 0 ‖ external id.
+    static func item(_ tenant: String, typeAndID: [UInt8]) -> [UInt8] {
+        var k = [UInt8]()
+        k.reserveCapacity(tenant.utf8.count + 1 + typeAndID.count)
+        k += tenant.utf8
+        k.append(0)
+        k += typeAndID
+        return k
+    }
+
     static func item(_ tenant: String, _ type: [UInt8], _ externalID: [UInt8]) -> [UInt8] {
         var k = [UInt8]()
         k.reserveCapacity(tenant.utf8.count + type.count + externalID.count + 2)
@@ -47,6 +57,17 @@ enum InventoryKeys {
     /// `observations`: tenant ‖ 0 ‖ 32-byte selection hash ‖ policy type ‖ 0 ‖ external id.
     static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: String, _ externalID: String) -> [UInt8] {
         observation(tenant, selectionHash, Array(type.utf8), Array(externalID.utf8))
+    }
+
+    /// `observations` key from the tail policy type ‖ 0 ‖ external id.
+    static func observation(_ tenant: String, _ selectionHash: ArraySlice<UInt8>, typeAndID: [UInt8]) -> [UInt8] {
+        var k = [UInt8]()
+        k.reserveCapacity(tenant.utf8.count + 1 + selectionHash.count + typeAndID.count)
+        k += tenant.utf8
+        k.append(0)
+        k += selectionHash
+        k += typeAndID
+        return k
     }
 
     static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: [UInt8], _ externalID: [UInt8]) -> [UInt8] {

@@ -19,16 +19,19 @@ public struct ItemsProjection: Projection {
         guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let sha = f.contentSHA256 else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256")
         }
-        let key = InventoryKeys.item(event.tenant, f.policyType, f.externalID)
-        var value = [UInt8]()
-        value.reserveCapacity(56)
-        let known = try tables.withValue(Self.table, key) { old in value += old[0..<16] }
-        if known == nil {
-            InventoryKeys.appendBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: &value)
+        let key = InventoryKeys.item(event.tenant, typeAndID: f.typeAndID)
+        try tables.update(Self.table, key) { old in
+            var value = [UInt8]()
+            value.reserveCapacity(56)
+            if let old, old.count >= 16 {
+                value += old[0..<16]
+            } else {
+                InventoryKeys.appendBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: &value)
+                InventoryKeys.appendBigEndian(event.position, to: &value)
+            }
             InventoryKeys.appendBigEndian(event.position, to: &value)
+            value += sha
+            return value
         }
-        InventoryKeys.appendBigEndian(event.position, to: &value)
-        value += sha
-        try tables.put(Self.table, key, value)
     }
 }

@@ -20,16 +20,18 @@ public struct ObservationsProjection: Projection {
         guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let runID = f.runID, let selection = f.selectionHash else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
         }
-        let key = InventoryKeys.observation(event.tenant, selection, f.policyType, f.externalID)
-        var value = runID
-        try tables.withValue(Self.table, key) { old in
+        let key = InventoryKeys.observation(event.tenant, selection, typeAndID: f.typeAndID)
+        try tables.update(Self.table, key) { old in
+            var value = Array(runID)
+            guard let old else { return value }
+            value.reserveCapacity(16 * Self.depth)
             var i = 0
             while i + 16 <= old.count && value.count < 16 * Self.depth {
                 let r = old[i..<i + 16]
                 if !r.elementsEqual(runID) { value += r }
                 i += 16
             }
+            return value
         }
-        try tables.put(Self.table, key, value)
     }
 }
