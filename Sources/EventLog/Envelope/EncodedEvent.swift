@@ -58,7 +58,7 @@ public struct EncodedEvent: Sendable {
     ) throws(EventLogError) {
         try EventEnvelope.validateHeader(type: type, schema: schema, tenant: tenant, correlationID: correlationID)
         var out = [UInt8]()
-        out.reserveCapacity(768)
+        out.reserveCapacity(1024)
         let range = try Self.write(id: id, type: type, schema: schema, tenant: tenant, recordedAt: recordedAt,
                                    correlationID: correlationID, into: &out) { (out) throws(EventLogError) in
             do { try writeData(&out) } catch let e as EventLogError { throw e } catch {

@@ -48,16 +48,18 @@ public struct OfflineExportSource: InventorySource {
             var reader = LineReader(handle: handle, maxLineBytes: maxLineBytes)
             while let line = try reader.next() {
                 let number = reader.lineNumber
-                guard let bytes = line else {
+                guard case .line(let range) = line else {
                     let e = SourceError(.exportLineInvalid, "line \(number): longer than \(maxLineBytes) bytes")
                     await sink.record(e)
                     allIncomplete = allIncomplete ?? e
                     continue
                 }
-                if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                let result: Result<ExportLine, ExportLine.Error> = bytes.withUnsafeBytes { b in
-                    Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
+                // The line is parsed where it lies in the reader's buffer, without a copy.
+                let result: Result<ExportLine, ExportLine.Error>? = reader.withBytes(range) { b in
+                    if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
+                    return Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
                 }
+                guard let result else { continue }
                 let parsed: ExportLine
                 switch result {
                 case .success(let line): parsed = line
@@ -116,6 +118,15 @@ private struct SinkRefused: Error {
 
 /// Reads newline-separated lines from a file in chunks.
 struct LineReader {
+    /// What ``next()`` found.
+    enum Line {
+        /// A line: its bytes (without the newline) are ``withBytes(_:_:)`` of this range until
+        /// the next call.
+        case line(Range<Int>)
+        /// A line longer than the limit, skipped.
+        case tooLong
+    }
+
     let handle: FileHandle
     let maxLineBytes: Int
     private var buffer: [UInt8] = []
@@ -129,18 +140,23 @@ struct LineReader {
         self.maxLineBytes = maxLineBytes
     }
 
-    /// The next line: `.some(nil)` for an over-long line (skipped), `nil` at end of file.
-    mutating func next() throws -> [UInt8]?? {
+    /// The bytes of a line ``next()`` returned.
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The next line, or `nil` at end of file.
+    mutating func next() throws -> Line? {
         while true {
             if let nl = buffer[start...].firstIndex(of: 10) {
-                let line = Array(buffer[start..<nl])
+                let line = start..<nl
                 start = nl + 1
                 lineNumber += 1
                 if skipping {
                     skipping = false
-                    return .some(nil)
+                    return .tooLong
                 }
-                return .some(line)
+                return .line(line)
             }
             if buffer.count - start > maxLineBytes {
                 // Drop what we have of the over-long line and keep scanning for its end.
@@ -150,15 +166,14 @@ struct LineReader {
             }
             if eof {
                 guard start < buffer.count || skipping else { return nil }
-                let line = Array(buffer[start...])
-                buffer.removeAll()
-                start = 0
+                let line = start..<buffer.count
+                start = buffer.count
                 lineNumber += 1
                 if skipping {
                     skipping = false
-                    return .some(nil)
+                    return .tooLong
                 }
-                return .some(line)
+                return .line(line)
             }
             if start > 0 {
                 buffer.removeFirst(start)
