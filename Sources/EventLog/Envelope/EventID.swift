@@ -71,7 +71,28 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.bytes = out
     }
 
-    public static func < (a: EventID, b: EventID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    /// Byte order (UUIDv7 ids: time order).
+    public static func < (a: EventID, b: EventID) -> Bool {
+        let (a0, a1) = a.words, (b0, b1) = b.words
+        return a0 != b0 ? a0 < b0 : a1 < b1
+    }
+
+    public static func == (a: EventID, b: EventID) -> Bool { a.words == b.words }
+
+    /// Hashes the two 64-bit halves (cheaper than hashing the array element by element).
+    public func hash(into hasher: inout Hasher) {
+        let (w0, w1) = words
+        hasher.combine(w0)
+        hasher.combine(w1)
+    }
+
+    /// The 16 bytes as two big-endian words.
+    private var words: (UInt64, UInt64) {
+        bytes.withUnsafeBytes {
+            (UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+    }
 }
 
 /// Random bits for ids, read from the kernel 4 KiB at a time: one system call per 256 ids
