@@ -68,6 +68,7 @@ import TestSupport
             try o.writeData(into: &data)
             let read = data.withUnsafeBytes { ItemObserved.IndexFields($0) }
             #expect(read == ItemObserved.IndexFields(o))
+            #expect(read.map { InventoryKeys.item("contoso", typeAndID: $0.typeAndID) } == InventoryKeys.item("contoso", o.policyType, o.externalID))
         }
     }
 

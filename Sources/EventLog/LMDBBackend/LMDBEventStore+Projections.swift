@@ -87,7 +87,8 @@ extension LMDBEventStore {
     /// consumes is not looked at further.
     ///
     /// With `buffered`, table writes are combined in memory and written in key order at the
-    /// end (and whenever `bufferLimit` entries are held).
+    /// end (and whenever `bufferLimit` entries are held), and the events are read and
+    /// prepared ahead on another thread (``RebuildPrefetcher``).
     @discardableResult
     func applyRange(
         _ ps: [any Projection], txn: WriteTransaction, handles: [StoreTable: RawDatabase],
@@ -99,47 +100,68 @@ extension LMDBEventStore {
         let tables: any KeyValueWriter = buffer ?? direct
         let filters = ps.map(\.consumedEventTypes)
         var last = start - 1
-        let memo = ProjectionEvent.Memo()
-        let strings = EnvelopeHeader.StringInterner()
-        try txn.withCursor(events) { c in
-            var e = try c.seek(atLeast: UInt64BE.bytes(start))
-            while let entry = e {
-                let position = try UInt64BE.decode(entry.key)
-                if position > end { break }
-                guard position == last + 1 else {
-                    throw EventLogError(.corruptEvent, "gap in the log: position \(last + 1) is missing")
+
+        func apply(position: UInt64, stored: UnsafeRawBufferPointer, header: EnvelopeHeader?, memo: ProjectionEvent.Memo,
+                   prepared: Bool) throws {
+            guard position == last + 1 else {
+                throw EventLogError(.corruptEvent, "gap in the log: position \(last + 1) is missing")
+            }
+            guard stored.count >= 32 else {
+                throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
+            }
+            let chain = UnsafeRawBufferPointer(rebasing: stored[0..<32])
+            let json = UnsafeRawBufferPointer(rebasing: stored[32...])
+            let event: ProjectionEvent
+            if let h = header {
+                event = ProjectionEvent(position: position, chain: chain, type: h.type, tenant: h.tenant, json: json,
+                                        dataRange: h.dataRange, recordedAt: nil, envelope: nil, memo: memo, keepingMemo: prepared)
+            } else {
+                // Not readable as an envelope: decoding names the problem.
+                let envelope = try EventEnvelope(canonicalJSON: Array(json), position: position)
+                let encoded = try EncodedEvent(envelope)
+                guard encoded.json.elementsEqual(json) else {
+                    throw EventLogError(.corruptEvent, "event at position \(position) is not in canonical form")
                 }
-                guard entry.value.count >= 32 else {
-                    throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
+                event = ProjectionEvent(position: position, chain: chain, type: envelope.type, tenant: envelope.tenant,
+                                        json: json, dataRange: encoded.dataRange, recordedAt: envelope.recordedAt, envelope: envelope, memo: memo)
+            }
+            for (i, p) in ps.enumerated() {
+                if let filter = filters[i], !filter.contains(event.type) { continue }
+                do {
+                    try p.apply(event, to: tables)
+                } catch {
+                    if Self.abortsGroup(error) { throw error }
+                    throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
                 }
-                let chain = UnsafeRawBufferPointer(rebasing: entry.value[0..<32])
-                let json = UnsafeRawBufferPointer(rebasing: entry.value[32...])
-                let event: ProjectionEvent
-                if let h = EnvelopeHeader.read(json, strings: strings) {
-                    event = ProjectionEvent(position: position, chain: chain, type: h.type, tenant: h.tenant, json: json,
-                                            dataRange: h.dataRange, recordedAt: nil, envelope: nil, memo: memo)
-                } else {
-                    // Not readable as an envelope: decoding names the problem.
-                    let envelope = try EventEnvelope(canonicalJSON: Array(json), position: position)
-                    let encoded = try EncodedEvent(envelope)
-                    guard encoded.json.elementsEqual(json) else {
-                        throw EventLogError(.corruptEvent, "event at position \(position) is not in canonical form")
+            }
+            last = position
+            if let buffer, buffer.count >= bufferLimit { try buffer.flush() }
+        }
+
+        if buffered {
+            let ahead = RebuildPrefetcher(env: env, events: events, projections: ps, from: start, through: end)
+            defer { ahead.cancel() }
+            while let batch = try ahead.next() {
+                try batch.bytes.withUnsafeBytes { all in
+                    for entry in batch.entries {
+                        try apply(position: entry.position, stored: UnsafeRawBufferPointer(rebasing: all[entry.range]),
+                                  header: entry.header, memo: entry.memo, prepared: true)
                     }
-                    event = ProjectionEvent(position: position, chain: chain, type: envelope.type, tenant: envelope.tenant,
-                                            json: json, dataRange: encoded.dataRange, recordedAt: envelope.recordedAt, envelope: envelope, memo: memo)
                 }
-                for (i, p) in ps.enumerated() {
-                    if let filter = filters[i], !filter.contains(event.type) { continue }
-                    do {
-                        try p.apply(event, to: tables)
-                    } catch {
-                        if Self.abortsGroup(error) { throw error }
-                        throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
-                    }
+            }
+        } else {
+            let memo = ProjectionEvent.Memo()
+            let strings = EnvelopeHeader.StringInterner()
+            try txn.withCursor(events) { c in
+                var e = try c.seek(atLeast: UInt64BE.bytes(start))
+                while let entry = e {
+                    let position = try UInt64BE.decode(entry.key)
+                    if position > end { break }
+                    let header = entry.value.count >= 32
+                        ? EnvelopeHeader.read(UnsafeRawBufferPointer(rebasing: entry.value[32...]), strings: strings) : nil
+                    try apply(position: position, stored: entry.value, header: header, memo: memo, prepared: false)
+                    e = try c.next()
                 }
-                last = position
-                if let buffer, buffer.count >= bufferLimit { try buffer.flush() }
-                e = try c.next()
             }
         }
         try buffer?.flush()

@@ -18,10 +18,16 @@ public protocol Projection: Sendable {
     /// the event, never the clock or the environment. Read hot fields from
     /// ``ProjectionEvent/data``; ``ProjectionEvent/decoded()`` decodes the whole event.
     func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws
+    /// Work on `event` that needs no tables — reading payload fields into
+    /// ``ProjectionEvent/memoized(_:)`` — which a rebuild runs ahead of ``apply(_:to:)`` on
+    /// another thread. It must be pure. The default does nothing.
+    func prepare(_ event: ProjectionEvent)
 }
 
 extension Projection {
     public var consumedEventTypes: Set<String>? { nil }
+
+    public func prepare(_ event: ProjectionEvent) {}
 
     /// This projection's table named `name`.
     public func table(_ name: String) -> StoreTable { .projection(self.name, name) }

@@ -19,8 +19,10 @@ public struct ProjectionEvent {
     let envelope: EventEnvelope?
     let memo: Memo
 
+    /// - Parameter keepingMemo: leave what `memo` holds (values prepared ahead); otherwise it
+    ///   is emptied for this event.
     init(position: UInt64, chain: UnsafeRawBufferPointer, type: String, tenant: String, json: UnsafeRawBufferPointer,
-         dataRange: Range<Int>, recordedAt: Timestamp?, envelope: EventEnvelope?, memo: Memo) {
+         dataRange: Range<Int>, recordedAt: Timestamp?, envelope: EventEnvelope?, memo: Memo, keepingMemo: Bool = false) {
         self.position = position
         self.chainBytes = chain
         self.type = type
@@ -30,7 +32,7 @@ public struct ProjectionEvent {
         self.recorded = recordedAt
         self.envelope = envelope
         self.memo = memo
-        memo.reset()
+        if !keepingMemo { memo.reset() }
     }
 
     init(position: UInt64, chain: UnsafeRawBufferPointer, json: UnsafeRawBufferPointer, encoded e: EncodedEvent, memo: Memo) {

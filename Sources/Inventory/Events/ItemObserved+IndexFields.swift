@@ -6,7 +6,8 @@ extension ItemObserved {
     /// bytes without decoding the payload (or handed over by the code that wrote it).
     ///
     /// Two allocations, not five: the key tail both projections share, and the fixed-size
-    /// hashes side by side.
+    /// hashes side by side. (The keys themselves are built by the writer: arrays made on one
+    /// thread and freed on another cost more than building them where they are used.)
     struct IndexFields: Sendable, Equatable {
         /// policy type ‖ 0 ‖ external id (UTF-8): how both projections' keys end.
         var typeAndID: [UInt8]

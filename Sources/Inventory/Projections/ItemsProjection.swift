@@ -14,6 +14,11 @@ public struct ItemsProjection: Projection {
 
     static let table = StoreTable.projection("inventory_items", "items")
 
+    public func prepare(_ event: ProjectionEvent) {
+        guard event.type == InventoryEventType.itemObserved else { return }
+        _ = event.memoized { ItemObserved.IndexFields(event.data) }
+    }
+
     public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard event.type == InventoryEventType.itemObserved else { return }
         guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let sha = f.contentSHA256 else {

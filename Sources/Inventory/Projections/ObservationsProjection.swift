@@ -15,9 +15,15 @@ public struct ObservationsProjection: Projection {
     static let table = StoreTable.projection("selection_observations", "observations")
     static let depth = 3
 
+    public func prepare(_ event: ProjectionEvent) {
+        guard event.type == InventoryEventType.itemObserved else { return }
+        _ = event.memoized { ItemObserved.IndexFields(event.data) }
+    }
+
     public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard event.type == InventoryEventType.itemObserved else { return }
-        guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let runID = f.runID, let selection = f.selectionHash else {
+        guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let runID = f.runID,
+              let selection = f.selectionHash else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
         }
         let key = InventoryKeys.observation(event.tenant, selection, typeAndID: f.typeAndID)

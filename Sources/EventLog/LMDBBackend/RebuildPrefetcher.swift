@@ -1,0 +1,141 @@
+import Foundation
+import LMDB
+
+/// Reads a range of the log ahead of a rebuild on its own thread, so that a rebuild uses two
+/// cores: events are copied out in short read transactions, their headers read, and each
+/// consuming projection's ``Projection/prepare(_:)`` run (payload parsing). The writer thread
+/// then only applies them to tables.
+///
+/// At most ``depth`` batches wait at a time, so memory stays bounded whatever the log's length.
+final class RebuildPrefetcher: @unchecked Sendable {
+    /// Events copied out of the log: chain hash (32 bytes) ‖ JSON of each, concatenated.
+    struct Batch: @unchecked Sendable {
+        var bytes: [UInt8] = []
+        var entries: [Entry] = []
+    }
+
+    struct Entry {
+        var position: UInt64
+        /// Chain hash and JSON within ``Batch/bytes``.
+        var range: Range<Int>
+        /// `nil` when the bytes do not read as an envelope (the writer decodes to say why).
+        var header: EnvelopeHeader?
+        var memo: ProjectionEvent.Memo
+    }
+
+    static let batchSize = 2048
+    static let depth = 3
+
+    private let env: Environment
+    private let events: RawDatabase
+    private let projections: [any Projection]
+    private let filters: [Set<String>?]
+    private let range: ClosedRange<UInt64>
+    private let condition = NSCondition()
+    private var ready: [Result<Batch, any Error>] = []
+    private var done = false
+    private var cancelled = false
+    /// Signalled when the reading thread has returned.
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(env: Environment, events: RawDatabase, projections: [any Projection], from start: UInt64, through end: UInt64) {
+        self.env = env
+        self.events = events
+        self.projections = projections
+        self.filters = projections.map(\.consumedEventTypes)
+        self.range = start...end
+        let thread = Thread { [self] in run() }
+        thread.name = "atlas-rebuild-read"
+        thread.start()
+    }
+
+    /// The next batch, waiting for it; `nil` after the last.
+    func next() throws -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !done { condition.wait() }
+        guard !ready.isEmpty else { return nil }
+        let batch = ready.removeFirst()
+        condition.signal()
+        return try batch.get()
+    }
+
+    /// Stops reading ahead (the rebuild ended or failed) and waits for the reading thread to
+    /// return, so nothing reads the environment after the rebuild is over.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        ready.removeAll()
+        condition.broadcast()
+        condition.unlock()
+        exited.wait()
+    }
+
+    private func run() {
+        defer { exited.signal() }
+        var position = range.lowerBound
+        let strings = EnvelopeHeader.StringInterner()
+        while position <= range.upperBound {
+            let result = Result { try read(from: position, strings: strings) }
+            condition.lock()
+            while ready.count >= Self.depth && !cancelled { condition.wait() }
+            if cancelled {
+                condition.unlock()
+                return
+            }
+            ready.append(result)
+            var stop = false
+            switch result {
+            case .success(let batch):
+                if let last = batch.entries.last?.position { position = last + 1 } else { stop = true }
+            case .failure:
+                stop = true
+            }
+            condition.broadcast()
+            condition.unlock()
+            if stop { break }
+        }
+        condition.lock()
+        done = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Copies up to ``batchSize`` events from `start` in one short read transaction, then
+    /// prepares them outside it.
+    private func read(from start: UInt64, strings: EnvelopeHeader.StringInterner) throws -> Batch {
+        var batch = Batch()
+        batch.bytes.reserveCapacity(Self.batchSize * 1024)
+        batch.entries.reserveCapacity(Self.batchSize)
+        try env.read { txn in
+            try txn.withCursor(events) { c in
+                var e = try c.seek(atLeast: UInt64BE.bytes(start))
+                while let entry = e, batch.entries.count < Self.batchSize {
+                    let position = try UInt64BE.decode(entry.key)
+                    if position > range.upperBound { break }
+                    let lower = batch.bytes.count
+                    batch.bytes += entry.value
+                    batch.entries.append(Entry(position: position, range: lower..<batch.bytes.count, header: nil,
+                                               memo: ProjectionEvent.Memo()))
+                    e = try c.next()
+                }
+            }
+        }
+        batch.bytes.withUnsafeBytes { all in
+            for i in batch.entries.indices {
+                let stored = UnsafeRawBufferPointer(rebasing: all[batch.entries[i].range])
+                guard stored.count >= 32 else { continue }
+                let json = UnsafeRawBufferPointer(rebasing: stored[32...])
+                guard let h = EnvelopeHeader.read(json, strings: strings) else { continue }
+                batch.entries[i].header = h
+                let event = ProjectionEvent(position: batch.entries[i].position, chain: UnsafeRawBufferPointer(rebasing: stored[0..<32]),
+                                            type: h.type, tenant: h.tenant, json: json, dataRange: h.dataRange,
+                                            recordedAt: nil, envelope: nil, memo: batch.entries[i].memo)
+                for (p, filter) in zip(projections, filters) where filter?.contains(h.type) ?? true {
+                    p.prepare(event)
+                }
+            }
+        }
+        return batch
+    }
+}
