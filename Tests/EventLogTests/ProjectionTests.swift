@@ -70,6 +70,47 @@ import Testing
         await expectCode(.projectionFailed) { try await store.rebuildProjections(named: ["nope"], progress: nil) }
     }
 
+    @Test func rebuildReadsAheadAcrossBatchesAndChunks() async throws {
+        // More events than one read-ahead batch (2,048), with chunk boundaries that do not
+        // line up with batches: the rebuilt tables equal the incrementally maintained ones.
+        let store = try openStore(tempPath(), projections: [TenantCounts()])
+        for b in 0..<10 {
+            _ = try await store.append((0..<577).map { makeEvent(tenant: "tenant-\(($0 + b) % 7)", n: $0) })
+        }
+        try expectMatchesScratch(store)
+        let before = try dump(store, TenantCounts().table("counts"))
+        try store.rebuildSync(named: nil, progress: nil, chunk: 2_500)
+        #expect(try dump(store, TenantCounts().table("counts")) == before)
+        try expectMatchesScratch(store)
+    }
+
+    @Test func rebuildOverAGapFailsAndKeepsTheOldTables() async throws {
+        let path = tempPath()
+        do {
+            let store = try openStore(path, projections: [TenantCounts()])
+            _ = try await store.append((0..<3000).map { makeEvent(n: $0) })
+        }
+        waitUntilClosed(path)
+        do {
+            let env = try sharedEnvironment(path)
+            let events = try #require(try env.openDatabase("events", key: UInt64BE.self, value: RawBytes.self, create: false))
+            try env.writeSync { txn in _ = try txn.delete(events, 2_222) }
+        }
+        waitUntilClosed(path)
+        let store = try openStore(path, create: false, projections: [TenantCounts()])
+        let before = try dump(store, TenantCounts().table("counts"))
+        #expect(before[Array("acme".utf8)] == UInt64BE.bytes(3000))
+        do {
+            try store.rebuildSync(named: nil, progress: nil)
+            Issue.record("a rebuild over a missing event succeeded")
+        } catch let e as EventLogError {
+            #expect(e.code == .corruptEvent)
+            #expect(e.message.contains("2222"), "\(e.message)")
+        }
+        #expect(try dump(store, TenantCounts().table("counts")) == before)
+        #expect(try store.projectionStatus().first?.generation == 1)
+    }
+
     @Test func versionBumpRebuildsOnReopen() async throws {
         let path = tempPath()
         do {
