@@ -1,5 +1,6 @@
 import CanonicalJSON
 import EventLog
+import Foundation
 
 /// Read-only queries over the inventory projections. Every query takes a tenant and reads only
 /// that tenant's key prefix, in one short read transaction.
@@ -121,8 +122,8 @@ public struct InventoryQueries: Sendable {
             let prefix = InventoryKeys.observationTypePrefix(tenant, hash, type)
             var candidates: [(String, [[UInt8]])] = []
             try r.scan(ObservationsProjection.table, prefix: prefix) { k, v in
-                // Fast path: the latest run observed it.
-                if v.count >= 16 && v[0..<16].elementsEqual(latestID) { return true }
+                // Fast path: the latest run observed it (compared in place: this runs per item).
+                if v.count >= 16, latestID.withUnsafeBytes({ memcmp(v.baseAddress!, $0.baseAddress!, 16) }) == 0 { return true }
                 let id = String(decoding: k[prefix.count...], as: UTF8.self)
                 var runs: [[UInt8]] = []
                 var i = 0
