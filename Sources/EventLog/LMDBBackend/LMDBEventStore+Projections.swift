@@ -148,6 +148,7 @@ extension LMDBEventStore {
                                   header: entry.header, memo: entry.memo, prepared: true)
                     }
                 }
+                ahead.recycle(consume batch)
             }
         } else {
             let memo = ProjectionEvent.Memo()

@@ -33,6 +33,9 @@ final class RebuildPrefetcher: @unchecked Sendable {
     private let range: ClosedRange<UInt64>
     private let condition = NSCondition()
     private var ready: [Result<Batch, any Error>] = []
+    /// Batches the writer is done with: emptied and refilled on the reading thread, so their
+    /// memory is freed (and reused) by the thread that allocated it.
+    private var returned: [Batch] = []
     private var done = false
     private var cancelled = false
     /// Signalled when the reading thread has returned.
@@ -60,6 +63,13 @@ final class RebuildPrefetcher: @unchecked Sendable {
         return try batch.get()
     }
 
+    /// Hands a batch back once its events are applied.
+    func recycle(_ batch: consuming Batch) {
+        condition.lock()
+        returned.append(batch)
+        condition.unlock()
+    }
+
     /// Stops reading ahead (the rebuild ended or failed) and waits for the reading thread to
     /// return, so nothing reads the environment after the rebuild is over.
     func cancel() {
@@ -76,7 +86,12 @@ final class RebuildPrefetcher: @unchecked Sendable {
         var position = range.lowerBound
         let strings = EnvelopeHeader.StringInterner()
         while position <= range.upperBound {
-            let result = Result { try read(from: position, strings: strings) }
+            condition.lock()
+            var batch = returned.popLast() ?? Batch()
+            condition.unlock()
+            batch.bytes.removeAll(keepingCapacity: true)
+            batch.entries.removeAll(keepingCapacity: true)
+            let result = Result { try read(from: position, into: batch, strings: strings) }
             condition.lock()
             while ready.count >= Self.depth && !cancelled { condition.wait() }
             if cancelled {
@@ -103,8 +118,8 @@ final class RebuildPrefetcher: @unchecked Sendable {
 
     /// Copies up to ``batchSize`` events from `start` in one short read transaction, then
     /// prepares them outside it.
-    private func read(from start: UInt64, strings: EnvelopeHeader.StringInterner) throws -> Batch {
-        var batch = Batch()
+    private func read(from start: UInt64, into reused: consuming Batch, strings: EnvelopeHeader.StringInterner) throws -> Batch {
+        var batch = reused
         batch.bytes.reserveCapacity(Self.batchSize * 1024)
         batch.entries.reserveCapacity(Self.batchSize)
         try env.read { txn in

@@ -17,7 +17,7 @@ enum ReplayBenchmark {
     }
 
     static func main(_ args: [String]) async throws {
-        var large = 1_000_000, small = 100_000, tenants = 5, items = 200
+        var large = 1_000_000, small = 100_000, tenants = 5, items = 200, rebuilds = 1
         var parent = FileManager.default.temporaryDirectory.path
         var i = 0
         while i < args.count {
@@ -28,15 +28,16 @@ enum ReplayBenchmark {
             case "--tenants": tenants = Int(v) ?? tenants
             case "--items": items = Int(v) ?? items
             case "--dir": parent = v
+            case "--rebuilds": rebuilds = max(1, Int(v) ?? rebuilds)
             default:
-                print("usage: atlas-bench replay [--events N] [--small N] [--tenants N] [--items N] [--dir DIR]")
+                print("usage: atlas-bench replay [--events N] [--small N] [--tenants N] [--items N] [--dir DIR] [--rebuilds N]")
                 return
             }
             i += 2
         }
         var results: [(Int, [Phase])] = []
         for size in [small, large] where size > 0 {
-            results.append((size, try await run(size: size, tenants: tenants, items: items, parent: parent)))
+            results.append((size, try await run(size: size, tenants: tenants, items: items, parent: parent, rebuilds: rebuilds)))
         }
         print("")
         print("size        phase      events/s     seconds  peak VmHWM  peak RssAnon")
@@ -49,7 +50,7 @@ enum ReplayBenchmark {
         }
     }
 
-    static func run(size: Int, tenants: Int, items: Int, parent: String) async throws -> [Phase] {
+    static func run(size: Int, tenants: Int, items: Int, parent: String, rebuilds: Int = 1) async throws -> [Phase] {
         let dir = parent + "/atlas-bench-replay-\(getpid())-\(size)"
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -63,9 +64,12 @@ enum ReplayBenchmark {
         let sizes = store.sizes()
         print("[\(size)] log: \(head) events, \(sizes.usedBytes >> 20) MiB used; avg envelope \(try store.rawEvents(from: 2, limit: 1)[0].json.count) bytes")
 
-        _ = try await measure("rebuild", &phases) {
-            try store.rebuildSync(named: nil, progress: nil)
-            return head
+        // Repeated on request: run-to-run spread on a small VM is ±10 %.
+        for r in 0..<rebuilds {
+            _ = try await measure(rebuilds == 1 ? "rebuild" : "rebuild\(r + 1)", &phases) {
+                try store.rebuildSync(named: nil, progress: nil)
+                return head
+            }
         }
         // Where rebuild time goes: reading, decoding, and each projection on its own.
         _ = try await measure("read", &phases) {
