@@ -148,7 +148,6 @@ extension LMDBEventStore {
                                   header: entry.header, memo: entry.memo, prepared: true)
                     }
                 }
-                ahead.recycle(consume batch)
             }
         } else {
             let memo = ProjectionEvent.Memo()

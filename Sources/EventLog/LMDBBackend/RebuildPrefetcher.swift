@@ -33,9 +33,6 @@ final class RebuildPrefetcher: @unchecked Sendable {
     private let range: ClosedRange<UInt64>
     private let condition = NSCondition()
     private var ready: [Result<Batch, any Error>] = []
-    /// Batches the writer is done with: emptied and refilled on the reading thread, so their
-    /// memory is freed (and reused) by the thread that allocated it.
-    private var returned: [Batch] = []
     private var done = false
     private var cancelled = false
     /// Signalled when the reading thread has returned.
@@ -63,13 +60,6 @@ final class RebuildPrefetcher: @unchecked Sendable {
         return try batch.get()
     }
 
-    /// Hands a batch back once its events are applied.
-    func recycle(_ batch: consuming Batch) {
-        condition.lock()
-        returned.append(batch)
-        condition.unlock()
-    }
-
     /// Stops reading ahead (the rebuild ended or failed) and waits for the reading thread to
     /// return, so nothing reads the environment after the rebuild is over.
     func cancel() {
@@ -86,12 +76,7 @@ final class RebuildPrefetcher: @unchecked Sendable {
         var position = range.lowerBound
         let strings = EnvelopeHeader.StringInterner()
         while position <= range.upperBound {
-            condition.lock()
-            var batch = returned.popLast() ?? Batch()
-            condition.unlock()
-            batch.bytes.removeAll(keepingCapacity: true)
-            batch.entries.removeAll(keepingCapacity: true)
-            let result = Result { try read(from: position, into: batch, strings: strings) }
+            let result = Result { try read(from: position, strings: strings) }
             condition.lock()
             while ready.count >= Self.depth && !cancelled { condition.wait() }
             if cancelled {
@@ -118,8 +103,8 @@ final class RebuildPrefetcher: @unchecked Sendable {
 
     /// Copies up to ``batchSize`` events from `start` in one short read transaction, then
     /// prepares them outside it.
-    private func read(from start: UInt64, into reused: consuming Batch, strings: EnvelopeHeader.StringInterner) throws -> Batch {
-        var batch = reused
+    private func read(from start: UInt64, strings: EnvelopeHeader.StringInterner) throws -> Batch {
+        var batch = Batch()
         batch.bytes.reserveCapacity(Self.batchSize * 1024)
         batch.entries.reserveCapacity(Self.batchSize)
         try env.read { txn in
