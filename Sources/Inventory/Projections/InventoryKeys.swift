@@ -13,7 +13,12 @@ enum InventoryKeys {
 
     /// `items`: tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id.
     static func item(_ tenant: String, _ type: String, _ externalID: String) -> [UInt8] {
-        item(tenant, Array(type.utf8), Array(externalID.utf8))
+        item(tenant, typeAndID: typeAndID(type, externalID))
+    }
+
+    /// policy type ‖ 0 ‖ external id: how `items` and `observations` keys end.
+    static func typeAndID(_ type: String, _ externalID: String) -> [UInt8] {
+        Array(type.utf8) + [0] + Array(externalID.utf8)
     }
 
     /// `items` key from the tail policy type ‖ 0 ‖ external id.
@@ -23,17 +28,6 @@ enum InventoryKeys {
         k += tenant.utf8
         k.append(0)
         k += typeAndID
-        return k
-    }
-
-    static func item(_ tenant: String, _ type: [UInt8], _ externalID: [UInt8]) -> [UInt8] {
-        var k = [UInt8]()
-        k.reserveCapacity(tenant.utf8.count + type.count + externalID.count + 2)
-        k += tenant.utf8
-        k.append(0)
-        k += type
-        k.append(0)
-        k += externalID
         return k
     }
 
@@ -56,7 +50,7 @@ enum InventoryKeys {
 
     /// `observations`: tenant ‖ 0 ‖ 32-byte selection hash ‖ policy type ‖ 0 ‖ external id.
     static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: String, _ externalID: String) -> [UInt8] {
-        observation(tenant, selectionHash, Array(type.utf8), Array(externalID.utf8))
+        observation(tenant, selectionHash[...], typeAndID: typeAndID(type, externalID))
     }
 
     /// `observations` key from the tail policy type ‖ 0 ‖ external id.
@@ -67,18 +61,6 @@ enum InventoryKeys {
         k.append(0)
         k += selectionHash
         k += typeAndID
-        return k
-    }
-
-    static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: [UInt8], _ externalID: [UInt8]) -> [UInt8] {
-        var k = [UInt8]()
-        k.reserveCapacity(tenant.utf8.count + 34 + type.count + externalID.count)
-        k += tenant.utf8
-        k.append(0)
-        k += selectionHash
-        k += type
-        k.append(0)
-        k += externalID
         return k
     }
 
