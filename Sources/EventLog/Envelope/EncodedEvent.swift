@@ -81,14 +81,21 @@ public struct EncodedEvent: Sendable {
             return (h, id, at)
         }
         guard let (h, id, at) = read else {
-            // Decoding names what is wrong; bytes that decode but were not read are not canonical.
-            let envelope = try EventEnvelope(canonicalJSON: json)
-            let encoded = try EncodedEvent(envelope)
-            guard encoded.json == json else { throw EventLogError(.corruptEvent, "event \(envelope.id) is not in canonical form") }
-            self = encoded
+            self = try Self.decoding(stored: json, position: nil)
             return
         }
         self.init(id: id, type: h.type, tenant: h.tenant, recordedAt: at, json: json, dataRange: h.dataRange, envelope: nil)
+    }
+
+    /// Stored bytes the header reader could not read, decoded: decoding names what is wrong, and
+    /// bytes that decode but are not the canonical form are reported as such.
+    static func decoding(stored json: [UInt8], position: UInt64?) throws(EventLogError) -> EncodedEvent {
+        let envelope = try EventEnvelope(canonicalJSON: json, position: position)
+        let encoded = try EncodedEvent(envelope)
+        guard encoded.json == json else {
+            throw EventLogError(.corruptEvent, "event \(position.map { "at position \($0)" } ?? envelope.id.description) is not in canonical form")
+        }
+        return encoded
     }
 
     private init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,

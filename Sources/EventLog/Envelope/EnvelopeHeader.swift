@@ -9,16 +9,22 @@ import Foundation
 /// in their values: ``read(_:)`` finds them from the end, touching a few hundred bytes however
 /// large the payload. Bytes laid out any other way are read member by member; bytes that do not
 /// look like an envelope give `nil`, and callers then decode the event to report what is wrong.
-struct EnvelopeHeader: Equatable {
-    var type: String
-    var tenant: String
-    var dataRange: Range<Int>
+public struct EnvelopeHeader: Sendable, Equatable {
+    public var type: String
+    public var tenant: String
+    /// The `data` object.
+    public var dataRange: Range<Int>
     /// The `recorded_at` value, quotes included.
-    var recordedAtRange: Range<Int>
+    public var recordedAtRange: Range<Int>
     /// The `id` value, quotes included.
-    var idRange: Range<Int>
+    public var idRange: Range<Int>
 
-    static func read(_ json: UnsafeRawBufferPointer, strings: StringInterner? = nil) -> EnvelopeHeader? {
+    /// The header of stored envelope bytes `json`, or `nil` when they do not read as one.
+    public static func read(_ json: UnsafeRawBufferPointer) -> EnvelopeHeader? {
+        read(json, strings: nil)
+    }
+
+    static func read(_ json: UnsafeRawBufferPointer, strings: StringInterner?) -> EnvelopeHeader? {
         readCanonicalTail(json, strings: strings) ?? readMembers(json)
     }
 
@@ -48,9 +54,9 @@ struct EnvelopeHeader: Equatable {
                 id = m.value
             case 4 where JSONObjectScanner.keyEquals(json, m.key, "data"):
                 data = m.value
-            case 4 where JSONObjectScanner.keyEquals(json, m.key, "type"):
+            case 4 where JSONObjectScanner.keyEquals(json, m.key, "type") && json[m.value.lowerBound] == UInt8(ascii: "\""):
                 type = JSONObjectScanner.string(json, m.value)
-            case 6 where JSONObjectScanner.keyEquals(json, m.key, "tenant"):
+            case 6 where JSONObjectScanner.keyEquals(json, m.key, "tenant") && json[m.value.lowerBound] == UInt8(ascii: "\""):
                 tenant = JSONObjectScanner.string(json, m.value)
             case 11 where JSONObjectScanner.keyEquals(json, m.key, "recorded_at"):
                 recorded = m.value
@@ -143,7 +149,12 @@ struct EnvelopeHeader: Equatable {
     }
 
     func recordedAt(in json: UnsafeRawBufferPointer) -> Timestamp? {
-        guard recordedAtRange.count > 2 else { return nil }
-        return Timestamp(rfc3339: String(decoding: json[(recordedAtRange.lowerBound + 1)..<(recordedAtRange.upperBound - 1)], as: UTF8.self))
+        Self.recordedAt(in: json, recordedAtRange)
+    }
+
+    /// The timestamp of the `recorded_at` value at `range` (quotes included).
+    static func recordedAt(in json: UnsafeRawBufferPointer, _ range: Range<Int>) -> Timestamp? {
+        guard range.count > 2, range.upperBound <= json.count else { return nil }
+        return Timestamp(rfc3339: String(decoding: json[(range.lowerBound + 1)..<(range.upperBound - 1)], as: UTF8.self))
     }
 }

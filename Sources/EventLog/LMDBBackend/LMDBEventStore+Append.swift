@@ -104,6 +104,19 @@ extension LMDBEventStore {
         }
     }
 
+    /// Applies `event` to each projection of `ps` whose filter (`filters`, index for index)
+    /// takes its type. An error that must abort the group passes through; any other names the
+    /// projection and position.
+    static func apply(_ ps: [any Projection], filters: [Set<String>?], to event: ProjectionEvent, tables: any KeyValueWriter) throws {
+        for (p, filter) in zip(ps, filters) {
+            if let filter, !filter.contains(event.type) { continue }
+            do { try p.apply(event, to: tables) } catch {
+                if abortsGroup(error) { throw error }
+                throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(event.position): \(error)")
+            }
+        }
+    }
+
     /// Errors that must abort the whole group (and may be retried), not just one request.
     static func abortsGroup(_ error: any Error) -> Bool {
         if error is GenerationChanged { return true }
@@ -157,13 +170,7 @@ extension LMDBEventStore {
                 try e.json.withUnsafeBytes { json in
                     try chain.bytes.withUnsafeBytes { chainBytes in
                         let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
-                        for (p, filter) in zip(projections, projectionFilters) {
-                            if let filter, !filter.contains(e.type) { continue }
-                            do { try p.apply(event, to: tables) } catch {
-                                if Self.abortsGroup(error) { throw error }
-                                throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
-                            }
-                        }
+                        try Self.apply(projections, filters: projectionFilters, to: event, tables: tables)
                     }
                 }
             }

@@ -113,27 +113,13 @@ extension LMDBEventStore {
             let json = UnsafeRawBufferPointer(rebasing: stored[32...])
             let event: ProjectionEvent
             if let h = header {
-                event = ProjectionEvent(position: position, chain: chain, type: h.type, tenant: h.tenant, json: json,
-                                        dataRange: h.dataRange, recordedAt: nil, envelope: nil, memo: memo, keepingMemo: prepared)
+                event = ProjectionEvent(position: position, chain: chain, json: json, header: h, memo: memo, keepingMemo: prepared)
             } else {
                 // Not readable as an envelope: decoding names the problem.
-                let envelope = try EventEnvelope(canonicalJSON: Array(json), position: position)
-                let encoded = try EncodedEvent(envelope)
-                guard encoded.json.elementsEqual(json) else {
-                    throw EventLogError(.corruptEvent, "event at position \(position) is not in canonical form")
-                }
-                event = ProjectionEvent(position: position, chain: chain, type: envelope.type, tenant: envelope.tenant,
-                                        json: json, dataRange: encoded.dataRange, recordedAt: envelope.recordedAt, envelope: envelope, memo: memo)
+                let encoded = try EncodedEvent.decoding(stored: Array(json), position: position)
+                event = ProjectionEvent(position: position, chain: chain, json: json, encoded: encoded, memo: memo)
             }
-            for (i, p) in ps.enumerated() {
-                if let filter = filters[i], !filter.contains(event.type) { continue }
-                do {
-                    try p.apply(event, to: tables)
-                } catch {
-                    if Self.abortsGroup(error) { throw error }
-                    throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(position): \(error)")
-                }
-            }
+            try Self.apply(ps, filters: filters, to: event, tables: tables)
             last = position
             if let buffer, buffer.count >= bufferLimit { try buffer.flush() }
         }

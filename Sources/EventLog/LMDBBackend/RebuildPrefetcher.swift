@@ -129,8 +129,7 @@ final class RebuildPrefetcher: @unchecked Sendable {
                 guard let h = EnvelopeHeader.read(json, strings: strings) else { continue }
                 batch.entries[i].header = h
                 let event = ProjectionEvent(position: batch.entries[i].position, chain: UnsafeRawBufferPointer(rebasing: stored[0..<32]),
-                                            type: h.type, tenant: h.tenant, json: json, dataRange: h.dataRange,
-                                            recordedAt: nil, envelope: nil, memo: batch.entries[i].memo)
+                                            json: json, header: h, memo: batch.entries[i].memo)
                 for (p, filter) in zip(projections, filters) where filter?.contains(h.type) ?? true {
                     p.prepare(event)
                 }

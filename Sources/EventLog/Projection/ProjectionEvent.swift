@@ -16,13 +16,16 @@ public struct ProjectionEvent {
     let dataRange: Range<Int>
     let chainBytes: UnsafeRawBufferPointer
     let recorded: Timestamp?
+    /// Where `recorded_at` lies in ``json`` (quotes included), when ``recorded`` is not known.
+    let recordedRange: Range<Int>?
     let envelope: EventEnvelope?
     let memo: Memo
 
     /// - Parameter keepingMemo: leave what `memo` holds (values prepared ahead); otherwise it
     ///   is emptied for this event.
     init(position: UInt64, chain: UnsafeRawBufferPointer, type: String, tenant: String, json: UnsafeRawBufferPointer,
-         dataRange: Range<Int>, recordedAt: Timestamp?, envelope: EventEnvelope?, memo: Memo, keepingMemo: Bool = false) {
+         dataRange: Range<Int>, recordedAt: Timestamp?, recordedRange: Range<Int>? = nil, envelope: EventEnvelope?, memo: Memo,
+         keepingMemo: Bool = false) {
         self.position = position
         self.chainBytes = chain
         self.type = type
@@ -30,9 +33,17 @@ public struct ProjectionEvent {
         self.json = json
         self.dataRange = dataRange
         self.recorded = recordedAt
+        self.recordedRange = recordedRange
         self.envelope = envelope
         self.memo = memo
         if !keepingMemo { memo.reset() }
+    }
+
+    /// An event read from the log whose header ``EnvelopeHeader`` found.
+    init(position: UInt64, chain: UnsafeRawBufferPointer, json: UnsafeRawBufferPointer, header h: EnvelopeHeader, memo: Memo,
+         keepingMemo: Bool = false) {
+        self.init(position: position, chain: chain, type: h.type, tenant: h.tenant, json: json, dataRange: h.dataRange,
+                  recordedAt: nil, recordedRange: h.recordedAtRange, envelope: nil, memo: memo, keepingMemo: keepingMemo)
     }
 
     init(position: UInt64, chain: UnsafeRawBufferPointer, json: UnsafeRawBufferPointer, encoded e: EncodedEvent, memo: Memo) {
@@ -82,7 +93,7 @@ public struct ProjectionEvent {
     /// When the event was recorded.
     public func recordedAt() throws(EventLogError) -> Timestamp {
         if let recorded { return recorded }
-        if let t = EnvelopeHeader.read(json)?.recordedAt(in: json) { return t }
+        if let r = recordedRange, let t = EnvelopeHeader.recordedAt(in: json, r) { return t }
         return try decoded().envelope.recordedAt
     }
 
