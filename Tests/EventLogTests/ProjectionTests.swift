@@ -26,6 +26,17 @@ import Testing
         #expect(try dump(store, p.table("last")) == expected.last, sourceLocation: sourceLocation)
     }
 
+    /// The path of a store filled with ``fill(_:batches:)`` and closed again.
+    func filledClosedStore() async throws -> String {
+        let path = tempPath()
+        do {
+            let store = try openStore(path, projections: [TenantCounts()])
+            try await fill(store)
+        }
+        waitUntilClosed(path)
+        return path
+    }
+
     func fill(_ store: LMDBEventStore, batches: Int = 20) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for t in 0..<4 {
@@ -112,12 +123,7 @@ import Testing
     }
 
     @Test func versionBumpRebuildsOnReopen() async throws {
-        let path = tempPath()
-        do {
-            let store = try openStore(path, projections: [TenantCounts()])
-            try await fill(store)
-        }
-        waitUntilClosed(path)
+        let path = try await filledClosedStore()
         do {
             // A process without the projection appends; it catches up when opened with it.
             let plain = try openStore(path, create: false)
@@ -141,12 +147,7 @@ import Testing
     }
 
     @Test func abandonedRebuildIsDiscardedOnReopen() async throws {
-        let path = tempPath()
-        do {
-            let store = try openStore(path, projections: [TenantCounts()])
-            try await fill(store)
-        }
-        waitUntilClosed(path)
+        let path = try await filledClosedStore()
         // Simulate a rebuild by a process that died: a `building` record with a dead pid and a
         // half-filled generation 5.
         do {

@@ -56,20 +56,15 @@ enum SubKit {
 
     /// A child process whose stdout lines and stderr are collected by background threads.
     final class Child: @unchecked Sendable {
-        let process = Process()
+        let process: Process
         private let lock = NSLock()
         private var collected: [String] = []
         private var errText = ""
         private let done = DispatchGroup()
 
         init(_ executable: String, _ arguments: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            let (process, out, err) = try start(executable, arguments)
+            self.process = process
             let outFD = out.fileHandleForReading, errFD = err.fileHandleForReading
             done.enter()
             Thread.detachNewThread { [self] in
