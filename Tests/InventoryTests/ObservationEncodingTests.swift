@@ -72,6 +72,81 @@ import TestSupport
         }
     }
 
+    /// The front-and-back reader of the canonical layout reads what the member scanner reads
+    /// from any JSON text, and gives up (so the scanner runs) on other layouts and escapes.
+    @Test func canonicalLayoutReaderAgreesWithTheScanner() throws {
+        var rng = SplitMix64(seed: 0x1A70)
+        var fast = 0, fellBack = 0
+        for i in 0..<3000 {
+            var o = Self.randomObservation(&rng)
+            if i % 7 == 0 { o.externalID = "id\"quoted\",\"policy_type\":\"x\\" }
+            if i % 11 == 0 { o.policyType = "type\"with\\escapes" }
+            if i % 13 == 0 { o.displayName = ",\"external_id\":\"fake\"" }
+            var data: [UInt8] = []
+            try o.writeData(into: &data)
+            var variants = [data]
+            // Damage: a flipped byte, a truncation, a reordered text with the same members.
+            var flipped = data
+            flipped[rng.below(flipped.count)] ^= UInt8(1 << rng.below(8))
+            variants.append(flipped)
+            variants.append(Array(data.prefix(rng.below(data.count))))
+            if case .object(let members) = o.data {
+                let text = "{" + members.keys.sorted(by: >).map { k in
+                    "\(String(decoding: try! CanonicalJSON.serialize(.string(k)), as: UTF8.self)):\(String(decoding: try! CanonicalJSON.serialize(members[k]!), as: UTF8.self))"
+                }.joined(separator: ",") + "}"
+                variants.append(Array(text.utf8))
+            }
+            for (v, bytes) in variants.enumerated() {
+                let scanned = bytes.withUnsafeBytes { ItemObserved.IndexFields(scanning: $0) }
+                guard let read = bytes.withUnsafeBytes({ ItemObserved.IndexFields(canonicalLayout: $0) }) else {
+                    if v == 0 { fellBack += 1 }
+                    continue
+                }
+                if v == 0 { fast += 1 }
+                // On text that is not JSON at all, each may read something (neither traps);
+                // stored payloads are canonical JSON, which verify proves.
+                guard (try? JSONParser().parse(bytes)) != nil else { continue }
+                #expect(read == scanned, "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+        // Valid payloads take the fast path unless the policy type has escapes.
+        #expect(fast >= 2700)
+        #expect(fellBack > 0)
+    }
+
+    /// The sync-runs projection reuses a row it just wrote instead of parsing it again; that is
+    /// only sound when a row read back from its bytes is the row that was written.
+    @Test func syncRunRowsReadBackAsWritten() throws {
+        var rng = SplitMix64(seed: 0x5C4E)
+        for i in 0..<500 {
+            var run = SyncRun(runID: EventID.generate().description, tenant: Self.randomString(&rng), selectionHash: String(repeating: "cd", count: 32))
+            run.selection = .object(["policy_types": .array([.string(Self.randomString(&rng))]), "include_foundations": .bool(i % 2 == 0),
+                                     "n": .number(Double(rng.below(1_000_000)) / 8)])
+            run.resolvedTypes = (0..<rng.below(5)).map { _ in Self.randomString(&rng) }
+            run.source = i % 3 == 0 ? "graph" : "file"
+            run.correlationID = i % 4 == 0 ? nil : Self.randomString(&rng)
+            run.status = [.running, .success, .partial, .failed, .skipped][rng.below(5)]
+            run.hadErrors = i % 5 == 0
+            run.startedAt = i % 6 == 0 ? nil : Timestamp(millisecondsSinceEpoch: Int64(rng.below(4_000_000_000)) * 1000 + Int64(rng.below(1000)))
+            run.finishedAt = i % 7 == 0 ? nil : Timestamp(millisecondsSinceEpoch: Int64(rng.below(4_000_000_000)) * 1000)
+            run.startedPosition = i % 8 == 0 ? nil : UInt64(rng.below(1 << 40))
+            run.finishedPosition = i % 9 == 0 ? nil : UInt64(rng.below(1 << 40))
+            run.observed = rng.below(1_000_000)
+            run.upserted = rng.below(1_000_000)
+            run.errors = rng.below(100)
+            run.errorCodes = (0..<rng.below(3)).map { _ in InventoryErrorCode.allCases[rng.below(InventoryErrorCode.allCases.count)] }
+            run.errorContext = (0..<rng.below(3)).map { _ in Self.randomString(&rng, max: 40) }
+            for _ in 0..<rng.below(6) {
+                run.types[Self.randomString(&rng)] = .init(complete: rng.below(2) == 0, count: rng.below(10_000),
+                                                          errorCode: rng.below(3) == 0 ? .graphThrottled : nil)
+            }
+            let bytes = try CanonicalJSON.serialize(run.json)
+            let back = try SyncRun(json: try JSONParser().parse(bytes))
+            #expect(back == run)
+            #expect(try CanonicalJSON.serialize(back.json) == bytes)
+        }
+    }
+
     @Test func graphObjectsInAnyMemberOrderGiveOneObservation() throws {
         let type = PolicyTypeRegistry.type("deviceConfiguration")!
         let run = EventID.generate().description

@@ -59,20 +59,29 @@ public enum Hex {
     /// The bytes of hex text given as raw UTF-8, or `nil` when it is not hex of even length.
     public static func decode(utf8 u: UnsafeRawBufferPointer) -> [UInt8]? {
         guard u.count % 2 == 0 else { return nil }
-        var bad: UInt8 = 0
+        var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: u.count / 2) { buffer, initialized in
-            values.withUnsafeBufferPointer { table in
-                var i = 0
-                while i < u.count {
-                    let hi = table[Int(u[i])], lo = table[Int(u[i + 1])]
-                    bad |= (hi | lo) & 0xF0
-                    buffer[i / 2] = hi << 4 | lo
-                    i += 2
-                }
-            }
+            ok = decode(utf8: u, into: UnsafeMutableRawBufferPointer(buffer))
             initialized = u.count / 2
         }
-        return bad == 0 ? out : nil
+        return ok ? out : nil
+    }
+
+    /// Decodes hex text given as raw UTF-8 into `out`, which must hold exactly half as many
+    /// bytes; `false` (with `out` unspecified) when the text is not hex of that length.
+    public static func decode(utf8 u: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard u.count == out.count * 2 else { return false }
+        var bad: UInt8 = 0
+        values.withUnsafeBufferPointer { table in
+            var i = 0
+            while i < u.count {
+                let hi = table[Int(u[i])], lo = table[Int(u[i + 1])]
+                bad |= (hi | lo) & 0xF0
+                out[i / 2] = hi << 4 | lo
+                i += 2
+            }
+        }
+        return bad == 0
     }
 
     /// Each byte's hex digit value, or 0xFF.

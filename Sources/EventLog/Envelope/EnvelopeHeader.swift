@@ -34,8 +34,9 @@ public struct EnvelopeHeader: Sendable, Equatable {
         private var entries: [(bytes: [UInt8], string: String)] = []
 
         func string(_ bytes: UnsafeRawBufferPointer) -> String {
-            for e in entries where e.bytes.count == bytes.count && e.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
-                return e.string
+            for i in entries.indices.reversed() where entries[i].bytes.count == bytes.count {
+                let equal = bytes.isEmpty || entries[i].bytes.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+                if equal { return entries[i].string }
             }
             let s = String(decoding: bytes, as: UTF8.self)
             if entries.count == 16 { entries.removeFirst() }

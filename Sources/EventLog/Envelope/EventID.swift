@@ -53,22 +53,33 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the canonical text form from raw UTF-8 bytes.
     public init?(utf8 text: UnsafeRawBufferPointer) {
-        guard text.count == 36 else { return nil }
-        var out = [UInt8](repeating: 0, count: 16)
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: 16) { b, n in
+            ok = Self.parse(utf8: text, into: UnsafeMutableRawBufferPointer(b))
+            n = 16
+        }
+        guard ok else { return nil }
+        self.bytes = out
+    }
+
+    /// Parses the canonical text form from raw UTF-8 bytes into the 16 bytes `out`; `false`
+    /// (with `out` unspecified) when it is not a UUID.
+    public static func parse(utf8 text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard text.count == 36, out.count == 16 else { return false }
         var j = 0
         var i = 0
         while i < 36 {
             if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard text[i] == UInt8(ascii: "-") else { return nil }
+                guard text[i] == UInt8(ascii: "-") else { return false }
                 i += 1
                 continue
             }
-            guard let hi = Hex.value(text[i]), let lo = Hex.value(text[i + 1]) else { return nil }
+            guard let hi = Hex.value(text[i]), let lo = Hex.value(text[i + 1]) else { return false }
             out[j] = hi << 4 | lo
             j += 1
             i += 2
         }
-        self.bytes = out
+        return true
     }
 
     /// Byte order (UUIDv7 ids: time order).

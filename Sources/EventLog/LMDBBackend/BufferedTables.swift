@@ -6,56 +6,65 @@
 /// if every write had gone straight through. Valid only inside the transaction it wraps.
 final class BufferedTables: KeyValueWriter {
     private let base: LMDBTables
-    /// One buffer per table, found by comparing names (cheaper than hashing them per write).
-    private var tables: [StoreTable] = []
-    private var buffers: [[BufferKey: [UInt8]?]] = []
+    // Used by one thread inside one transaction, so the run-time exclusivity checks (one per
+    // access, several per event) buy nothing here.
+    /// One map per table, found by comparing fingerprints first (see ``StoreTable``).
+    @exclusivity(unchecked) private var tables: [StoreTable] = []
+    @exclusivity(unchecked) private var fingerprints: [UInt64] = []
+    @exclusivity(unchecked) private var maps: [ByteMap] = []
     /// Buffered entries over all tables.
-    private(set) var count = 0
+    @exclusivity(unchecked) private(set) var count = 0
 
     init(_ base: LMDBTables) { self.base = base }
 
     private func index(_ table: StoreTable) -> Int {
-        if let i = tables.firstIndex(of: table) { return i }
+        let f = table.fingerprint
+        for i in fingerprints.indices where fingerprints[i] == f && tables[i] == table { return i }
         tables.append(table)
-        buffers.append([:])
+        fingerprints.append(f)
+        maps.append(ByteMap())
         return tables.count - 1
     }
 
     func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
-        if let buffered = buffers[index(table)][BufferKey(key)] {
-            guard let value = buffered else { return nil }
-            return try value.withUnsafeBytes(body)
+        let t = index(table)
+        return try key.withUnsafeBytes { k in
+            if case .found(let e) = maps[t].lookup(k, hash: ByteMap.hash(k)) {
+                guard let value = maps[t].values[e] else { return nil }
+                return try value.withUnsafeBytes(body)
+            }
+            return try base.withValue(table, key: k, body)
         }
-        return try base.withValue(table, key, body)
     }
 
     func put(_ table: StoreTable, _ key: [UInt8], _ value: [UInt8]) throws {
-        if buffers[index(table)].updateValue(value, forKey: BufferKey(key)) == nil { count += 1 }
+        let t = index(table)
+        if key.withUnsafeBytes({ maps[t].set($0, value) }) { count += 1 }
     }
 
-    func update(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> [UInt8]?) throws {
-        let k = BufferKey(key)
+    func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         let t = index(table)
-        if let slot = buffers[t].index(forKey: k) {
-            // Buffered: change it in place, without hashing the key again.
-            let current = buffers[t].values[slot]
-            let new = try current.map { try $0.withUnsafeBytes { try body($0) } } ?? body(nil)
-            buffers[t].values[slot] = new
-            return
-        }
-        var new: [UInt8]?
-        let found = try base.withValue(table, key) { old in new = try body(old) } != nil
-        if !found { new = try body(nil) }
-        if new != nil || found {
-            buffers[t][k] = .some(new)
-            count += 1
+        let h = ByteMap.hash(key)
+        switch maps[t].lookup(key, hash: h) {
+        case .found(let e):
+            // Buffered: changed in place, its storage reused.
+            try body(&maps[t].values[e])
+        case .absent(let slot):
+            var value = try base.withValue(table, key: key) { Array($0) }
+            let found = value != nil
+            try body(&value)
+            if value != nil || found {
+                maps[t].insert(key, hash: h, at: slot, value: value)
+                count += 1
+            }
         }
     }
 
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool {
         let present = try withValue(table, key) { _ in true } ?? false
-        if buffers[index(table)].updateValue(nil, forKey: BufferKey(key)) == nil { count += 1 }
+        let t = index(table)
+        if key.withUnsafeBytes({ maps[t].set($0, nil) }) { count += 1 }
         return present
     }
 
@@ -76,49 +85,14 @@ final class BufferedTables: KeyValueWriter {
 
     /// Writes every buffered entry, table by table in key order, and empties the buffer.
     func flush() throws {
-        for (table, entries) in zip(tables, buffers) {
-            let sorted = entries.sorted { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }
-            for (key, value) in sorted {
-                if let value { try base.put(table, key.bytes, value) } else { try base.delete(table, key.bytes) }
+        for (table, map) in zip(tables, maps) {
+            try map.forEachSorted { key, value in
+                if let value { try base.put(table, key: key, value) } else { try base.delete(table, key: key) }
             }
         }
         tables.removeAll()
-        buffers.removeAll()
+        fingerprints.removeAll()
+        maps.removeAll()
         count = 0
-    }
-}
-
-/// A key with a cheap precomputed hash (keys are hashed once per lookup, not per probe).
-struct BufferKey: Hashable {
-    let bytes: [UInt8]
-    private let hash: UInt64
-
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-        hash = bytes.withUnsafeBytes { Self.hash($0) }
-    }
-
-    static func == (a: BufferKey, b: BufferKey) -> Bool { a.hash == b.hash && a.bytes == b.bytes }
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-    /// A per-process seed, so that keys cannot be chosen to collide.
-    private static let seed = UInt64.random(in: .min ... .max)
-
-    /// 64-bit multiply-xor hash over 8-byte words.
-    static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h = seed ^ (UInt64(b.count) &* 0x9E37_79B9_7F4A_7C15)
-        var i = 0
-        while i + 8 <= b.count {
-            h = (h ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 29
-            i += 8
-        }
-        var tail: UInt64 = 0
-        while i < b.count {
-            tail = tail << 8 | UInt64(b[i])
-            i += 1
-        }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 31)
     }
 }

@@ -104,12 +104,12 @@ extension LMDBEventStore {
         }
     }
 
-    /// Applies `event` to each projection of `ps` whose filter (`filters`, index for index)
-    /// takes its type. An error that must abort the group passes through; any other names the
+    /// Applies `event` to each projection of `ps` that consumes its type (`filter` was made
+    /// from `ps`). An error that must abort the group passes through; any other names the
     /// projection and position.
-    static func apply(_ ps: [any Projection], filters: [Set<String>?], to event: ProjectionEvent, tables: any KeyValueWriter) throws {
-        for (p, filter) in zip(ps, filters) {
-            if let filter, !filter.contains(event.type) { continue }
+    static func apply(_ ps: [any Projection], filter: inout ProjectionFilter, to event: ProjectionEvent, tables: any KeyValueWriter) throws {
+        let mask = filter.mask(for: event.type)
+        for (i, p) in ps.enumerated() where filter.consumes(i, mask: mask, type: event.type) {
             do { try p.apply(event, to: tables) } catch {
                 if abortsGroup(error) { throw error }
                 throw EventLogError(.projectionFailed, "projection \(p.name) failed at position \(event.position): \(error)")
@@ -139,6 +139,7 @@ extension LMDBEventStore {
         // then, ids first seen in this request are found here.
         var newIDs: [EventID: UInt64] = [:]
         let memo = ProjectionEvent.Memo()
+        var filter = ProjectionFilter(sets: projectionFilters)
         for e in request.events {
             if let earlier = newIDs[e.id] {
                 positions.append(earlier)
@@ -170,7 +171,7 @@ extension LMDBEventStore {
                 try e.json.withUnsafeBytes { json in
                     try chain.bytes.withUnsafeBytes { chainBytes in
                         let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
-                        try Self.apply(projections, filters: projectionFilters, to: event, tables: tables)
+                        try Self.apply(projections, filter: &filter, to: event, tables: tables)
                     }
                 }
             }

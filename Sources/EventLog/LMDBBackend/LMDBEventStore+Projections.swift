@@ -98,7 +98,7 @@ extension LMDBEventStore {
         let direct = LMDBTables(write: txn, handles: handles, events: events)
         let buffer = buffered ? BufferedTables(direct) : nil
         let tables: any KeyValueWriter = buffer ?? direct
-        let filters = ps.map(\.consumedEventTypes)
+        var filter = ProjectionFilter(ps)
         var last = start - 1
 
         func apply(position: UInt64, stored: UnsafeRawBufferPointer, header: EnvelopeHeader?, memo: ProjectionEvent.Memo,
@@ -119,7 +119,7 @@ extension LMDBEventStore {
                 let encoded = try EncodedEvent.decoding(stored: Array(json), position: position)
                 event = ProjectionEvent(position: position, chain: chain, json: json, encoded: encoded, memo: memo)
             }
-            try Self.apply(ps, filters: filters, to: event, tables: tables)
+            try Self.apply(ps, filter: &filter, to: event, tables: tables)
             last = position
             if let buffer, buffer.count >= bufferLimit { try buffer.flush() }
         }

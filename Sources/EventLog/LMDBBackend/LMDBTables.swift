@@ -49,8 +49,24 @@ final class LMDBTables: KeyValueWriter {
     }
 
     func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        try key.withUnsafeBytes { k in try withValue(table, key: k, body) }
+    }
+
+    func withValue<R>(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        try read.withRawValue(try db(table), forRawKey: key, body)
+    }
+
+    func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
         let db = try db(table)
-        return try key.withUnsafeBytes { k in try read.withRawValue(db, forRawKey: k, body) }
+        var value = try read.withRawValue(db, forRawKey: key) { Array($0) }
+        let found = value != nil
+        try body(&value)
+        if let value {
+            try value.withUnsafeBytes { v in try write.putRaw(db, key, v) }
+        } else if found {
+            _ = try write.deleteRaw(db, key)
+        }
     }
 
     func scan(
@@ -84,6 +100,18 @@ final class LMDBTables: KeyValueWriter {
         guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
         let db = try db(table)
         try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try write.putRaw(db, k, v) } }
+    }
+
+    func put(_ table: StoreTable, key: UnsafeRawBufferPointer, _ value: [UInt8]) throws {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
+        let db = try db(table)
+        try value.withUnsafeBytes { v in try write.putRaw(db, key, v) }
+    }
+
+    @discardableResult
+    func delete(_ table: StoreTable, key: UnsafeRawBufferPointer) throws -> Bool {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
+        return try write.deleteRaw(try db(table), key)
     }
 
     @discardableResult

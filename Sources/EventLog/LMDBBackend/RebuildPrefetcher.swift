@@ -29,7 +29,6 @@ final class RebuildPrefetcher: @unchecked Sendable {
     private let env: Environment
     private let events: RawDatabase
     private let projections: [any Projection]
-    private let filters: [Set<String>?]
     private let range: ClosedRange<UInt64>
     private let condition = NSCondition()
     private var ready: [Result<Batch, any Error>] = []
@@ -42,7 +41,6 @@ final class RebuildPrefetcher: @unchecked Sendable {
         self.env = env
         self.events = events
         self.projections = projections
-        self.filters = projections.map(\.consumedEventTypes)
         self.range = start...end
         let thread = Thread { [self] in run() }
         thread.name = "atlas-rebuild-read"
@@ -121,6 +119,7 @@ final class RebuildPrefetcher: @unchecked Sendable {
                 }
             }
         }
+        var filter = ProjectionFilter(projections)
         batch.bytes.withUnsafeBytes { all in
             for i in batch.entries.indices {
                 let stored = UnsafeRawBufferPointer(rebasing: all[batch.entries[i].range])
@@ -130,7 +129,8 @@ final class RebuildPrefetcher: @unchecked Sendable {
                 batch.entries[i].header = h
                 let event = ProjectionEvent(position: batch.entries[i].position, chain: UnsafeRawBufferPointer(rebasing: stored[0..<32]),
                                             json: json, header: h, memo: batch.entries[i].memo)
-                for (p, filter) in zip(projections, filters) where filter?.contains(h.type) ?? true {
+                let mask = filter.mask(for: h.type)
+                for (j, p) in projections.enumerated() where filter.consumes(j, mask: mask, type: h.type) {
                     p.prepare(event)
                 }
             }

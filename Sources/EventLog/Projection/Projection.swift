@@ -20,7 +20,8 @@ public protocol Projection: Sendable {
     func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws
     /// Work on `event` that needs no tables — reading payload fields into
     /// ``ProjectionEvent/memoized(_:)`` — which a rebuild runs ahead of ``apply(_:to:)`` on
-    /// another thread. It must be pure. The default does nothing.
+    /// another thread. It must be pure, and what it memoizes must not point into the event's
+    /// bytes (they are valid only during the call). The default does nothing.
     func prepare(_ event: ProjectionEvent)
 }
 

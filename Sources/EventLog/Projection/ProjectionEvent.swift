@@ -19,7 +19,7 @@ public struct ProjectionEvent {
     /// Where `recorded_at` lies in ``json`` (quotes included), when ``recorded`` is not known.
     let recordedRange: Range<Int>?
     let envelope: EventEnvelope?
-    let memo: Memo
+    @usableFromInline let memo: Memo
 
     /// - Parameter keepingMemo: leave what `memo` holds (values prepared ahead); otherwise it
     ///   is emptied for this event.
@@ -57,6 +57,10 @@ public struct ProjectionEvent {
 
     /// What `read` returns for this event, computed once however many projections ask: for
     /// payload fields several projections read.
+    ///
+    /// Inlinable, so that it is specialized where it is called: a generic call would look up
+    /// `Box<T>`'s metadata at run time for every event.
+    @inlinable
     public func memoized<T>(_ read: () throws -> T) rethrows -> T {
         let key = ObjectIdentifier(T.self)
         if memo.key == key, let box = memo.box { return unsafeDowncast(box, to: Box<T>.self).value }
@@ -69,9 +73,14 @@ public struct ProjectionEvent {
     /// One slot, reused from event to event by the store: a value of the type `key` names.
     /// (A hint's box is shared with the ``EncodedEvent`` that carried it; boxes are immutable
     /// and made only from `Sendable` values.)
+    @usableFromInline
     final class Memo {
-        var key: ObjectIdentifier?
-        var box: AnyObject?
+        // Each memo is used by one thread at a time (handed over with its batch), so run-time
+        // exclusivity checks on every access buy nothing.
+        @exclusivity(unchecked) @usableFromInline var key: ObjectIdentifier?
+        @exclusivity(unchecked) @usableFromInline var box: AnyObject?
+
+        @usableFromInline init() {}
 
         func reset() {
             key = nil
@@ -79,9 +88,10 @@ public struct ProjectionEvent {
         }
     }
 
+    @usableFromInline
     final class Box<T>: @unchecked Sendable {
-        let value: T
-        init(_ value: T) { self.value = value }
+        @usableFromInline let value: T
+        @usableFromInline init(_ value: T) { self.value = value }
     }
 
     /// The payload: the canonical JSON of the `data` object.

@@ -40,17 +40,19 @@ public protocol KeyValueWriter: KeyValueReader {
     /// Removes `key`; returns whether it was present.
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool
-    /// Replaces the value under `key` with what `body` returns for the current one (`nil`
-    /// when absent); returning `nil` removes the key. The bytes `body` gets are valid only
-    /// inside it. Read-modify-write projections use this: a backend may find the key once.
-    func update(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> [UInt8]?) throws
+    /// Changes the value under `key` in place: `body` gets the current value (`nil` when
+    /// absent) and leaves the new one (`nil` removes the key). `key` is valid only during the
+    /// call, and `body` must not use the tables. Read-modify-write projections use this: a
+    /// backend may find the key once and reuse the value's storage.
+    func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws
 }
 
 extension KeyValueWriter {
-    public func update(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> [UInt8]?) throws {
-        var new: [UInt8]?
-        let found = try withValue(table, key) { old in new = try body(old) } != nil
-        if !found { new = try body(nil) }
-        if let new { try put(table, key, new) } else if found { try delete(table, key) }
+    public func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
+        let k = Array(key)
+        var value = try withValue(table, k) { Array($0) }
+        let found = value != nil
+        try body(&value)
+        if let value { try put(table, k, value) } else if found { try delete(table, k) }
     }
 }

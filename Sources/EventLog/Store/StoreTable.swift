@@ -15,6 +15,20 @@ public struct StoreTable: Sendable, Hashable, CustomStringConvertible {
     /// For projection tables, the projection's name; for state tables, empty.
     public let owner: String
     public let name: String
+    /// A hash of the three, computed once: projections name a table for every event, and
+    /// comparing (or hashing) two words is cheaper than comparing the names.
+    let fingerprint: UInt64
+
+    init(kind: Kind, owner: String, name: String) {
+        self.kind = kind
+        self.owner = owner
+        self.name = name
+        // FNV-1a over kind ‖ 0 ‖ owner ‖ 0 ‖ name: stable, and any difference changes it
+        // with overwhelming likelihood (equality still compares the names).
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in kind.rawValue.utf8 + [0] + owner.utf8 + [0] + name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        fingerprint = h
+    }
 
     /// A table of the projection named `projection`.
     public static func projection(_ projection: String, _ name: String) -> StoreTable {
@@ -25,6 +39,12 @@ public struct StoreTable: Sendable, Hashable, CustomStringConvertible {
     public static func state(_ name: String) -> StoreTable {
         StoreTable(kind: .state, owner: "", name: name)
     }
+
+    public static func == (a: StoreTable, b: StoreTable) -> Bool {
+        a.fingerprint == b.fingerprint && a.kind == b.kind && a.owner == b.owner && a.name == b.name
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
 
     public var description: String { kind == .projection ? "\(owner).\(name)" : "state.\(name)" }
 }

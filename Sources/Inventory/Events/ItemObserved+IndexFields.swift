@@ -1,50 +1,63 @@
 import CanonicalJSON
 import EventLog
+import Foundation
 
 extension ItemObserved {
     /// The fields the projections index, read from an `item_observed` payload's canonical
     /// bytes without decoding the payload (or handed over by the code that wrote it).
     ///
-    /// Two allocations, not five: the key tail both projections share, and the fixed-size
-    /// hashes side by side. (The keys themselves are built by the writer: arrays made on one
-    /// thread and freed on another cost more than building them where they are used.)
+    /// One allocation: the fixed-size hashes and the key tail both projections share, side by
+    /// side. (The keys themselves are built by the writer, on its stack.)
     struct IndexFields: Sendable, Equatable {
-        /// policy type ‖ 0 ‖ external id (UTF-8): how both projections' keys end.
-        var typeAndID: [UInt8]
-        /// content SHA-256 (32 bytes) ‖ run id (16) ‖ selection hash (32); see ``present``.
-        private var fixed: [UInt8]
+        /// content SHA-256 (32 bytes) ‖ run id (16) ‖ selection hash (32) ‖ policy type ‖ 0 ‖
+        /// external id (UTF-8); see ``present``.
+        private var storage: [UInt8]
         /// Which of the three were valid (64 hex digits, a UUID, 64 hex digits).
         private var present: UInt8
 
+        /// policy type ‖ 0 ‖ external id (UTF-8): how both projections' keys end.
+        var typeAndID: ArraySlice<UInt8> { storage[80...] }
         /// The 32 bytes of `content_sha256`, when it is 64 hex digits.
-        var contentSHA256: ArraySlice<UInt8>? { present & 1 != 0 ? fixed[0..<32] : nil }
+        var contentSHA256: ArraySlice<UInt8>? { present & 1 != 0 ? storage[0..<32] : nil }
         /// The 16 bytes of `run_id`, when it is a UUID.
-        var runID: ArraySlice<UInt8>? { present & 2 != 0 ? fixed[32..<48] : nil }
+        var runID: ArraySlice<UInt8>? { present & 2 != 0 ? storage[32..<48] : nil }
         /// The 32 bytes of `selection_hash`, when it is 64 hex digits.
-        var selectionHash: ArraySlice<UInt8>? { present & 4 != 0 ? fixed[48..<80] : nil }
+        var selectionHash: ArraySlice<UInt8>? { present & 4 != 0 ? storage[48..<80] : nil }
 
         /// Reads `data`; `nil` when it lacks a string `policy_type` or `external_id`.
         init?(_ data: UnsafeRawBufferPointer) {
+            if let f = Self(canonicalLayout: data) {
+                self = f
+            } else {
+                self.init(scanning: data)
+            }
+        }
+
+        /// Reads `data` member by member (any layout).
+        init?(scanning data: UnsafeRawBufferPointer) {
             var type: Range<Int>?, id: Range<Int>?
-            fixed = [UInt8](repeating: 0, count: 80)
+            var fixed = [UInt8](repeating: 0, count: 80)
             present = 0
             var scanner = JSONObjectScanner(data)
             while let m = scanner.next() {
                 let k = m.key
                 switch k.count {
                 case 6 where JSONObjectScanner.keyEquals(data, k, "run_id"):
-                    if m.value.count == 38, let run = EventID(utf8: Self.inner(data, m.value)) {
-                        fixed.replaceSubrange(32..<48, with: run.bytes)
+                    if m.value.count == 38, fixed.withUnsafeMutableBytes({
+                        EventID.parse(utf8: Self.inner(data, m.value), into: UnsafeMutableRawBufferPointer(rebasing: $0[32..<48]))
+                    }) {
                         present |= 2
+                    } else {
+                        Self.clear(&fixed, 32..<48)
                     }
                 case 11 where JSONObjectScanner.keyEquals(data, k, "policy_type"):
                     type = m.value
                 case 11 where JSONObjectScanner.keyEquals(data, k, "external_id"):
                     id = m.value
                 case 14 where JSONObjectScanner.keyEquals(data, k, "content_sha256"):
-                    if Self.hash(data, m.value, into: &fixed, at: 0) { present |= 1 }
+                    if Self.hash(data, m.value, into: &fixed, at: 0) { present |= 1 } else { Self.clear(&fixed, 0..<32) }
                 case 14 where JSONObjectScanner.keyEquals(data, k, "selection_hash"):
-                    if Self.hash(data, m.value, into: &fixed, at: 48) { present |= 4 }
+                    if Self.hash(data, m.value, into: &fixed, at: 48) { present |= 4 } else { Self.clear(&fixed, 48..<80) }
                 default:
                     continue
                 }
@@ -52,18 +65,80 @@ extension ItemObserved {
             guard let type, let id, data[type.lowerBound] == UInt8(ascii: "\""), data[id.lowerBound] == UInt8(ascii: "\"") else {
                 return nil
             }
-            var tail = [UInt8]()
-            tail.reserveCapacity(type.count + id.count)
-            Self.appendString(data, type, to: &tail)
-            tail.append(0)
-            Self.appendString(data, id, to: &tail)
-            typeAndID = tail
+            fixed.reserveCapacity(80 + type.count + id.count)
+            Self.appendString(data, type, to: &fixed)
+            fixed.append(0)
+            Self.appendString(data, id, to: &fixed)
+            storage = fixed
+        }
+
+        /// Reads the layout ``ItemObserved/writeData(to:)`` writes, where the members are in
+        /// canonical (sorted) order:
+        /// `{"category":"…","content_sha256":"<64 hex>","display_name":…[,"dropped_meta_keys":N],"external_id":"…",`
+        /// … `,"policy_type":"…","run_id":"<UUID>","selection_hash":"<64 hex>"}`. The first
+        /// five are read from the front and the last three from the end, so the `meta` object
+        /// between them is never scanned. `nil` when anything differs (the caller then scans):
+        /// inside a JSON string every `"` is escaped, so a marker that matches at the place it
+        /// must be is the member itself.
+        init?(canonicalLayout b: UnsafeRawBufferPointer) {
+            let n = b.count
+            guard n > 200, let base = b.baseAddress else { return nil }
+            func matches(_ marker: StaticString, at i: Int) -> Bool {
+                let count = marker.utf8CodeUnitCount
+                return i >= 0 && i + count <= n && memcmp(base + i, marker.utf8Start, count) == 0
+            }
+            var fixed = [UInt8]()
+            fixed.reserveCapacity(160)
+            fixed.append(contentsOf: repeatElement(0, count: 80))
+            present = 7
+            // From the end: selection hash, run id, policy type.
+            let hashOpen = n - 67
+            guard b[n - 1] == UInt8(ascii: "}"), b[n - 2] == UInt8(ascii: "\""),
+                  matches(#","selection_hash":""#, at: hashOpen - 18),
+                  Self.hash(b, hashOpen..<(n - 1), into: &fixed, at: 48) else { return nil }
+            let runOpen = hashOpen - 18 - 38
+            guard matches(#","run_id":""#, at: runOpen - 10), b[runOpen + 37] == UInt8(ascii: "\""),
+                  fixed.withUnsafeMutableBytes({
+                      EventID.parse(utf8: UnsafeRawBufferPointer(rebasing: b[(runOpen + 1)..<(runOpen + 37)]),
+                                    into: UnsafeMutableRawBufferPointer(rebasing: $0[32..<48]))
+                  }) else { return nil }
+            let typeClose = runOpen - 11
+            guard typeClose > 0, b[typeClose] == UInt8(ascii: "\"") else { return nil }
+            var t = typeClose - 1
+            while t > 0, b[t] != UInt8(ascii: "\""), b[t] != UInt8(ascii: "\\") { t -= 1 }
+            guard b[t] == UInt8(ascii: "\""), matches(#","policy_type":""#, at: t - 15) else { return nil }
+            let type = t..<(typeClose + 1)
+            // From the front: category, content hash, display name, dropped count, external id.
+            guard matches(#"{"category":""#, at: 0) else { return nil }
+            var i = 13
+            while i < n, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
+            guard i < n, b[i] == UInt8(ascii: "\""), matches(#"","content_sha256":""#, at: i) else { return nil }
+            let contentOpen = i + 19
+            guard contentOpen + 66 < n, b[contentOpen + 65] == UInt8(ascii: "\""),
+                  Self.hash(b, contentOpen..<(contentOpen + 66), into: &fixed, at: 0),
+                  matches(#","display_name":"#, at: contentOpen + 66) else { return nil }
+            let nameOpen = contentOpen + 66 + 16
+            i = JSONObjectScanner.skipValue(b, from: nameOpen)
+            guard i > nameOpen else { return nil }
+            if matches(#","dropped_meta_keys":"#, at: i) {
+                i += 21
+                let digits = i
+                while i < n, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
+                guard i > digits else { return nil }
+            }
+            guard matches(#","external_id":""#, at: i) else { return nil }
+            let idOpen = i + 15
+            let idEnd = JSONObjectScanner.skipValue(b, from: idOpen)
+            guard idEnd > idOpen, idEnd <= t - 15 else { return nil }
+            Self.appendString(b, type, to: &fixed)
+            fixed.append(0)
+            Self.appendString(b, idOpen..<idEnd, to: &fixed)
+            storage = fixed
         }
 
         /// The fields of `o`, as ``init(_:)`` reads them from its payload.
         init(_ o: ItemObserved) {
-            typeAndID = Array(o.policyType.utf8) + [0] + Array(o.externalID.utf8)
-            fixed = [UInt8](repeating: 0, count: 80)
+            var fixed = [UInt8](repeating: 0, count: 80)
             present = 0
             if o.contentSHA256.utf8.count == 64, let h = Hex.decode(o.contentSHA256) {
                 fixed.replaceSubrange(0..<32, with: h)
@@ -77,6 +152,15 @@ extension ItemObserved {
                 fixed.replaceSubrange(48..<80, with: h)
                 present |= 4
             }
+            fixed += o.policyType.utf8
+            fixed.append(0)
+            fixed += o.externalID.utf8
+            storage = fixed
+        }
+
+        /// Zeroes what a failed decode may have left, so that equal fields compare equal.
+        static func clear(_ fixed: inout [UInt8], _ range: Range<Int>) {
+            for i in range { fixed[i] = 0 }
         }
 
         /// The bytes between the quotes of the string value at `range`.
@@ -92,10 +176,10 @@ extension ItemObserved {
 
         /// Decodes a 64-hex-digit string value into `out[offset..<offset+32]`; false otherwise.
         static func hash(_ b: UnsafeRawBufferPointer, _ range: Range<Int>, into out: inout [UInt8], at offset: Int) -> Bool {
-            guard range.count == 66, b[range.lowerBound] == UInt8(ascii: "\""),
-                  let bytes = Hex.decode(utf8: inner(b, range)) else { return false }
-            out.replaceSubrange(offset..<(offset + 32), with: bytes)
-            return true
+            guard range.count == 66, b[range.lowerBound] == UInt8(ascii: "\"") else { return false }
+            return out.withUnsafeMutableBytes {
+                Hex.decode(utf8: inner(b, range), into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<(offset + 32)]))
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ enum InventoryKeys {
 
     /// `items`: tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id.
     static func item(_ tenant: String, _ type: String, _ externalID: String) -> [UInt8] {
-        item(tenant, typeAndID: typeAndID(type, externalID))
+        item(tenant, typeAndID: typeAndID(type, externalID)[...])
     }
 
     /// policy type ‖ 0 ‖ external id: how `items` and `observations` keys end.
@@ -22,13 +22,53 @@ enum InventoryKeys {
     }
 
     /// `items` key from the tail policy type ‖ 0 ‖ external id.
-    static func item(_ tenant: String, typeAndID: [UInt8]) -> [UInt8] {
+    static func item(_ tenant: String, typeAndID: ArraySlice<UInt8>) -> [UInt8] {
         var k = [UInt8]()
         k.reserveCapacity(tenant.utf8.count + 1 + typeAndID.count)
         k += tenant.utf8
         k.append(0)
         k += typeAndID
         return k
+    }
+
+    /// Calls `body` with the `items` key tenant ‖ 0 ‖ `typeAndID`, built on the stack.
+    static func withItemKey<R>(_ tenant: String, typeAndID: ArraySlice<UInt8>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withKey(tenant, nil, typeAndID, body)
+    }
+
+    /// Calls `body` with the `observations` key tenant ‖ 0 ‖ `selectionHash` ‖ `typeAndID`,
+    /// built on the stack.
+    static func withObservationKey<R>(
+        _ tenant: String, _ selectionHash: ArraySlice<UInt8>, typeAndID: ArraySlice<UInt8>, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        try selectionHash.withUnsafeBytes { try withKey(tenant, $0, typeAndID, body) }
+    }
+
+    /// tenant ‖ 0 ‖ `middle` ‖ `tail` in a stack buffer: the keys a projection builds for
+    /// every event, without an array each.
+    private static func withKey<R>(
+        _ tenant: String, _ middle: UnsafeRawBufferPointer?, _ tail: ArraySlice<UInt8>, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        var tenant = tenant
+        return try tenant.withUTF8 { t in
+            try tail.withUnsafeBytes { tail in
+                let m = middle?.count ?? 0
+                return try withUnsafeTemporaryAllocation(byteCount: t.count + 1 + m + tail.count, alignment: 1) { key in
+                    var i = 0
+                    func copy(_ bytes: UnsafeRawBufferPointer) {
+                        guard let from = bytes.baseAddress, !bytes.isEmpty else { return }
+                        (key.baseAddress! + i).copyMemory(from: from, byteCount: bytes.count)
+                        i += bytes.count
+                    }
+                    copy(UnsafeRawBufferPointer(t))
+                    key[i] = 0
+                    i += 1
+                    if let middle { copy(middle) }
+                    copy(tail)
+                    return try body(UnsafeRawBufferPointer(key))
+                }
+            }
+        }
     }
 
     static func itemTypePrefix(_ tenant: String, _ type: String) -> [UInt8] {
@@ -50,11 +90,11 @@ enum InventoryKeys {
 
     /// `observations`: tenant ‖ 0 ‖ 32-byte selection hash ‖ policy type ‖ 0 ‖ external id.
     static func observation(_ tenant: String, _ selectionHash: [UInt8], _ type: String, _ externalID: String) -> [UInt8] {
-        observation(tenant, selectionHash[...], typeAndID: typeAndID(type, externalID))
+        observation(tenant, selectionHash[...], typeAndID: typeAndID(type, externalID)[...])
     }
 
     /// `observations` key from the tail policy type ‖ 0 ‖ external id.
-    static func observation(_ tenant: String, _ selectionHash: ArraySlice<UInt8>, typeAndID: [UInt8]) -> [UInt8] {
+    static func observation(_ tenant: String, _ selectionHash: ArraySlice<UInt8>, typeAndID: ArraySlice<UInt8>) -> [UInt8] {
         var k = [UInt8]()
         k.reserveCapacity(tenant.utf8.count + 1 + selectionHash.count + typeAndID.count)
         k += tenant.utf8
@@ -80,6 +120,11 @@ enum InventoryKeys {
 
     static func appendBigEndian(_ v: UInt64, to out: inout [UInt8]) {
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    }
+
+    /// Writes `v` big-endian into `out[offset..<offset+8]`.
+    static func storeBigEndian(_ v: UInt64, to out: UnsafeMutableRawBufferPointer, at offset: Int) {
+        out.storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt64.self)
     }
 
     static func readUInt64(_ b: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {

@@ -6,9 +6,11 @@ import EventLog
 /// last-seen position ‖ content SHA-256 (32 bytes). The rest of the row (name, meta, run) is
 /// read from the event at the last-seen position, so the table stays small and clustered.
 public struct ItemsProjection: Projection {
-    public let name = "inventory_items"
-    public let version = 1
-    public let tableNames = ["items"]
+    // Computed, not stored: the store copies projections as existentials for every event,
+    // and an empty struct copies without reference counting.
+    public var name: String { "inventory_items" }
+    public var version: Int { 1 }
+    public var tableNames: [String] { ["items"] }
     public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
     public init() {}
 
@@ -24,19 +26,28 @@ public struct ItemsProjection: Projection {
         guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let sha = f.contentSHA256 else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256")
         }
-        let key = InventoryKeys.item(event.tenant, typeAndID: f.typeAndID)
-        try tables.update(Self.table, key) { old in
-            var value = [UInt8]()
-            value.reserveCapacity(56)
-            if let old, old.count >= 16 {
-                value += old[0..<16]
-            } else {
-                InventoryKeys.appendBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: &value)
-                InventoryKeys.appendBigEndian(event.position, to: &value)
+        try InventoryKeys.withItemKey(event.tenant, typeAndID: f.typeAndID) { key in
+            try tables.update(Self.table, key: key) { value in
+                if value?.count == 56 {
+                    // Seen before: first seen stays; last seen and content change in place.
+                    value!.withUnsafeMutableBytes { v in
+                        InventoryKeys.storeBigEndian(event.position, to: v, at: 16)
+                        sha.withUnsafeBytes { (v.baseAddress! + 24).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+                    }
+                    return
+                }
+                var new = [UInt8]()
+                new.reserveCapacity(56)
+                if let old = value, old.count >= 16 {
+                    new += old[0..<16]
+                } else {
+                    InventoryKeys.appendBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: &new)
+                    InventoryKeys.appendBigEndian(event.position, to: &new)
+                }
+                InventoryKeys.appendBigEndian(event.position, to: &new)
+                new += sha
+                value = new
             }
-            InventoryKeys.appendBigEndian(event.position, to: &value)
-            value += sha
-            return value
         }
     }
 }

@@ -1,4 +1,5 @@
 import EventLog
+import Foundation
 
 /// Per-selection observation index: for tenant + selection hash + item, the runs of that
 /// selection that last observed it (newest first, at most three 16-byte run ids).
@@ -6,9 +7,11 @@ import EventLog
 /// Only runs of the same selection touch an entry, so runs of other selections never change
 /// what is missing for this one.
 public struct ObservationsProjection: Projection {
-    public let name = "selection_observations"
-    public let version = 1
-    public let tableNames = ["observations"]
+    // Computed, not stored: the store copies projections as existentials for every event,
+    // and an empty struct copies without reference counting.
+    public var name: String { "selection_observations" }
+    public var version: Int { 1 }
+    public var tableNames: [String] { ["observations"] }
     public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
     public init() {}
 
@@ -26,18 +29,33 @@ public struct ObservationsProjection: Projection {
               let selection = f.selectionHash else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
         }
-        let key = InventoryKeys.observation(event.tenant, selection, typeAndID: f.typeAndID)
-        try tables.update(Self.table, key) { old in
-            var value = Array(runID)
-            guard let old else { return value }
-            value.reserveCapacity(16 * Self.depth)
-            var i = 0
-            while i + 16 <= old.count && value.count < 16 * Self.depth {
-                let r = old[i..<i + 16]
-                if !r.elementsEqual(runID) { value += r }
-                i += 16
+        try InventoryKeys.withObservationKey(event.tenant, selection, typeAndID: f.typeAndID) { key in
+            try tables.update(Self.table, key: key) { value in
+                guard value != nil else {
+                    value = Array(runID)
+                    return
+                }
+                // runID, then the older runs but runID, newest first, at most `depth` in all;
+                // written over the old value in place.
+                withUnsafeTemporaryAllocation(byteCount: 16 * Self.depth, alignment: 8) { new in
+                    var n = 0
+                    runID.withUnsafeBytes { r in
+                        new.baseAddress!.copyMemory(from: r.baseAddress!, byteCount: 16)
+                        n = 16
+                        value!.withUnsafeBytes { old in
+                            var i = 0
+                            while i + 16 <= old.count && n < 16 * Self.depth {
+                                if memcmp(old.baseAddress! + i, r.baseAddress!, 16) != 0 {
+                                    (new.baseAddress! + n).copyMemory(from: old.baseAddress! + i, byteCount: 16)
+                                    n += 16
+                                }
+                                i += 16
+                            }
+                        }
+                    }
+                    value!.replaceSubrange(0..<value!.count, with: UnsafeRawBufferPointer(rebasing: new[0..<n]))
+                }
             }
-            return value
         }
     }
 }

@@ -1,5 +1,6 @@
 import CanonicalJSON
 import EventLog
+import Foundation
 
 /// The sync-run table and the index of completed runs per tenant + selection.
 ///
@@ -7,9 +8,11 @@ import EventLog
 /// Table `completed`: tenant ‖ 0 ‖ 32-byte selection hash ‖ 8-byte BE position of the finish
 /// event → 16-byte run id; its last entry under a prefix is the latest completed run.
 public struct SyncRunsProjection: Projection {
-    public let name = "sync_runs"
-    public let version = 1
-    public let tableNames = ["runs", "completed"]
+    // Computed, not stored: the store copies projections as existentials for every event,
+    // and an empty struct copies without reference counting.
+    public var name: String { "sync_runs" }
+    public var version: Int { 1 }
+    public var tableNames: [String] { ["runs", "completed"] }
     public var consumedEventTypes: Set<String>? { Self.consumed }
     static let consumed: Set<String> = [InventoryEventType.syncRunStarted, InventoryEventType.policyTypeEnumerated, InventoryEventType.syncRunFinished]
     public init() {}
@@ -65,13 +68,43 @@ public struct SyncRunsProjection: Projection {
 
     static func load(_ tables: any KeyValueReader, _ tenant: String, _ runID: [UInt8]) throws -> SyncRun? {
         try tables.withValue(runs, InventoryKeys.run(tenant, runID)) { bytes in
-            try SyncRun(json: try JSONParser().parse(bytes))
+            if let run = recentRows.run(stored: bytes) { return run }
+            return try SyncRun(json: try JSONParser().parse(bytes))
         }
     }
 
     func store(_ tables: any KeyValueWriter, _ run: SyncRun) throws {
-        try tables.put(Self.runs, InventoryKeys.run(run.tenant, try InventoryKeys.runIDBytes(run.runID)),
-                       try CanonicalJSON.serialize(run.json))
+        let bytes = try CanonicalJSON.serialize(run.json)
+        Self.recentRows.remember(bytes, run)
+        try tables.put(Self.runs, InventoryKeys.run(run.tenant, try InventoryKeys.runIDBytes(run.runID)), bytes)
+    }
+
+    /// Rows recently written, with what they decode to: a run's events come close together
+    /// in the log, and each rewrites its row, so most loads would otherwise parse the row just
+    /// written. A row is taken from here only when its stored bytes are exactly the bytes
+    /// remembered, so a rolled-back write or another store's row can never be mistaken for it.
+    static let recentRows = RowCache()
+
+    final class RowCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var rows: [(bytes: [UInt8], run: SyncRun)] = []
+
+        func run(stored: UnsafeRawBufferPointer) -> SyncRun? {
+            lock.lock()
+            defer { lock.unlock() }
+            for row in rows.reversed() where row.bytes.count == stored.count {
+                if row.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, stored.baseAddress!, stored.count) == 0 }) { return row.run }
+            }
+            return nil
+        }
+
+        func remember(_ bytes: [UInt8], _ run: SyncRun) {
+            guard !bytes.isEmpty else { return }
+            lock.lock()
+            defer { lock.unlock() }
+            if rows.count == 16 { rows.removeFirst() }
+            rows.append((bytes, run))
+        }
     }
 }
 

@@ -35,13 +35,11 @@ struct RebuildCommand: AsyncParsableCommand {
         let (before, after, elapsed, events) = try await replayCommand {
             let s = try ReplayStore.open(store.path, readOnly: false)
             let before = try ProjectionDigest.atHead(s, projections: selected)
-            let progress = TerminalProgress("rebuilding")
-            let current = LockedName()
+            // One pass over the log for all of them: each event is read once.
+            let label = "rebuilding \(selected.map(\.name).joined(separator: ", "))"
+            let progress = TerminalProgress(label)
             let start = DispatchTime.now().uptimeNanoseconds
-            for p in selected {
-                current.name = p.name
-                try s.rebuildSync(named: [p.name], progress: { applied, head in progress.update(applied, head, label: "rebuilding \(current.name)") })
-            }
+            try s.rebuildSync(named: selected.map(\.name), progress: { applied, head in progress.update(applied, head, label: label) })
             progress.finish()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let after = try ProjectionDigest.atHead(s, projections: selected)
@@ -73,14 +71,5 @@ struct RebuildCommand: AsyncParsableCommand {
         if !differing.isEmpty {
             throw CommandFailure("digests differ for \(differing.joined(separator: ", ")): the projection had diverged from the log; it is now rebuilt from it")
         }
-    }
-}
-
-private final class LockedName: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = ""
-    var name: String {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }

@@ -17,7 +17,7 @@ enum ReplayBenchmark {
     }
 
     static func main(_ args: [String]) async throws {
-        var large = 1_000_000, small = 100_000, tenants = 5, items = 200, rebuilds = 1
+        var large = 1_000_000, small = 100_000, tenants = 5, items = 200, rebuilds = 1, keep = false
         var parent = FileManager.default.temporaryDirectory.path
         var i = 0
         while i < args.count {
@@ -29,15 +29,16 @@ enum ReplayBenchmark {
             case "--items": items = Int(v) ?? items
             case "--dir": parent = v
             case "--rebuilds": rebuilds = max(1, Int(v) ?? rebuilds)
+            case "--keep": keep = v == "1"
             default:
-                print("usage: atlas-bench replay [--events N] [--small N] [--tenants N] [--items N] [--dir DIR] [--rebuilds N]")
+                print("usage: atlas-bench replay [--events N] [--small N] [--tenants N] [--items N] [--dir DIR] [--rebuilds N] [--keep 1]")
                 return
             }
             i += 2
         }
         var results: [(Int, [Phase])] = []
         for size in [small, large] where size > 0 {
-            results.append((size, try await run(size: size, tenants: tenants, items: items, parent: parent, rebuilds: rebuilds)))
+            results.append((size, try await run(size: size, tenants: tenants, items: items, parent: parent, rebuilds: rebuilds, keep: keep)))
         }
         print("")
         print("size        phase      events/s     seconds  peak VmHWM  peak RssAnon")
@@ -50,10 +51,11 @@ enum ReplayBenchmark {
         }
     }
 
-    static func run(size: Int, tenants: Int, items: Int, parent: String, rebuilds: Int = 1) async throws -> [Phase] {
+    static func run(size: Int, tenants: Int, items: Int, parent: String, rebuilds: Int = 1, keep: Bool = false) async throws -> [Phase] {
         let dir = parent + "/atlas-bench-replay-\(getpid())-\(size)"
         try? FileManager.default.removeItem(atPath: dir)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // `--keep 1` leaves the store for profiling a single phase (e.g. `atlas-replay rebuild`).
+        defer { if keep { print("kept store: \(dir)") } else { try? FileManager.default.removeItem(atPath: dir) } }
         var phases: [Phase] = []
         let store = try LMDBEventStore.open(path: dir, options: .init(
             create: true, durability: .relaxed, projections: InventoryProjections.all, initialMapSize: 1 << 30))
