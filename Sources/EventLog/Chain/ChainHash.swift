@@ -51,6 +51,15 @@ public enum Hex {
         }
     }
 
+    /// Appends the lowercase hex form of `bytes` to `out`.
+    public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count * 2)
+        for b in bytes {
+            out.append(digit(b >> 4))
+            out.append(digit(b & 0x0F))
+        }
+    }
+
     /// The bytes of a hex string, or `nil` when it is not hex of even length.
     public static func decode(_ text: String) -> [UInt8]? {
         Array(text.utf8).withUnsafeBytes { decode(utf8: $0) }

@@ -7,28 +7,64 @@ import CanonicalJSON
 /// directly with ``init(id:type:schema:tenant:recordedAt:correlationID:writingData:)`` and skip
 /// building a `JSONValue` tree. Either way the bytes are the envelope's RFC 8785 form.
 public struct EncodedEvent: Sendable {
-    public let id: EventID
-    public let type: String
-    public let tenant: String
-    public let recordedAt: Timestamp
+    /// The fields, in one immutable object: events are handed along in arrays from producers
+    /// to the writer, and copying one reference is cheaper than copying each field's.
+    private final class Storage: Sendable {
+        let id: EventID
+        let type: String
+        let tenant: String
+        let recordedAt: Timestamp
+        let json: [UInt8]
+        let dataRange: Range<Int>
+        let envelope: EventEnvelope?
+        let hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?
+
+        init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
+             envelope: EventEnvelope?, hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?) {
+            self.id = id
+            self.type = type
+            self.tenant = tenant
+            self.recordedAt = recordedAt
+            self.json = json
+            self.dataRange = dataRange
+            self.envelope = envelope
+            self.hint = hint
+        }
+    }
+
+    private let storage: Storage
+
+    public var id: EventID { storage.id }
+    public var type: String { storage.type }
+    public var tenant: String { storage.tenant }
+    public var recordedAt: Timestamp { storage.recordedAt }
     /// The canonical envelope JSON.
-    public let json: [UInt8]
+    public var json: [UInt8] { storage.json }
     /// Where the `data` object lies in ``json``.
-    public let dataRange: Range<Int>
+    public var dataRange: Range<Int> { storage.dataRange }
     /// The envelope, when the event was made from one (projections then need not decode it).
-    let envelope: EventEnvelope?
+    var envelope: EventEnvelope? { storage.envelope }
     /// A value the producer already knows that projections would otherwise read from the
     /// payload; see ``withProjectionHint(_:)``.
-    private(set) var hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?
+    var hint: (key: ObjectIdentifier, box: AnyObject & Sendable)? { storage.hint }
 
     /// This event with `value` handed to projections: ``ProjectionEvent/memoized(_:)`` asked
     /// for a `T` returns it instead of reading the payload. It must equal what the projection
     /// would read from the payload (rebuilds from the log read the payload), so only the code
     /// that wrote the payload should give one.
     public func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
-        var copy = self
-        copy.hint = (ObjectIdentifier(T.self), ProjectionEvent.Box(value))
-        return copy
+        let s = storage
+        return EncodedEvent(storage: Storage(id: s.id, type: s.type, tenant: s.tenant, recordedAt: s.recordedAt, json: s.json,
+                                             dataRange: s.dataRange, envelope: s.envelope,
+                                             hint: (ObjectIdentifier(T.self), ProjectionEvent.Box(value))))
+    }
+
+    private init(storage: Storage) { self.storage = storage }
+
+    /// The hint of type `T` this event carries, if any (see ``withProjectionHint(_:)``).
+    public func projectionHint<T>(as type: T.Type) -> T? {
+        guard let hint, hint.key == ObjectIdentifier(T.self) else { return nil }
+        return (hint.box as? ProjectionEvent.Box<T>)?.value
     }
 
     /// Serializes `envelope`.
@@ -100,13 +136,8 @@ public struct EncodedEvent: Sendable {
 
     private init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
                  envelope: EventEnvelope?) {
-        self.id = id
-        self.type = type
-        self.tenant = tenant
-        self.recordedAt = recordedAt
-        self.json = json
-        self.dataRange = dataRange
-        self.envelope = envelope
+        storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
+                          envelope: envelope, hint: nil)
     }
 
     /// Writes a canonical envelope; returns the range of the payload written by `data`.

@@ -136,6 +136,22 @@ extension ItemObserved {
             storage = fixed
         }
 
+        /// The fields of an observation whose parts the producer holds as bytes: the content
+        /// hash (32 bytes), the run id (16) and selection hash (32) when valid, and the external
+        /// id's UTF-8.
+        init(contentSHA256: [UInt8], runID: [UInt8]?, selectionHash: [UInt8]?, policyType: String, externalID: UnsafeRawBufferPointer) {
+            var s = [UInt8]()
+            s.reserveCapacity(81 + policyType.utf8.count + externalID.count)
+            s += contentSHA256
+            s += runID ?? [UInt8](repeating: 0, count: 16)
+            s += selectionHash ?? [UInt8](repeating: 0, count: 32)
+            s += policyType.utf8
+            s.append(0)
+            s += externalID
+            storage = s
+            present = (contentSHA256.count == 32 ? 1 : 0) | (runID?.count == 16 ? 2 : 0) | (selectionHash?.count == 32 ? 4 : 0)
+        }
+
         /// The fields of `o`, as ``init(_:)`` reads them from its payload.
         init(_ o: ItemObserved) {
             var fixed = [UInt8](repeating: 0, count: 80)

@@ -50,16 +50,23 @@ public struct InventoryQueries: Sendable {
             lastSeenRunID: p.runID, lastSeenPosition: lastPosition)
     }
 
-    /// Content hashes of items, keyed by (policy type, external id), for the given ids.
-    public func contentHashes(tenant: String, policyType: String, externalIDs: [String]) throws -> [String: [UInt8]] {
+    /// How many of `observations` (of one policy type) are new or differ in content from the
+    /// stored items: what a sync counts as upserted.
+    public func countChanged(tenant: String, policyType: String, _ observations: [ObservationEncoder.Encoded]) throws -> Int {
         try store.read { r in
-            var out: [String: [UInt8]] = [:]
-            for id in externalIDs {
-                if let h = try r.withValue(ItemsProjection.table, InventoryKeys.item(tenant, policyType, id), { Array($0[24..<56]) }) {
-                    out[id] = h
-                }
+            var key = InventoryKeys.itemTypePrefix(tenant, policyType)
+            let prefix = key.count
+            var changed = 0
+            for i in observations.indices {
+                key.removeSubrange(prefix...)
+                key += observations[i].externalID.utf8
+                let same = try r.withValue(ItemsProjection.table, key) { v in
+                    v.count >= 56 && observations[i].contentSHA256.count == 32
+                        && observations[i].contentSHA256.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) == 0 }
+                } ?? false
+                if !same { changed += 1 }
             }
-            return out
+            return changed
         }
     }
 

@@ -56,12 +56,52 @@ public struct PolicyType: Sendable, Hashable {
     /// Maps a type or platform name's prefix to a platform.
     static func platform(fromName name: String) -> String? {
         let lower = name.lowercased()
-        let table: [(String, String)] = [
-            ("windows", "windows"), ("win32", "windows"), ("azuread", "windows"), ("activedirectory", "windows"),
-            ("ios", "ios"), ("ipados", "ios"), ("macos", "macOS"), ("android", "android"), ("aosp", "android"),
-            ("linux", "linux"), ("edition", "windows"), ("sharedpc", "windows"),
-        ]
-        for (prefix, platform) in table where lower.hasPrefix(prefix) { return platform }
+        for (prefix, platform) in platformPrefixes where lower.hasPrefix(prefix) { return platform }
+        return nil
+    }
+
+    private static let platformPrefixes: [(String, String)] = [
+        ("windows", "windows"), ("win32", "windows"), ("azuread", "windows"), ("activedirectory", "windows"),
+        ("ios", "ios"), ("ipados", "ios"), ("macos", "macOS"), ("android", "android"), ("aosp", "android"),
+        ("linux", "linux"), ("edition", "windows"), ("sharedpc", "windows"),
+    ]
+    private static let platformPrefixBytes: [([UInt8], String)] = platformPrefixes.map { (Array($0.0.utf8), $0.1) }
+
+    /// ``platform(odataType:platforms:)`` for members given as the raw bytes of JSON string
+    /// values (between the quotes, as in canonical JSON): compared in place when they are plain
+    /// ASCII, decoded first otherwise, with the same result either way.
+    func platform(odataTypeRaw: UnsafeRawBufferPointer?, platformsRaw: UnsafeRawBufferPointer?) -> String? {
+        func plain(_ b: UnsafeRawBufferPointer) -> Bool { !b.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\\") } }
+        func decoded(_ b: UnsafeRawBufferPointer?) -> String? {
+            b.map { JSONObjectScanner.string($0, 0..<$0.count) }
+        }
+        switch platformRule {
+        case .none: return nil
+        case .fixed(let p): return p
+        case .fromPlatformsField:
+            guard let p = platformsRaw else { return nil }
+            return plain(p) ? Self.platform(fromASCII: p) : Self.platform(fromName: decoded(p)!)
+        case .fromODataType:
+            guard var t = odataTypeRaw else { return nil }
+            guard plain(t) else { return platform(odataType: decoded(t), platforms: nil) }
+            if t.first == UInt8(ascii: "#") { t = UnsafeRawBufferPointer(rebasing: t[1...]) }
+            let ns = "microsoft.graph.".utf8
+            if t.count >= ns.count && t.prefix(ns.count).elementsEqual(ns) { t = UnsafeRawBufferPointer(rebasing: t[ns.count...]) }
+            return Self.platform(fromASCII: t)
+        }
+    }
+
+    /// ``platform(fromName:)`` of an ASCII name's bytes, without making a `String`.
+    private static func platform(fromASCII name: UnsafeRawBufferPointer) -> String? {
+        for (prefix, platform) in platformPrefixBytes where name.count >= prefix.count {
+            var match = true
+            for (i, c) in prefix.enumerated() {
+                var b = name[i]
+                if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { b += 32 }
+                if b != c { match = false; break }
+            }
+            if match { return platform }
+        }
         return nil
     }
 }

@@ -26,7 +26,6 @@ public struct OfflineExportSource: InventorySource {
         var incomplete: [String: SourceError] = [:]
         var allIncomplete: SourceError?
         var pages: [String: [GraphObject]] = [:]
-        var scratch: [UInt8] = []
         func flush(_ key: String) async throws {
             guard let items = pages[key], !items.isEmpty, let type = wanted[key] else { return }
             pages[key] = []
@@ -46,49 +45,78 @@ public struct OfflineExportSource: InventorySource {
             }
             defer { try? handle.close() }
             var reader = LineReader(handle: handle, maxLineBytes: maxLineBytes)
-            while let line = try reader.next() {
-                let number = reader.lineNumber
-                guard case .line(let range) = line else {
-                    let e = SourceError(.exportLineInvalid, "line \(number): longer than \(maxLineBytes) bytes")
-                    await sink.record(e)
-                    allIncomplete = allIncomplete ?? e
-                    continue
-                }
-                // The line is parsed where it lies in the reader's buffer, without a copy.
-                let result: Result<ExportLine, ExportLine.Error>? = reader.withBytes(range) { b in
-                    if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
-                    return Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
-                }
-                guard let result else { continue }
-                let parsed: ExportLine
-                switch result {
-                case .success(let line): parsed = line
-                case .failure(let error):
-                    let e = SourceError(.exportLineInvalid, policyType: error.policyType, "line \(number): \(error.message)")
-                    await sink.record(e)
-                    if let t = error.policyType {
-                        if wanted[t] != nil { incomplete[t] = incomplete[t] ?? e }
-                    } else {
-                        allIncomplete = allIncomplete ?? e
+            // Lines are parsed a block at a time on every core (each into its canonical
+            // item), then handled one by one in file order. A block holds at most a page of
+            // lines and a few MiB, so memory stays constant.
+            var block: [UInt8] = []
+            var entries: [BlockEntry] = []
+            var atEnd = false
+            while !atEnd {
+                if let line = try reader.next() {
+                    switch line {
+                    case .tooLong:
+                        entries.append(.tooLong(number: reader.lineNumber))
+                    case .line(let range):
+                        let lower = block.count
+                        reader.withBytes(range) { block += $0 }
+                        entries.append(.line(lower..<block.count, number: reader.lineNumber))
                     }
-                    continue
+                    if entries.count < pageSize && block.count < Self.blockBytes { continue }
+                } else {
+                    atEnd = true
                 }
-                switch parsed {
-                case .item(let key, let item):
-                    guard wanted[key] != nil else {
-                        if PolicyTypeRegistry.type(key) == nil {
-                            await sink.record(SourceError(.exportUnknownType, "line \(number): unsupported policy type \"\(key.prefix(100))\""))
+                let results = block.withUnsafeBytes { all in
+                    ParallelMap.map(entries, state: { [UInt8]() }) { scratch, entry -> Result<ExportLine, ExportLine.Error>? in
+                        guard case .line(let range, _) = entry else { return nil }
+                        let b = UnsafeRawBufferPointer(rebasing: all[range])
+                        if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
+                        return Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
+                    }
+                }
+                for (entry, result) in zip(entries, results) {
+                    let number: Int
+                    switch entry {
+                    case .tooLong(let n):
+                        let e = SourceError(.exportLineInvalid, "line \(n): longer than \(maxLineBytes) bytes")
+                        await sink.record(e)
+                        allIncomplete = allIncomplete ?? e
+                        continue
+                    case .line(_, let n):
+                        number = n
+                    }
+                    guard let result else { continue }
+                    let parsed: ExportLine
+                    switch result {
+                    case .success(let line): parsed = line
+                    case .failure(let error):
+                        let e = SourceError(.exportLineInvalid, policyType: error.policyType, "line \(number): \(error.message)")
+                        await sink.record(e)
+                        if let t = error.policyType {
+                            if wanted[t] != nil { incomplete[t] = incomplete[t] ?? e }
+                        } else {
+                            allIncomplete = allIncomplete ?? e
                         }
                         continue
                     }
-                    pages[key, default: []].append(item)
-                    if pages[key]!.count >= pageSize { try await flush(key) }
-                case .failed(let key, let code, let message):
-                    guard wanted[key] != nil else { continue }
-                    let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
-                    await sink.record(e)
-                    incomplete[key] = incomplete[key] ?? e
+                    switch parsed {
+                    case .item(let key, let item):
+                        guard wanted[key] != nil else {
+                            if PolicyTypeRegistry.type(key) == nil {
+                                await sink.record(SourceError(.exportUnknownType, "line \(number): unsupported policy type \"\(key.prefix(100))\""))
+                            }
+                            continue
+                        }
+                        pages[key, default: []].append(item)
+                        if pages[key]!.count >= pageSize { try await flush(key) }
+                    case .failed(let key, let code, let message):
+                        guard wanted[key] != nil else { continue }
+                        let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
+                        await sink.record(e)
+                        incomplete[key] = incomplete[key] ?? e
+                    }
                 }
+                block.removeAll(keepingCapacity: true)
+                entries.removeAll(keepingCapacity: true)
             }
             for key in pages.keys.sorted() { try await flush(key) }
         } catch let r as SinkRefused {
@@ -107,6 +135,17 @@ public struct OfflineExportSource: InventorySource {
             let e = incomplete[t.key] ?? allIncomplete
             await sink.finishType(t, complete: e == nil, error: e)
         }
+    }
+}
+
+extension OfflineExportSource {
+    /// Bytes of lines parsed together, at most.
+    static let blockBytes = 8 << 20
+
+    /// A line of a block: its bytes within the block, or a line that was too long.
+    fileprivate enum BlockEntry: Sendable {
+        case line(Range<Int>, number: Int)
+        case tooLong(number: Int)
     }
 }
 

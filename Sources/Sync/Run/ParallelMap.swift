@@ -1,25 +1,43 @@
 import Foundation
 
-/// Maps a collection on every core: the sync's per-item work (canonical hash, observation,
-/// event bytes) is pure, so a page's items are split into one contiguous run per core.
+/// Maps a collection on every core: the sync's per-item work (parsing export lines, canonical
+/// hash, observation, event bytes) is pure, so a page's items are split into contiguous runs,
+/// a few per core.
 enum ParallelMap {
     /// Items below which one thread is used: splitting costs more than it saves.
     static let minimumParallelItems = 64
 
     static func map<C: RandomAccessCollection, T>(_ items: C, _ transform: (C.Element) -> T) -> [T] where C.Index == Int {
+        map(items, state: { () }, { (_: inout Void, item) in transform(item) })
+    }
+
+    /// Maps with a scratch value per run (`state` makes one; each run's items share it), for
+    /// work that reuses a buffer from item to item.
+    static func map<C: RandomAccessCollection, S, T>(
+        _ items: C, state: () -> S, _ transform: (inout S, C.Element) -> T
+    ) -> [T] where C.Index == Int {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        guard cores > 1, items.count >= minimumParallelItems else { return items.map(transform) }
-        let runs = min(cores, items.count)
+        guard cores > 1, items.count >= minimumParallelItems else {
+            var s = state()
+            return items.map { transform(&s, $0) }
+        }
+        // A few runs per core, taken by whichever core is free: a run slowed by other work on
+        // its core (the log's writer thread) then does not hold the whole map up.
+        let runs = min(cores * 4, items.count / (minimumParallelItems / 4))
         return [T](unsafeUninitializedCapacity: items.count) { buffer, initialized in
             let out = UnsafeSendable(buffer)
             let input = UnsafeSendable(items)
             withoutActuallyEscaping(transform) { transform in
-                let f = UnsafeSendable(transform)
-                DispatchQueue.concurrentPerform(iterations: runs) { run in
-                    let items = input.value
-                    let lower = items.count * run / runs, upper = items.count * (run + 1) / runs
-                    for i in lower..<upper {
-                        (out.value.baseAddress! + i).initialize(to: f.value(items[items.startIndex + i]))
+                withoutActuallyEscaping(state) { state in
+                    let f = UnsafeSendable(transform)
+                    let makeState = UnsafeSendable(state)
+                    DispatchQueue.concurrentPerform(iterations: runs) { run in
+                        let items = input.value
+                        var s = makeState.value()
+                        let lower = items.count * run / runs, upper = items.count * (run + 1) / runs
+                        for i in lower..<upper {
+                            (out.value.baseAddress! + i).initialize(to: f.value(&s, items[items.startIndex + i]))
+                        }
                     }
                 }
             }

@@ -58,22 +58,14 @@ actor RunRecorder: SourceSink {
 
     private func append(_ items: ArraySlice<GraphObject>, of type: PolicyType) async throws {
         // Observations and their event bytes, built on every core.
-        let (runID, selectionHash, tenant, correlationID) = (self.runID, self.selectionHash, self.tenant, self.correlationID)
-        let built = ParallelMap.map(items) { item -> Result<(ItemObserved, EncodedEvent), any Error> in
-            Result {
-                let o = try ItemObserved(graphObject: item, type: type, runID: runID, selectionHash: selectionHash)
-                return (o, try o.event(tenant: tenant, correlationID: correlationID))
-            }
-        }
-        var observations: [ItemObserved] = []
-        var events: [EncodedEvent] = []
+        let encoder = ObservationEncoder(type: type, runID: runID, selectionHash: selectionHash, tenant: tenant, correlationID: correlationID)
+        let built = ParallelMap.map(items) { item in Result { try encoder.encode(item) } }
+        var observations: [ObservationEncoder.Encoded] = []
         observations.reserveCapacity(built.count)
-        events.reserveCapacity(built.count)
         for result in built {
             switch result {
-            case .success(let (o, e)):
+            case .success(let o):
                 observations.append(o)
-                events.append(e)
             case .failure(let error as ItemObserved.Rejection):
                 note(SourceError(.graphItemInvalid, policyType: type.key, error.message))
                 typeErrors[type.key] = typeErrors[type.key] ?? .graphItemInvalid
@@ -83,12 +75,11 @@ actor RunRecorder: SourceSink {
         }
         guard !observations.isEmpty else { return }
         // Count rows that are new or whose content changed.
-        let known = try queries.contentHashes(tenant: tenant, policyType: type.key, externalIDs: observations.map(\.externalID))
-        var changed = 0
-        for o in observations where known[o.externalID].map(Hex.encode) != o.contentSHA256 { changed += 1 }
+        let changed = try queries.countChanged(tenant: tenant, policyType: type.key, observations)
         observed += observations.count
         upserted += changed
         counts[type.key, default: 0] += observations.count
+        let events = observations.map(\.event)
         let store = self.store
         let check = leaseCheck
         inFlight.append(Task { try await store.append(encoded: events, precondition: check) })
