@@ -71,6 +71,7 @@ final class RebuildPrefetcher: @unchecked Sendable {
 
     private func run() {
         defer { exited.signal() }
+        ThreadName.setCurrent("atlas-readahead")
         var position = range.lowerBound
         let strings = EnvelopeHeader.StringInterner()
         while position <= range.upperBound {

@@ -15,7 +15,7 @@ final class WriterThread: @unchecked Sendable {
     init(name: String) {
         // The thread keeps `self` alive until `stop()` lets `run()` return: the last reference
         // to the environment may be dropped by a job running on this very thread.
-        let t = Thread { self.run() }
+        let t = Thread { self.run(name: name) }
         t.name = name
         t.stackSize = 4 << 20
         t.start()
@@ -65,8 +65,10 @@ final class WriterThread: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func run() {
+    private func run(name: String) {
         threadID = pthread_self()
+        // The OS-level name (at most 15 bytes), as `top -H`, `perf` and /proc show it.
+        ThreadName.setCurrent(name)
         started.signal()
         while true {
             condition.lock()

@@ -17,7 +17,8 @@ actor RunRecorder: SourceSink {
     let leaseCheck: @Sendable (any KeyValueWriter) throws -> Void
     let progressHandler: (@Sendable (String, SourceProgress) -> Void)?
 
-    private var inFlight: [Task<Void, any Error>] = []
+    /// Appends under way; each returns how many of its items were new or changed.
+    private var inFlight: [Task<Int, any Error>] = []
     private var observed = 0
     private var upserted = 0
     private var errorCount = 0
@@ -74,22 +75,25 @@ actor RunRecorder: SourceSink {
             }
         }
         guard !observations.isEmpty else { return }
-        // Count rows that are new or whose content changed.
-        let changed = try queries.countChanged(tenant: tenant, policyType: type.key, observations)
         observed += observations.count
-        upserted += changed
         counts[type.key, default: 0] += observations.count
-        let events = observations.map(\.event)
         let store = self.store
         let check = leaseCheck
-        inFlight.append(Task { try await store.append(encoded: events, precondition: check) })
+        let (queries, tenant, key) = (self.queries, self.tenant, type.key)
+        // Counting the rows that are new or changed (against the store as it is before this
+        // page) and appending run off the source's path, while it reads the next page.
+        inFlight.append(Task {
+            let changed = try queries.countChanged(tenant: tenant, policyType: key, observations)
+            _ = try await store.append(encoded: observations.map(\.event), precondition: check)
+            return changed
+        })
         if inFlight.count >= options.appendsInFlight {
-            try await inFlight.removeFirst().value
+            upserted += try await inFlight.removeFirst().value
         }
     }
 
     private func drainAppends() async throws {
-        while !inFlight.isEmpty { try await inFlight.removeFirst().value }
+        while !inFlight.isEmpty { upserted += try await inFlight.removeFirst().value }
     }
 
     func record(_ error: SourceError) async {

@@ -29,6 +29,24 @@ enum Bench {
     }
 
     /// Peak resident memory of this process, in MiB (VmHWM).
+    /// CPU seconds (user + system) used so far by this process's threads whose name starts
+    /// with `prefix` (from /proc/self/task/*/stat), e.g. the log's writer thread.
+    static func threadCPUSeconds(named prefix: String) -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return 0 }
+        var total = 0.0
+        for t in tasks {
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8), comm.hasPrefix(prefix),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(t)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // Fields after the command: state is field 3; utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { continue }
+            total += (u + s) / ticks
+        }
+        return total
+    }
+
     static func peakMemoryMiB() -> Double {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }

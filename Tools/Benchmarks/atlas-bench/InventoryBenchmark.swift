@@ -39,12 +39,14 @@ enum InventoryBenchmark {
         var commits = store.commitCount
         // CPU time per item is steadier than the rate on a VM whose speed drifts with its host.
         var cpu = LogBenchmark.cpuSeconds()
+        var writerCPU = Bench.threadCPUSeconds(named: "lmdb-writer")
         let t1 = try await Bench.time {
             summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
         }
         cpu = LogBenchmark.cpuSeconds() - cpu
+        writerCPU = Bench.threadCPUSeconds(named: "lmdb-writer") - writerCPU
         commits = store.commitCount - commits
-        print("sync (\(relaxed ? "relaxed" : "durable")): \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t1)) s = \(Bench.rate(summary!.observed, t1)) [status \(summary!.status.rawValue)]; \(commits) commits, \(summary!.observed / max(commits, 1)) items per commit; CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(summary!.observed, 1)))) µs/item (\(String(format: "%.2f", cpu / t1)) cores busy)")
+        print("sync (\(relaxed ? "relaxed" : "durable")): \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t1)) s = \(Bench.rate(summary!.observed, t1)) [status \(summary!.status.rawValue)]; \(commits) commits, \(summary!.observed / max(commits, 1)) items per commit; CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(summary!.observed, 1)))) µs/item (\(String(format: "%.2f", cpu / t1)) cores busy), of which the log's writer thread \(String(format: "%.1f", writerCPU * 1e6 / Double(max(summary!.observed, 1)))) µs/item")
         cpu = LogBenchmark.cpuSeconds()
         let t2 = try await Bench.time {
             summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
