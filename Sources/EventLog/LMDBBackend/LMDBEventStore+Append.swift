@@ -138,6 +138,7 @@ extension LMDBEventStore {
         // New `event_ids` entries are written after the loop in id order (see below); until
         // then, ids first seen in this request are found here.
         var newIDs: [EventID: UInt64] = [:]
+        newIDs.reserveCapacity(request.events.count)
         let memo = ProjectionEvent.Memo()
         var filter = ProjectionFilter(sets: projectionFilters)
         for e in request.events {

@@ -59,6 +59,21 @@ final class LMDBTables: KeyValueWriter {
     func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
         let db = try db(table)
+        // Most keys a sync writes are new: try the value for an absent key first, inserting it
+        // in the same search that finds whether the key is there.
+        var fresh: [UInt8]?
+        try body(&fresh)
+        if let fresh {
+            guard let present = try fresh.withUnsafeBytes({ v in try write.insertRaw(db, key, v) { Array($0) } }) else { return }
+            var current: [UInt8]? = present
+            try body(&current)
+            if let current {
+                try current.withUnsafeBytes { v in try write.putRaw(db, key, v) }
+            } else {
+                _ = try write.deleteRaw(db, key)
+            }
+            return
+        }
         var value = try read.withRawValue(db, forRawKey: key) { Array($0) }
         let found = value != nil
         try body(&value)

@@ -42,8 +42,10 @@ public protocol KeyValueWriter: KeyValueReader {
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool
     /// Changes the value under `key` in place: `body` gets the current value (`nil` when
     /// absent) and leaves the new one (`nil` removes the key). `key` is valid only during the
-    /// call, and `body` must not use the tables. Read-modify-write projections use this: a
-    /// backend may find the key once and reuse the value's storage.
+    /// call. `body` must not use the tables and must depend only on the value it gets: a backend
+    /// may run it first as if the key were absent, and again with the value it then finds.
+    /// Read-modify-write projections use this: a backend may find the key once and reuse the
+    /// value's storage.
     func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws
 }
 

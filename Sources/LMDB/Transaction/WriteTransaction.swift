@@ -33,6 +33,22 @@ public final class WriteTransaction: ReadTransaction {
         try check(mdb_put(pointer, database.dbi, &k, &v, options.rawValue), "mdb_put \(database.name)")
     }
 
+    /// Stores `value` under raw `key` only if the key is absent (`MDB_NOOVERWRITE`), in one
+    /// search either way: returns `nil` when it stored the value, otherwise what `existing`
+    /// returns for the value already there (valid only inside `existing`).
+    public func insertRaw<K, V, R>(
+        _ database: Database<K, V>, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
+        existing: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        try ensureValid()
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(pointer, database.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == MDB_KEYEXIST { return try existing(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) }
+        try check(rc, "mdb_put \(database.name)")
+        return nil
+    }
+
     /// Reserves `size` bytes under raw `key` and lets `body` fill them in place (`MDB_RESERVE`),
     /// saving a copy of large values.
     public func putReserved<K, V>(
