@@ -46,13 +46,20 @@ public struct OfflineExportSource: InventorySource {
             defer { try? handle.close() }
             var reader = LineReader(handle: handle, maxLineBytes: maxLineBytes)
             // Lines are parsed a block at a time on every core (each into its canonical
-            // item), then handled one by one in file order. A block holds at most a page of
-            // lines and a few MiB, so memory stays constant.
+            // item), then handled one by one in file order. While one block's items are handled
+            // (and sent to the sink), the next block is read and parsed, so both cores stay
+            // busy. A block holds at most a page of lines and a few MiB; two are held at a time.
             var block: [UInt8] = []
             var entries: [BlockEntry] = []
             var atEnd = false
-            while !atEnd {
-                if let line = try reader.next() {
+            var parsing: Task<(entries: [BlockEntry], results: [Result<ExportLine, ExportLine.Error>?]), Never>?
+            while true {
+                // Read the next block (while the previous one is being parsed).
+                while !atEnd {
+                    guard let line = try reader.next() else {
+                        atEnd = true
+                        break
+                    }
                     switch line {
                     case .tooLong:
                         entries.append(.tooLong(number: reader.lineNumber))
@@ -61,17 +68,20 @@ public struct OfflineExportSource: InventorySource {
                         reader.withBytes(range) { block += $0 }
                         entries.append(.line(lower..<block.count, number: reader.lineNumber))
                     }
-                    if entries.count < pageSize && block.count < Self.blockBytes { continue }
-                } else {
-                    atEnd = true
+                    if entries.count >= pageSize || block.count >= Self.blockBytes { break }
                 }
-                let results = block.withUnsafeBytes { all in
-                    ParallelMap.map(entries, state: { [UInt8]() }) { scratch, entry -> Result<ExportLine, ExportLine.Error>? in
-                        guard case .line(let range, _) = entry else { return nil }
-                        let b = UnsafeRawBufferPointer(rebasing: all[range])
-                        if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
-                        return Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
-                    }
+                let previous = await parsing?.value
+                if !entries.isEmpty {
+                    let (bytes, lines) = (block, entries)
+                    parsing = Task { (lines, Self.parse(lines, in: bytes)) }
+                    block = []
+                    entries = []
+                } else {
+                    parsing = nil
+                }
+                guard let (entries, results) = previous else {
+                    if parsing == nil { break }
+                    continue
                 }
                 for (entry, result) in zip(entries, results) {
                     let number: Int
@@ -115,8 +125,6 @@ public struct OfflineExportSource: InventorySource {
                         incomplete[key] = incomplete[key] ?? e
                     }
                 }
-                block.removeAll(keepingCapacity: true)
-                entries.removeAll(keepingCapacity: true)
             }
             for key in pages.keys.sorted() { try await flush(key) }
         } catch let r as SinkRefused {
@@ -141,6 +149,18 @@ public struct OfflineExportSource: InventorySource {
 extension OfflineExportSource {
     /// Bytes of lines parsed together, at most.
     static let blockBytes = 8 << 20
+
+    /// Parses a block's lines on every core; `nil` for blank and too-long lines.
+    fileprivate static func parse(_ entries: [BlockEntry], in block: [UInt8]) -> [Result<ExportLine, ExportLine.Error>?] {
+        block.withUnsafeBytes { all in
+            ParallelMap.map(entries, state: { [UInt8]() }) { scratch, entry -> Result<ExportLine, ExportLine.Error>? in
+                guard case .line(let range, _) = entry else { return nil }
+                let b = UnsafeRawBufferPointer(rebasing: all[range])
+                if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
+                return Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
+            }
+        }
+    }
 
     /// A line of a block: its bytes within the block, or a line that was too long.
     fileprivate enum BlockEntry: Sendable {
@@ -187,7 +207,11 @@ struct LineReader {
     /// The next line, or `nil` at end of file.
     mutating func next() throws -> Line? {
         while true {
-            if let nl = buffer[start...].firstIndex(of: 10) {
+            let found = buffer.withUnsafeBytes { b -> Int? in
+                guard start < b.count, let p = memchr(b.baseAddress! + start, 10, b.count - start) else { return nil }
+                return b.baseAddress!.distance(to: UnsafeRawPointer(p))
+            }
+            if let nl = found {
                 let line = start..<nl
                 start = nl + 1
                 lineNumber += 1
