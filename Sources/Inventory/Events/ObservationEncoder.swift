@@ -31,10 +31,18 @@ public struct ObservationEncoder: Sendable {
 
     /// An observation ready to append.
     public struct Encoded: Sendable {
-        public var externalID: String
-        /// The 32 bytes of `content_sha256`.
-        public var contentSHA256: [UInt8]
         public var event: EncodedEvent
+        /// What the projections index (also the event's hint): content hash, policy type and
+        /// external id, without a `String` or array each.
+        let fields: ItemObserved.IndexFields
+
+        public var externalID: String {
+            let tail = fields.typeAndID
+            let id = tail[(tail.firstIndex(of: 0).map { $0 + 1 } ?? tail.endIndex)...]
+            return String(decoding: id, as: UTF8.self)
+        }
+        /// The 32 bytes of `content_sha256`.
+        public var contentSHA256: [UInt8] { Array(fields.contentSHA256 ?? []) }
     }
 
     public init(type: PolicyType, runID: String, selectionHash: String, tenant: String, correlationID: String?) {
@@ -67,8 +75,8 @@ public struct ObservationEncoder: Sendable {
     public func encode(_ item: GraphObject, recordedAt: Timestamp = .now()) throws -> Encoded {
         if let encoded = try encodeDirectly(item, recordedAt: recordedAt) { return encoded }
         let o = try ItemObserved(graphObject: item, type: type, runID: runID, selectionHash: selectionHash)
-        return Encoded(externalID: o.externalID, contentSHA256: Hex.decode(o.contentSHA256) ?? [],
-                       event: try o.event(tenant: tenant, correlationID: correlationID, recordedAt: recordedAt))
+        return Encoded(event: try o.event(tenant: tenant, correlationID: correlationID, recordedAt: recordedAt),
+                       fields: ItemObserved.IndexFields(o))
     }
 
     // MARK: - The direct path
@@ -224,12 +232,11 @@ public struct ObservationEncoder: Sendable {
                 out += tail
             }
         }
-        let externalID = bytes.withUnsafeBytes { String(decoding: $0[(id.lowerBound + 1)..<(id.upperBound - 1)], as: UTF8.self) }
         let fields = bytes.withUnsafeBytes { b in
             ItemObserved.IndexFields(contentSHA256: digest, runID: runBytes, selectionHash: selectionBytes, policyType: type.key,
                                      externalID: UnsafeRawBufferPointer(rebasing: b[(id.lowerBound + 1)..<(id.upperBound - 1)]))
         }
-        return Encoded(externalID: externalID, contentSHA256: digest, event: event.withProjectionHint(fields as ItemObserved.IndexFields?))
+        return Encoded(event: event.withProjectionHint(fields as ItemObserved.IndexFields?), fields: fields)
     }
 
     /// Whether the value at `range` is an array of at most ``MetaWhitelist/maxScopeTags``

@@ -54,15 +54,17 @@ public struct InventoryQueries: Sendable {
     /// stored items: what a sync counts as upserted.
     public func countChanged(tenant: String, policyType: String, _ observations: [ObservationEncoder.Encoded]) throws -> Int {
         try store.read { r in
-            var key = InventoryKeys.itemTypePrefix(tenant, policyType)
+            // tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id, the tail taken from each observation.
+            var key = InventoryKeys.tenantPrefix(tenant)
             let prefix = key.count
             var changed = 0
             for i in observations.indices {
+                let fields = observations[i].fields
                 key.removeSubrange(prefix...)
-                key += observations[i].externalID.utf8
+                key += fields.typeAndID
                 let same = try r.withValue(ItemsProjection.table, key) { v in
-                    v.count >= 56 && observations[i].contentSHA256.count == 32
-                        && observations[i].contentSHA256.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) == 0 }
+                    guard v.count >= 56, let sha = fields.contentSHA256 else { return false }
+                    return sha.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) == 0 }
                 } ?? false
                 if !same { changed += 1 }
             }

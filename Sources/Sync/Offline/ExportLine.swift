@@ -35,6 +35,16 @@ public enum ExportLine: Sendable, Hashable {
     }
 
     /// The line from its canonical bytes `b`.
+    /// The policy type string at `range` (quotes included): a registered key's own `String`
+    /// when it is one (no allocation per line), otherwise decoded.
+    private static func policyTypeName(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        let body = UnsafeRawBufferPointer(rebasing: b[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        for (bytes, key) in registeredKeys where bytes.count == body.count && bytes.elementsEqual(body) { return key }
+        return JSONObjectScanner.string(b, range)
+    }
+
+    private static let registeredKeys: [([UInt8], String)] = PolicyTypeRegistry.all.map { (Array($0.key.utf8), $0.key) }
+
     private static func members(of b: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
         guard b.first == UInt8(ascii: "{") else {
             throw Error(policyType: nil, message: "line is \(Self.typeName(b, 0..<b.count)), not an object")
@@ -45,7 +55,7 @@ public enum ExportLine: Sendable, Hashable {
         while let m = scanner.next() {
             let key = UnsafeRawBufferPointer(rebasing: b[m.key])
             if key.elementsEqual("policy_type".utf8) {
-                type = b[m.value.lowerBound] == UInt8(ascii: "\"") ? JSONObjectScanner.string(b, m.value) : nil
+                type = b[m.value.lowerBound] == UInt8(ascii: "\"") ? Self.policyTypeName(b, m.value) : nil
                 typeIsString = type != nil
             } else if key.elementsEqual("item".utf8) {
                 item = m.value
