@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: [
-                "EventLog", "LMDB", "CLMDB", "CanonicalJSON", "atlas-testkit",
+                "EventLog", "LMDB", "CLMDB", "CanonicalJSON", "TestSupport", "atlas-testkit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -134,8 +134,8 @@ public struct EncodedEvent: Sendable {
         return encoded
     }
 
-    private init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
-                 envelope: EventEnvelope?) {
+    init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
+         envelope: EventEnvelope?) {
         storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
                           envelope: envelope, hint: nil)
     }
