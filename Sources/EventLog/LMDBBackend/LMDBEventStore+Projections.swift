@@ -329,6 +329,10 @@ extension LMDBEventStore {
         }
     }
 
+    /// CPU seconds used so far, in this process, by rebuilds' read-ahead threads (diagnostics
+    /// for benchmarks; see ``rebuildSync(named:progress:chunk:)``).
+    public static var rebuildReadAheadCPUSeconds: Double { RebuildPrefetcher.cpuSeconds }
+
     public func projectionStatus() throws -> [ProjectionStatus] {
         try read { tables in
             try projections.map { p in

@@ -68,10 +68,14 @@ enum ReplayBenchmark {
 
         // Repeated on request: run-to-run spread on a small VM is ±10 %.
         for r in 0..<rebuilds {
+            // Which thread bounds a rebuild: CPU per event of the writer and of the read-ahead.
+            let writer0 = Bench.threadCPUSeconds(named: "lmdb-writer"), ahead0 = LMDBEventStore.rebuildReadAheadCPUSeconds
             _ = try await measure(rebuilds == 1 ? "rebuild" : "rebuild\(r + 1)", &phases) {
                 try store.rebuildSync(named: nil, progress: nil)
                 return head
             }
+            let writer = Bench.threadCPUSeconds(named: "lmdb-writer") - writer0, ahead = LMDBEventStore.rebuildReadAheadCPUSeconds - ahead0
+            print(String(format: "    CPU per event: writer thread %.2f µs, read-ahead thread %.2f µs", writer * 1e6 / Double(head), ahead * 1e6 / Double(head)))
         }
         // Where rebuild time goes: reading, decoding, and each projection on its own.
         _ = try await measure("read", &phases) {
