@@ -50,6 +50,12 @@ import Testing
             #expect(EnvelopeHeader.readCanonicalTail(b) == nil)
             #expect(EnvelopeHeader.read(b)?.tenant == "acme \"quoted\"")
         }
+        // A member between `tenant` and `type` is not read as part of the tenant.
+        let extra = Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: #","type":""#, with: #","tenanz":"b","type":""#).utf8)
+        extra.withUnsafeBytes { b in
+            #expect(EnvelopeHeader.readCanonicalTail(b) == nil)
+            #expect(EnvelopeHeader.read(b)?.tenant == "acme \"quoted\"")
+        }
         // Every truncation and many byte flips: an answer or nil, never a crash or an
         // out-of-range slice.
         for cut in 0..<json.count {

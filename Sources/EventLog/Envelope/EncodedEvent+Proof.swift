@@ -32,12 +32,7 @@ extension EncodedEvent {
             written.removeAll(keepingCapacity: true)
             at.write(into: &written)
             guard written.elementsEqual(b[(h.recordedAtRange.lowerBound + 1)..<(h.recordedAtRange.upperBound - 1)]) else { return nil }
-            guard let (schema, tenantOpen) = schema(b, h), let correlation = correlationID(b, h) else { return nil }
-            // The tenant is one string: it fills the space up to `,"type":"` (a member
-            // between them would otherwise read as part of it).
-            let typeOpen = b.count - 3 - h.type.utf8.count  // …"<type>"}
-            let tenantClose = typeOpen - #","type":""#.utf8.count
-            guard JSONObjectScanner.skipValue(b, from: tenantOpen) == tenantClose + 1 else { return nil }
+            guard let schema = schema(b, h), let correlation = correlationID(b, h) else { return nil }
             do {
                 try EventEnvelope.validateHeader(type: h.type, schema: schema, tenant: h.tenant, correlationID: correlation)
             } catch { return nil }
@@ -47,9 +42,8 @@ extension EncodedEvent {
         return EncodedEvent(id: id, type: h.type, tenant: h.tenant, recordedAt: at, json: json, dataRange: h.dataRange, envelope: nil)
     }
 
-    /// The integer between `,"schema":` and `,"tenant":"`, and where the tenant's opening
-    /// quote is.
-    private static func schema(_ b: UnsafeRawBufferPointer, _ h: EnvelopeHeader) -> (Int, Int)? {
+    /// The integer between `,"schema":` and `,"tenant":"`.
+    private static func schema(_ b: UnsafeRawBufferPointer, _ h: EnvelopeHeader) -> Int? {
         var i = h.recordedAtRange.upperBound + #","schema":"#.utf8.count
         var value = 0
         let start = i
@@ -58,7 +52,7 @@ extension EncodedEvent {
             i += 1
         }
         guard i > start, i < b.count, b[i] == UInt8(ascii: ","), b[start] != UInt8(ascii: "0") else { return nil }
-        return (value, i + #","tenant":""#.utf8.count - 1)
+        return value
     }
 
     /// The correlation id (`.some(nil)` when the envelope has none), or `nil` when it is not

@@ -104,7 +104,9 @@ public struct EnvelopeHeader: Sendable, Equatable {
         while t >= lowest, !matches(tenantMarker, at: t) { t -= 1 }
         guard t >= lowest else { return nil }
         let tenantStart = t + tenantMarker.utf8CodeUnitCount
-        guard tenantStart <= tenantClose else { return nil }
+        // The tenant is one string filling the space up to `,"type":"`: a member sorting
+        // between `tenant` and `type` would otherwise read as part of it.
+        guard tenantStart <= tenantClose, JSONObjectScanner.skipValue(b, from: tenantStart - 1) == tenantClose + 1 else { return nil }
         // "schema": an integer.
         var s = t - 1
         while s > 0, b[s] >= 48, b[s] <= 57 { s -= 1 }

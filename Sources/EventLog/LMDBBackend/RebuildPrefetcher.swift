@@ -43,7 +43,7 @@ final class RebuildPrefetcher: @unchecked Sendable {
         self.projections = projections
         self.range = start...end
         let thread = Thread { [self] in run() }
-        thread.name = "atlas-rebuild-read"
+        thread.name = "atlas-readahead"
         thread.start()
     }
 
