@@ -78,8 +78,7 @@ extension ItemObserved {
     }
 
     /// Top-level keys of a Graph object that observations read.
-    static let keptKeys: [String] = ["id", "@odata.type", "@odata.etag", "version", "roleScopeTagIds", "templateReference",
-                                     "platforms", "technologies", "createdDateTime", "lastModifiedDateTime", "modifiedDateTime"]
+    static let keptKeys: [String] = ["id"] + MetaWhitelist.fields.map(\.member)
     private static let keptKeyBytes: [[UInt8]] = keptKeys.map { Array($0.utf8) }
 
     private static func keptKey(_ key: UnsafeRawBufferPointer, nameField: String) -> String? {

@@ -81,35 +81,24 @@ public struct ObservationEncoder: Sendable {
 
     // MARK: - The direct path
 
-    /// The slots of meta, in canonical key order (``MetaWhitelist/keysInCanonicalOrder``).
-    private enum Slot: Int, CaseIterable {
-        case createdAt, etag, modifiedAt, odataType, platforms, scopeTagIDs, technologies, templateFamily, version
-        var key: StaticString {
-            switch self {
-            case .createdAt: #""created_at":"#
-            case .etag: #""etag":"#
-            case .modifiedAt: #""modified_at":"#
-            case .odataType: #""odata_type":"#
-            case .platforms: #""platforms":"#
-            case .scopeTagIDs: #""scope_tag_ids":"#
-            case .technologies: #""technologies":"#
-            case .templateFamily: #""template_family":"#
-            case .version: #""version":"#
-            }
-        }
-    }
-
-    /// What a Graph member is to an observation.
+    /// What a Graph member is to an observation: the id, the display name, a member meta keeps
+    /// (with the index of its key in ``MetaWhitelist/keysInCanonicalOrder`` and its rule), or
+    /// another member (dropped and counted).
     private enum Role {
-        case id, name, string(Slot), version, scopeTags, templateReference, other
+        case id, name, meta(slot: Int, rule: MetaWhitelist.Rule), other
     }
 
-    private static let roles: [(key: [UInt8], role: Role)] = ([
-        ("id", .id), ("@odata.type", .string(.odataType)), ("@odata.etag", .string(.etag)), ("version", .version),
-        ("roleScopeTagIds", .scopeTags), ("templateReference", .templateReference), ("platforms", .string(.platforms)),
-        ("technologies", .string(.technologies)), ("createdDateTime", .string(.createdAt)),
-        ("lastModifiedDateTime", .string(.modifiedAt)), ("modifiedDateTime", .string(.modifiedAt)),
-    ] as [(String, Role)]).map { (Array($0.0.utf8), $0.1) }
+    private static let roles: [(key: [UInt8], role: Role)] = [(Array("id".utf8), .id)] + MetaWhitelist.fields.map { f in
+        (Array(f.member.utf8), .meta(slot: MetaWhitelist.keysInCanonicalOrder.firstIndex(of: f.key)!, rule: f.rule))
+    }
+
+    /// `"key":` of each meta key, in canonical order.
+    private static let slotKeys: [[UInt8]] = MetaWhitelist.keysInCanonicalOrder.map { key in
+        var out: [UInt8] = []
+        CanonicalJSON.writeString(key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        return out
+    }
 
     private func role(of key: UnsafeRawBufferPointer) -> Role {
         // Most keys differ in length from every kept key: no byte is compared for them.
@@ -132,62 +121,52 @@ public struct ObservationEncoder: Sendable {
         return UnsafeRawBufferPointer(rebasing: b[range]).contains(UInt8(ascii: "\\")) ? nil : false
     }
 
-    /// Reasons the direct path hands an object to ``ItemObserved``.
-    private struct Unusual: Error {}
-
     /// The direct path: `nil` when the object must go through ``ItemObserved``.
     func encodeDirectly(_ item: GraphObject, recordedAt: Timestamp) throws -> Encoded? {
         let bytes = item.canonicalJSON
-        var slots = [Range<Int>?](repeating: nil, count: Slot.allCases.count)
+        var slots = [Range<Int>?](repeating: nil, count: Self.slotKeys.count)
         var id: Range<Int>?, name: Range<Int>?, odataType: Range<Int>?, platforms: Range<Int>?
         var dropped = 0
         let read: Bool = bytes.withUnsafeBytes { b in
             guard b.count >= 2, b[0] == UInt8(ascii: "{") else { return false }
             func isString(_ r: Range<Int>) -> Bool { b[r.lowerBound] == UInt8(ascii: "\"") }
+            /// Whether a string value is kept: `nil` when only decoding can tell.
+            func stringKept(_ r: Range<Int>) -> Bool? {
+                isString(r) ? Self.fits(b, r, max: MetaWhitelist.maxStringBytes) : false
+            }
             var scanner = JSONObjectScanner(b)
             while let m = scanner.next() {
                 let v = m.value
-                switch role(of: UnsafeRawBufferPointer(rebasing: b[m.key])) {
+                let key = UnsafeRawBufferPointer(rebasing: b[m.key])
+                switch role(of: key) {
                 case .id:
                     id = v
                 case .name:
                     name = v
                 case .other:
                     dropped += 1
-                case .string(let slot):
-                    if slot == .odataType { odataType = v }
-                    if slot == .platforms { platforms = v }
-                    guard isString(v) else { dropped += 1; continue }
-                    guard let fits = Self.fits(b, v, max: MetaWhitelist.maxStringBytes) else { return false }
-                    if fits { slots[slot.rawValue] = v } else { dropped += 1 }
-                case .version:
-                    if isString(v) {
-                        guard let fits = Self.fits(b, v, max: MetaWhitelist.maxStringBytes) else { return false }
-                        if fits { slots[Slot.version.rawValue] = v } else { dropped += 1 }
-                    } else if (try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[v])))?.int64Value != nil {
+                case .meta(let slot, let rule):
+                    // The platform is derived from these two whether meta keeps them or not.
+                    if key.elementsEqual("@odata.type".utf8) { odataType = v }
+                    if key.elementsEqual("platforms".utf8) { platforms = v }
+                    // The range meta keeps (the value itself, or the template family in it).
+                    var kept: Range<Int>? = v
+                    var valid: Bool?
+                    switch rule {
+                    case .string:
+                        valid = stringKept(v)
+                    case .integerOrString:
                         // An integer's canonical text is the canonical text of the number kept.
-                        slots[Slot.version.rawValue] = v
-                    } else {
-                        dropped += 1
+                        valid = isString(v) ? stringKept(v)
+                            : (try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[v])))?.int64Value != nil
+                    case .stringArray:
+                        valid = Self.scopeTagsValid(b, v)
+                    case .templateFamily:
+                        kept = Self.templateFamily(b, v)
+                        valid = kept.map(stringKept) ?? false
                     }
-                case .scopeTags:
-                    guard let valid = Self.scopeTagsValid(b, v) else { return false }
-                    if valid { slots[Slot.scopeTagIDs.rawValue] = v } else { dropped += 1 }
-                case .templateReference:
-                    var family: Range<Int>?
-                    if b[v.lowerBound] == UInt8(ascii: "{") {
-                        var inner = JSONObjectScanner(UnsafeRawBufferPointer(rebasing: b[v]))
-                        let base = v.lowerBound
-                        while let t = inner.next() {
-                            let key = (t.key.lowerBound + base)..<(t.key.upperBound + base)
-                            if JSONObjectScanner.keyEquals(b, key, "templateFamily") {
-                                family = (t.value.lowerBound + base)..<(t.value.upperBound + base)
-                            }
-                        }
-                    }
-                    guard let f = family, isString(f) else { dropped += 1; continue }
-                    guard let fits = Self.fits(b, f, max: MetaWhitelist.maxStringBytes) else { return false }
-                    if fits { slots[Slot.templateFamily.rawValue] = f } else { dropped += 1 }
+                    guard let valid else { return false }
+                    if valid, let kept { slots[slot] = kept } else { dropped += 1 }
                 }
             }
             // The id as written must be the id as decoded: a non-empty string without escapes.
@@ -220,11 +199,11 @@ public struct ObservationEncoder: Sendable {
                 out += UnsafeRawBufferPointer(rebasing: b[id])
                 out += #","meta":{"#.utf8
                 var first = true
-                for slot in Slot.allCases {
-                    guard let r = slots[slot.rawValue] else { continue }
+                for (slot, r) in slots.enumerated() {
+                    guard let r else { continue }
                     if !first { out.append(UInt8(ascii: ",")) }
                     first = false
-                    out += UnsafeRawBufferPointer(start: slot.key.utf8Start, count: slot.key.utf8CodeUnitCount)
+                    out += Self.slotKeys[slot]
                     out += UnsafeRawBufferPointer(rebasing: b[r])
                 }
                 out += #"},"platform":"#.utf8
@@ -237,6 +216,19 @@ public struct ObservationEncoder: Sendable {
                                      externalID: UnsafeRawBufferPointer(rebasing: b[(id.lowerBound + 1)..<(id.upperBound - 1)]))
         }
         return Encoded(event: event.withProjectionHint(fields as ItemObserved.IndexFields?), fields: fields)
+    }
+
+    /// The `templateFamily` member of the object at `range`, or `nil`.
+    private static func templateFamily(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int>? {
+        guard b[range.lowerBound] == UInt8(ascii: "{") else { return nil }
+        var inner = JSONObjectScanner(UnsafeRawBufferPointer(rebasing: b[range]))
+        let base = range.lowerBound
+        while let t = inner.next() {
+            if JSONObjectScanner.keyEquals(b, (t.key.lowerBound + base)..<(t.key.upperBound + base), "templateFamily") {
+                return (t.value.lowerBound + base)..<(t.value.upperBound + base)
+            }
+        }
+        return nil
     }
 
     /// Whether the value at `range` is an array of at most ``MetaWhitelist/maxScopeTags``

@@ -24,6 +24,28 @@ public enum MetaWhitelist {
     /// Most scope tag ids kept.
     public static let maxScopeTags = 256
 
+    /// How a kept member's value is checked.
+    public enum Rule: Sendable {
+        /// A string of at most ``maxStringBytes``.
+        case string
+        /// An integer (kept as a number) or such a string.
+        case integerOrString
+        /// An array of at most ``maxScopeTags`` strings of at most 256 bytes each.
+        case stringArray
+        /// An object whose `templateFamily` is such a string (kept: that string).
+        case templateFamily
+    }
+
+    /// Each Graph member meta keeps: the meta key it becomes and its rule. (Where two members
+    /// feed one key, the later in canonical member order wins when both are valid.)
+    public static let fields: [(member: String, key: String, rule: Rule)] = [
+        ("@odata.type", "odata_type", .string), ("@odata.etag", "etag", .string), ("version", "version", .integerOrString),
+        ("roleScopeTagIds", "scope_tag_ids", .stringArray), ("templateReference", "template_family", .templateFamily),
+        ("platforms", "platforms", .string), ("technologies", "technologies", .string),
+        ("createdDateTime", "created_at", .string), ("lastModifiedDateTime", "modified_at", .string),
+        ("modifiedDateTime", "modified_at", .string),
+    ]
+
     public static func extract(from item: [String: JSONValue], nameField: String) -> Result {
         extract(members: item.lazy.map { ($0.key, $0.value) }, nameField: nameField)
     }
@@ -32,41 +54,35 @@ public enum MetaWhitelist {
     public static func extract<S: Sequence<(String, JSONValue)>>(members item: S, nameField: String) -> Result {
         var meta: [String: JSONValue] = [:]
         var dropped = 0
-        func string(_ v: JSONValue) -> JSONValue? {
-            if case .string(let s) = v, s.utf8.count <= maxStringBytes { return v }
-            return nil
-        }
-        for (key, value) in item {
-            switch key {
-            case "id", nameField:
-                continue
-            case "@odata.type":
-                if let s = string(value) { meta["odata_type"] = s } else { dropped += 1 }
-            case "@odata.etag":
-                if let s = string(value) { meta["etag"] = s } else { dropped += 1 }
-            case "version":
-                if let i = value.int64Value { meta["version"] = .number(Double(i)) } else if let s = string(value) { meta["version"] = s } else { dropped += 1 }
-            case "roleScopeTagIds":
-                if case .array(let a) = value, a.count <= maxScopeTags,
-                   a.allSatisfy({ if case .string(let s) = $0 { return s.utf8.count <= 256 } else { return false } }) {
-                    meta["scope_tag_ids"] = value
-                } else { dropped += 1 }
-            case "templateReference":
-                if case .object(let t) = value, let f = t["templateFamily"], let s = string(f) {
-                    meta["template_family"] = s
-                } else { dropped += 1 }
-            case "platforms":
-                if let s = string(value) { meta["platforms"] = s } else { dropped += 1 }
-            case "technologies":
-                if let s = string(value) { meta["technologies"] = s } else { dropped += 1 }
-            case "createdDateTime":
-                if let s = string(value) { meta["created_at"] = s } else { dropped += 1 }
-            case "lastModifiedDateTime", "modifiedDateTime":
-                if let s = string(value) { meta["modified_at"] = s } else { dropped += 1 }
-            default:
+        for (key, value) in item where key != "id" && key != nameField {
+            if let field = fields.first(where: { $0.member == key }), let kept = Self.value(value, field.rule) {
+                meta[field.key] = kept
+            } else {
                 dropped += 1
             }
         }
         return Result(meta: meta, droppedKeys: dropped)
+    }
+
+    /// What meta keeps of `value` under `rule`, or `nil` when it is dropped.
+    static func value(_ value: JSONValue, _ rule: Rule) -> JSONValue? {
+        func string(_ v: JSONValue) -> JSONValue? {
+            if case .string(let s) = v, s.utf8.count <= maxStringBytes { return v }
+            return nil
+        }
+        switch rule {
+        case .string:
+            return string(value)
+        case .integerOrString:
+            if let i = value.int64Value { return .number(Double(i)) }
+            return string(value)
+        case .stringArray:
+            guard case .array(let a) = value, a.count <= maxScopeTags,
+                  a.allSatisfy({ if case .string(let s) = $0 { return s.utf8.count <= 256 } else { return false } }) else { return nil }
+            return value
+        case .templateFamily:
+            guard case .object(let t) = value, let f = t["templateFamily"] else { return nil }
+            return string(f)
+        }
     }
 }
