@@ -112,9 +112,7 @@ final class LMDBTables: KeyValueWriter {
     }
 
     func put(_ table: StoreTable, _ key: [UInt8], _ value: [UInt8]) throws {
-        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
-        let db = try db(table)
-        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try write.putRaw(db, k, v) } }
+        try key.withUnsafeBytes { try put(table, key: $0, value) }
     }
 
     func put(_ table: StoreTable, key: UnsafeRawBufferPointer, _ value: [UInt8]) throws {
@@ -131,8 +129,6 @@ final class LMDBTables: KeyValueWriter {
 
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool {
-        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
-        let db = try db(table)
-        return try key.withUnsafeBytes { try write.deleteRaw(db, $0) }
+        try key.withUnsafeBytes { try delete(table, key: $0) }
     }
 }

@@ -24,6 +24,12 @@ extension ItemObserved {
         /// The 32 bytes of `selection_hash`, when it is 64 hex digits.
         var selectionHash: ArraySlice<UInt8>? { present & 4 != 0 ? storage[48..<80] : nil }
 
+        /// The fields of `event` (an `item_observed`), read once however many projections ask,
+        /// or handed over by the producer's hint (which is keyed by this same type).
+        static func of(_ event: ProjectionEvent) -> IndexFields? {
+            event.memoized { IndexFields(event.data) }
+        }
+
         /// Reads `data`; `nil` when it lacks a string `policy_type` or `external_id`.
         init?(_ data: UnsafeRawBufferPointer) {
             if let f = Self(canonicalLayout: data) {

@@ -18,12 +18,12 @@ public struct ItemsProjection: Projection {
 
     public func prepare(_ event: ProjectionEvent) {
         guard event.type == InventoryEventType.itemObserved else { return }
-        _ = event.memoized { ItemObserved.IndexFields(event.data) }
+        _ = ItemObserved.IndexFields.of(event)
     }
 
     public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard event.type == InventoryEventType.itemObserved else { return }
-        guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let sha = f.contentSHA256 else {
+        guard let f = ItemObserved.IndexFields.of(event), let sha = f.contentSHA256 else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256")
         }
         try InventoryKeys.withItemKey(event.tenant, typeAndID: f.typeAndID) { key in

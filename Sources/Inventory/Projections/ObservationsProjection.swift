@@ -20,12 +20,12 @@ public struct ObservationsProjection: Projection {
 
     public func prepare(_ event: ProjectionEvent) {
         guard event.type == InventoryEventType.itemObserved else { return }
-        _ = event.memoized { ItemObserved.IndexFields(event.data) }
+        _ = ItemObserved.IndexFields.of(event)
     }
 
     public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard event.type == InventoryEventType.itemObserved else { return }
-        guard let f = event.memoized({ ItemObserved.IndexFields(event.data) }), let runID = f.runID,
+        guard let f = ItemObserved.IndexFields.of(event), let runID = f.runID,
               let selection = f.selectionHash else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
         }
