@@ -50,9 +50,9 @@ public struct InventoryQueries: Sendable {
             lastSeenRunID: p.runID, lastSeenPosition: lastPosition)
     }
 
-    /// How many of `observations` (of one policy type) are new or differ in content from the
-    /// stored items: what a sync counts as upserted.
-    public func countChanged(tenant: String, policyType: String, _ observations: [ObservationEncoder.Encoded]) throws -> Int {
+    /// How many of `observations` are new or differ in content from the stored items: what a
+    /// sync counts as upserted.
+    public func countChanged(tenant: String, _ observations: [ObservationEncoder.Encoded]) throws -> Int {
         try store.read { r in
             // tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id, the tail taken from each observation.
             var key = InventoryKeys.tenantPrefix(tenant)

@@ -34,7 +34,6 @@ public enum ExportLine: Sendable, Hashable {
         return try result.get()
     }
 
-    /// The line from its canonical bytes `b`.
     /// The policy type string at `range` (quotes included): a registered key's own `String`
     /// when it is one (no allocation per line), otherwise decoded.
     private static func policyTypeName(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
@@ -45,6 +44,7 @@ public enum ExportLine: Sendable, Hashable {
 
     private static let registeredKeys: [([UInt8], String)] = PolicyTypeRegistry.all.map { (Array($0.key.utf8), $0.key) }
 
+    /// The line from its canonical bytes `b`.
     private static func members(of b: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
         guard b.first == UInt8(ascii: "{") else {
             throw Error(policyType: nil, message: "line is \(Self.typeName(b, 0..<b.count)), not an object")

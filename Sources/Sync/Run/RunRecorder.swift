@@ -79,11 +79,11 @@ actor RunRecorder: SourceSink {
         counts[type.key, default: 0] += observations.count
         let store = self.store
         let check = leaseCheck
-        let (queries, tenant, key) = (self.queries, self.tenant, type.key)
+        let (queries, tenant) = (self.queries, self.tenant)
         // Counting the rows that are new or changed (against the store as it is before this
         // page) and appending run off the source's path, while it reads the next page.
         inFlight.append(Task {
-            let changed = try queries.countChanged(tenant: tenant, policyType: key, observations)
+            let changed = try queries.countChanged(tenant: tenant, observations)
             _ = try await store.append(encoded: observations.map(\.event), precondition: check)
             return changed
         })
