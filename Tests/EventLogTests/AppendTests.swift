@@ -66,6 +66,15 @@ import Testing
         #expect(r.written == 1)
         verifyChain(try allRawEvents(store))
         #expect(try allRawEvents(store).count == 13)
+        // An id below every stored one (a clock behind, a foreign id) is looked up: new, it is
+        // appended; retried, it keeps its position.
+        let low = makeEvent(n: 300, id: EventID(bytes: [UInt8](repeating: 0, count: 15) + [1])!)
+        let lowFirst = try await store.append([low])
+        #expect(lowFirst.positions == [14] && lowFirst.written == 1)
+        let lowAgain = try await store.append([makeEvent(n: 301), low])
+        #expect(lowAgain.positions == [15, 14] && lowAgain.written == 1)
+        #expect(try store.position(of: low.id) == 14)
+        verifyChain(try allRawEvents(store))
     }
 
     @Test func invalidEnvelopesAreRejectedWithNothingWritten() async throws {

@@ -30,6 +30,51 @@ import TestSupport
         }
     }
 
+    /// A template's events are byte for byte the general initializer's, over tenants and
+    /// correlation ids that need escapes, schemas and times from 1970 to the year 9999.
+    @Test func templateEventsEqualTheGeneralForm() throws {
+        var rng = SplitMix64(seed: 0x7E4)
+        let tenants = ["acme", "tenant \"quoted\"", "ü-tenant", "a\\b", "tab\tand\u{1}", String(repeating: "t", count: 256)]
+        let correlations: [String?] = [nil, "run-1", "quote \" and \\ backslash", "☃"]
+        for i in 0..<300 {
+            let type = ["test.happened", "inventory.item_observed", "a"][rng.below(3)]
+            let schema = [1, 2, 999, 1_000_000][rng.below(4)]
+            let tenant = tenants[rng.below(tenants.count)]
+            let correlation = correlations[rng.below(correlations.count)]
+            let template = try EventTemplate(type: type, schema: schema, tenant: tenant, correlationID: correlation)
+            let id = EventID.generate()
+            // Up to 9999-12-31T23:59:59.999Z.
+            let at = Timestamp(millisecondsSinceEpoch: i == 0 ? 253_402_300_799_999 : Int64(rng.below(253_402_300_800_000)))
+            let payload = Array(#"{"n":\#(i),"s":"x\u0001"}"#.utf8)
+            let general = try EncodedEvent(id: id, type: type, schema: schema, tenant: tenant, recordedAt: at, correlationID: correlation) {
+                $0 += payload
+            }
+            let fast = try template.event(id: id, recordedAt: at, dataBytes: payload.count, hint: ProjectionHint(i)) { out in
+                out.copyBytes(from: payload)
+            }
+            #expect(fast.json == general.json)
+            #expect(fast.dataRange == general.dataRange)
+            #expect(fast.id == id && fast.type == type && fast.tenant == tenant && fast.recordedAt == at)
+            #expect(fast.projectionHint(as: Int.self) == i)
+            #expect(fast.projectionHint(as: String.self) == nil)
+            #expect(try EncodedEvent(stored: fast.json).json == fast.json)
+        }
+    }
+
+    @Test func templateChecksHeaderPayloadAndLength() async throws {
+        await expectCode(.invalidEvent) { _ = try EventTemplate(type: "Bad Type", tenant: "acme") }
+        await expectCode(.invalidEvent) { _ = try EventTemplate(type: "test.x", tenant: "") }
+        await expectCode(.invalidEvent) { _ = try EventTemplate(type: "test.x", tenant: "acme", correlationID: "") }
+        let template = try EventTemplate(type: "test.x", tenant: "acme")
+        await expectCode(.invalidEvent) {
+            _ = try template.event(dataBytes: 3, hint: nil) { $0.copyBytes(from: "[1]".utf8) }
+        }
+        let limit = EventEnvelope.Limits.envelopeBytes
+        await expectCode(.invalidEvent) {
+            _ = try template.event(dataBytes: limit, hint: nil) { _ in Issue.record("an over-long payload must not be written") }
+        }
+    }
+
     @Test func encodedAppendsFeedProjectionsAndStayIdempotent() async throws {
         let store = try openStore(tempPath(), projections: [TenantCounts()])
         let events = try (0..<50).map { n in
@@ -106,5 +151,49 @@ import TestSupport
         }
         // Every valid envelope is proven, and so are mutations that left a valid one.
         #expect(proven > valid)
+    }
+}
+
+@Suite struct EventIDTests {
+    @Test func generatedIDsAreVersion7AndRoundTrip() throws {
+        let before = Timestamp.now().millisecondsSinceEpoch
+        var previous: EventID?
+        for _ in 0..<2000 {
+            let id = EventID.generate()
+            let b = id.bytes
+            #expect(b.count == 16)
+            #expect(b[6] >> 4 == 7, "version 7")
+            #expect(b[8] >> 6 == 0b10, "RFC 4122 variant")
+            let ms = b[0..<6].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+            #expect(ms >= before && ms <= Timestamp.now().millisecondsSinceEpoch)
+            #expect(EventID(id.description) == id)
+            #expect(EventID(bytes: b) == id)
+            #expect(id.withUnsafeBytes { Array($0) } == b)
+            #expect(id.description.count == 36 && id.description == id.description.lowercased())
+            if let previous { #expect(previous != id) }
+            previous = id
+        }
+    }
+
+    /// `<` is the order of the bytes (the order of the `event_ids` index), and equal ids hash
+    /// alike.
+    @Test func orderIsByteOrder() throws {
+        var rng = SplitMix64(seed: 99)
+        let ids = (0..<500).map { i -> EventID in
+            // Shared prefixes, so that the second word decides some comparisons.
+            var b = (0..<16).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if i % 3 == 0 { for j in 0..<8 { b[j] = 0x42 } }
+            return EventID(bytes: b)!
+        }
+        for _ in 0..<2000 {
+            let a = ids[rng.below(ids.count)], c = ids[rng.below(ids.count)]
+            #expect((a < c) == a.bytes.lexicographicallyPrecedes(c.bytes))
+            #expect((a == c) == (a.bytes == c.bytes))
+        }
+        #expect(Set(ids + ids).count == Set(ids.map(\.bytes)).count)
+        #expect(EventID(bytes: [1, 2, 3]) == nil)
+        #expect(EventID("0193b9a2-7c1e-7abc-8def-0123456789AB")?.description == "0193b9a2-7c1e-7abc-8def-0123456789ab")
+        #expect(EventID("0193b9a2-7c1e-7abc-8def-0123456789a") == nil)
+        #expect(EventID("0193b9a2x7c1e-7abc-8def-0123456789ab") == nil)
     }
 }

@@ -51,6 +51,14 @@ public enum Hex {
         }
     }
 
+    /// Writes the lowercase hex form of `bytes` (twice as many bytes) at `out`.
+    public static func write(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableRawPointer) {
+        for i in 0..<bytes.count {
+            out.storeBytes(of: digit(bytes[i] >> 4), toByteOffset: 2 * i, as: UInt8.self)
+            out.storeBytes(of: digit(bytes[i] & 0x0F), toByteOffset: 2 * i + 1, as: UInt8.self)
+        }
+    }
+
     /// Appends the lowercase hex form of `bytes` to `out`.
     public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count * 2)

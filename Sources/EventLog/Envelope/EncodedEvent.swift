@@ -54,17 +54,14 @@ public struct EncodedEvent: Sendable {
     /// that wrote the payload should give one.
     public func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
         let s = storage
-        return EncodedEvent(storage: Storage(id: s.id, type: s.type, tenant: s.tenant, recordedAt: s.recordedAt, json: s.json,
-                                             dataRange: s.dataRange, envelope: s.envelope,
-                                             hint: (ObjectIdentifier(T.self), ProjectionEvent.Box(value))))
+        return EncodedEvent(id: s.id, type: s.type, tenant: s.tenant, recordedAt: s.recordedAt, json: s.json,
+                            dataRange: s.dataRange, envelope: s.envelope, hint: ProjectionHint(value))
     }
-
-    private init(storage: Storage) { self.storage = storage }
 
     /// The hint of type `T` this event carries, if any (see ``withProjectionHint(_:)``).
     public func projectionHint<T>(as type: T.Type) -> T? {
         guard let hint, hint.key == ObjectIdentifier(T.self) else { return nil }
-        return (hint.box as? ProjectionEvent.Box<T>)?.value
+        return unsafeDowncast(hint.box, to: ProjectionEvent.Box<T>.self).value
     }
 
     /// Serializes `envelope`.
@@ -140,6 +137,13 @@ public struct EncodedEvent: Sendable {
                           envelope: envelope, hint: nil)
     }
 
+    /// An event carrying a projection hint from the start (see ``withProjectionHint(_:)``).
+    init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
+         envelope: EventEnvelope?, hint: ProjectionHint?) {
+        storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
+                          envelope: envelope, hint: hint.map { ($0.key, $0.box) })
+    }
+
     /// Writes a canonical envelope; returns the range of the payload written by `data`.
     static func write(
         id: EventID, type: String, schema: Int, tenant: String, recordedAt: Timestamp, correlationID: String?,
@@ -171,5 +175,20 @@ public struct EncodedEvent: Sendable {
             throw EventLogError(.invalidEvent, "envelope is \(out.count) bytes; the limit is \(EventEnvelope.Limits.envelopeBytes)")
         }
         return start..<end
+    }
+}
+
+/// A value handed from the code that writes an event's payload to the projections that would
+/// otherwise read it back (see ``EncodedEvent/withProjectionHint(_:)``).
+public struct ProjectionHint: Sendable {
+    @usableFromInline let key: ObjectIdentifier
+    @usableFromInline let box: AnyObject & Sendable
+
+    /// Inlinable, so that the box's type is known where the hint is made (a generic call would
+    /// look its metadata up at run time for every event).
+    @inlinable
+    public init<T: Sendable>(_ value: T) {
+        key = ObjectIdentifier(T.self)
+        box = ProjectionEvent.Box(value)
     }
 }

@@ -5,13 +5,34 @@ import Foundation
 /// New ids are UUIDv7 (RFC 9562): a millisecond timestamp followed by random bits, so ids
 /// generated over time sort roughly by time and the id index appends instead of scattering.
 public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The 16 bytes as two big-endian words (no allocation per id; hashing and comparing are
+    /// two word operations).
+    private let high: UInt64
+    private let low: UInt64
+
     /// The 16 bytes, most significant first.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Calls `body` with the 16 bytes, most significant first, without allocating.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { try body($0) }
+    }
+
+    private init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
 
     /// Wraps 16 bytes.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }
-        self.bytes = bytes
+        self = bytes.withUnsafeBytes { Self(unchecked: $0) }
+    }
+
+    /// The id whose bytes are the first 16 of `b` (which must have 16).
+    init(unchecked b: UnsafeRawBufferPointer) {
+        self.init(high: UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                  low: UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
     }
 
     /// Parses the canonical `8-4-4-4-12` hex form (either case; output is always lowercase).
@@ -22,15 +43,12 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// A new time-ordered UUIDv7.
     public static func generate(now: Timestamp = .now()) -> EventID {
-        var b = [UInt8](repeating: 0, count: 16)
-        let ms = UInt64(max(0, now.millisecondsSinceEpoch))
-        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (40 - 8 * UInt64(i))) }
+        let ms = UInt64(max(0, now.millisecondsSinceEpoch)) & 0xFFFF_FFFF_FFFF
         let (r1, r2) = RandomPool.shared.next()
-        for i in 0..<2 { b[6 + i] = UInt8(truncatingIfNeeded: r1 >> (8 * UInt64(i))) }
-        for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: r2 >> (8 * UInt64(i))) }
-        b[6] = 0x70 | (b[6] & 0x0F)  // version 7
-        b[8] = 0x80 | (b[8] & 0x3F)  // RFC 4122 variant
-        return EventID(bytes: b)!
+        // 48-bit milliseconds, version 7, 12 random bits; RFC 4122 variant, 62 random bits.
+        let high = ms << 16 | 0x7000 | (r1 & 0x0FFF)
+        let low = 0x8000_0000_0000_0000 | (r2 & 0x3FFF_FFFF_FFFF_FFFF)
+        return EventID(high: high, low: low)
     }
 
     public var description: String {
@@ -42,24 +60,33 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Appends the canonical `8-4-4-4-12` lowercase form to `out`.
     public func write(into out: inout [UInt8]) {
-        bytes.withUnsafeBufferPointer { b in
-            for i in 0..<b.count {
-                if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-                out.append(Hex.digit(b[i] >> 4))
-                out.append(Hex.digit(b[i] & 0x0F))
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 36))
+        out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }
+    }
+
+    /// Writes the canonical 36-byte form at `out`.
+    func write(to out: UnsafeMutableRawPointer) {
+        var j = 0
+        for n in 0..<16 {
+            if n == 4 || n == 6 || n == 8 || n == 10 {
+                out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: j, as: UInt8.self)
+                j += 1
             }
+            let word = n < 8 ? high : low
+            let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(n & 7)))
+            out.storeBytes(of: Hex.digit(byte >> 4), toByteOffset: j, as: UInt8.self)
+            out.storeBytes(of: Hex.digit(byte & 0x0F), toByteOffset: j + 1, as: UInt8.self)
+            j += 2
         }
     }
 
     /// Parses the canonical text form from raw UTF-8 bytes.
     public init?(utf8 text: UnsafeRawBufferPointer) {
-        var ok = false
-        let out = [UInt8](unsafeUninitializedCapacity: 16) { b, n in
-            ok = Self.parse(utf8: text, into: UnsafeMutableRawBufferPointer(b))
-            n = 16
-        }
+        var raw: (UInt64, UInt64) = (0, 0)
+        let ok = Swift.withUnsafeMutableBytes(of: &raw) { Self.parse(utf8: text, into: $0) }
         guard ok else { return nil }
-        self.bytes = out
+        self = Swift.withUnsafeBytes(of: raw) { Self(unchecked: $0) }
     }
 
     /// Parses the canonical text form from raw UTF-8 bytes into the 16 bytes `out`; `false`
@@ -84,25 +111,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Byte order (UUIDv7 ids: time order).
     public static func < (a: EventID, b: EventID) -> Bool {
-        let (a0, a1) = a.words, (b0, b1) = b.words
-        return a0 != b0 ? a0 < b0 : a1 < b1
-    }
-
-    public static func == (a: EventID, b: EventID) -> Bool { a.words == b.words }
-
-    /// Hashes the two 64-bit halves (cheaper than hashing the array element by element).
-    public func hash(into hasher: inout Hasher) {
-        let (w0, w1) = words
-        hasher.combine(w0)
-        hasher.combine(w1)
-    }
-
-    /// The 16 bytes as two big-endian words.
-    private var words: (UInt64, UInt64) {
-        bytes.withUnsafeBytes {
-            (UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-             UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        }
+        a.high != b.high ? a.high < b.high : a.low < b.low
     }
 }
 

@@ -24,25 +24,39 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Bytes of the RFC 3339 form: `YYYY-MM-DDTHH:MM:SS.mmmZ` (the year's low four digits).
+    static let textBytes = 24
+
     /// Appends the RFC 3339 form (as ``description``) to `out`.
     public func write(into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: Self.textBytes))
+        out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }
+    }
+
+    /// Writes the ``textBytes`` bytes of the RFC 3339 form at `out`.
+    func write(to out: UnsafeMutableRawPointer) {
         var ms = millisecondsSinceEpoch
-        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         ms -= days * 86_400_000
         let (y, m, d) = Self.civil(fromDays: days)
-        days = 0
         let h = ms / 3_600_000, mi = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
+        var at = 0
         func put(_ v: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            let x = v % (divisor * 10)  // the low `width` digits
-            while divisor > 0 {
-                out.append(UInt8(48 + x / divisor % 10))
-                divisor /= 10
+            var x = v
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                // The low `width` digits (a negative year's magnitude).
+                out.storeBytes(of: UInt8(48 + abs(x % 10)), toByteOffset: at + i, as: UInt8.self)
+                x /= 10
             }
+            at += width
         }
-        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
-        put(h, 2); out.append(58); put(mi, 2); out.append(58); put(s, 2); out.append(46); put(f, 3); out.append(90)
+        func sep(_ c: UInt8) {
+            out.storeBytes(of: c, toByteOffset: at, as: UInt8.self)
+            at += 1
+        }
+        put(y, 4); sep(45); put(m, 2); sep(45); put(d, 2); sep(84)
+        put(h, 2); sep(58); put(mi, 2); sep(58); put(s, 2); sep(46); put(f, 3); sep(90)
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t` and `z` are accepted.

@@ -141,17 +141,24 @@ extension LMDBEventStore {
         newIDs.reserveCapacity(request.events.count)
         let memo = ProjectionEvent.Memo()
         var filter = ProjectionFilter(sets: projectionFilters)
+        // An id above every stored id is new without a lookup: fresh UUIDv7 ids almost always
+        // are, so the index is searched only for the rest (a retried or foreign event).
+        let greatestStored = try txn.withCursor(eventIDs) { c in
+            try c.last().flatMap { $0.key.count == 16 ? EventID(unchecked: $0.key) : nil }
+        }
         for e in request.events {
             if let earlier = newIDs[e.id] {
                 positions.append(earlier)
                 continue
             }
-            let existing = try e.id.bytes.withUnsafeBytes { idBytes in
-                try txn.withRawValue(eventIDs, forRawKey: idBytes) { try UInt64BE.decode($0) }
-            }
-            if let existing {
-                positions.append(existing)
-                continue
+            if let greatestStored, e.id <= greatestStored {
+                let existing = try e.id.withUnsafeBytes { idBytes in
+                    try txn.withRawValue(eventIDs, forRawKey: idBytes) { try UInt64BE.decode($0) }
+                }
+                if let existing {
+                    positions.append(existing)
+                    continue
+                }
             }
             let position = head.position + 1
             let chain = e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
@@ -183,7 +190,7 @@ extension LMDBEventStore {
         // appending them (MDB_APPEND) fills index pages completely instead of splitting them
         // in half. An id that does not sort last (clock skew, foreign ids) is put normally.
         for (id, position) in newIDs.sorted(by: { $0.key < $1.key }) {
-            try id.bytes.withUnsafeBytes { k in
+            try id.withUnsafeBytes { k in
                 try UInt64BE.withBytes(of: position) { v in
                     do {
                         try txn.putRaw(eventIDs, k, v, options: .append)

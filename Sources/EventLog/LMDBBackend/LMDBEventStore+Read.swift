@@ -71,7 +71,7 @@ extension LMDBEventStore {
     public func position(of id: EventID) throws -> UInt64? {
         try mapErrorsSync {
             try env.read { txn in
-                try id.bytes.withUnsafeBytes { k in try txn.withRawValue(eventIDs, forRawKey: k) { try UInt64BE.decode($0) } }
+                try id.withUnsafeBytes { k in try txn.withRawValue(eventIDs, forRawKey: k) { try UInt64BE.decode($0) } }
             }
         }
     }

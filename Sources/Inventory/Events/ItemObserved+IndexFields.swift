@@ -145,16 +145,29 @@ extension ItemObserved {
         /// The fields of an observation whose parts the producer holds as bytes: the content
         /// hash (32 bytes), the run id (16) and selection hash (32) when valid, and the external
         /// id's UTF-8.
-        init(contentSHA256: [UInt8], runID: [UInt8]?, selectionHash: [UInt8]?, policyType: String, externalID: UnsafeRawBufferPointer) {
-            var s = [UInt8]()
-            s.reserveCapacity(81 + policyType.utf8.count + externalID.count)
-            s += contentSHA256
-            s += runID ?? [UInt8](repeating: 0, count: 16)
-            s += selectionHash ?? [UInt8](repeating: 0, count: 32)
-            s += policyType.utf8
-            s.append(0)
-            s += externalID
-            storage = s
+        init(contentSHA256: UnsafeRawBufferPointer, runID: [UInt8]?, selectionHash: [UInt8]?, policyType: String,
+             externalID: UnsafeRawBufferPointer) {
+            var policyType = policyType
+            storage = policyType.withUTF8 { type in
+                [UInt8](unsafeUninitializedCapacity: 81 + type.count + externalID.count) { out, count in
+                    var at = out.baseAddress!
+                    func put(_ bytes: UnsafeRawBufferPointer?, _ length: Int) {
+                        if let bytes, bytes.count == length, length > 0 {
+                            UnsafeMutableRawPointer(at).copyMemory(from: bytes.baseAddress!, byteCount: length)
+                        } else {
+                            at.initialize(repeating: 0, count: length)
+                        }
+                        at += length
+                    }
+                    put(contentSHA256, 32)
+                    runID.withUnsafeBytesIfPresent { put($0, 16) }
+                    selectionHash.withUnsafeBytesIfPresent { put($0, 32) }
+                    put(UnsafeRawBufferPointer(type), type.count)
+                    put(nil, 1)
+                    put(externalID, externalID.count)
+                    count = at - out.baseAddress!
+                }
+            }
             present = (contentSHA256.count == 32 ? 1 : 0) | (runID?.count == 16 ? 2 : 0) | (selectionHash?.count == 32 ? 4 : 0)
         }
 
@@ -202,6 +215,16 @@ extension ItemObserved {
             return out.withUnsafeMutableBytes {
                 Hex.decode(utf8: inner(b, range), into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<(offset + 32)]))
             }
+        }
+    }
+}
+
+extension Optional<[UInt8]> {
+    /// `body` with the array's bytes, or with `nil`.
+    fileprivate func withUnsafeBytesIfPresent<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        switch self {
+        case .some(let a): a.withUnsafeBytes { body($0) }
+        case .none: body(nil)
         }
     }
 }

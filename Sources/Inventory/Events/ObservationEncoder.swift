@@ -28,6 +28,9 @@ public struct ObservationEncoder: Sendable {
     private let selectionBytes: [UInt8]?
     /// The type's display-name field, as bytes.
     private let nameField: [UInt8]
+    /// The envelope's fields every observation of the run shares, or why they are invalid.
+    private let template: EventTemplate?
+    private let templateError: EventLogError?
 
     /// An observation ready to append.
     public struct Encoded: Sendable {
@@ -66,6 +69,13 @@ public struct ObservationEncoder: Sendable {
         runBytes = EventID(runID)?.bytes
         selectionBytes = selectionHash.utf8.count == 64 ? Hex.decode(selectionHash) : nil
         nameField = Array(type.nameField.utf8)
+        do {
+            template = try EventTemplate(type: InventoryEventType.itemObserved, tenant: tenant, correlationID: correlationID)
+            templateError = nil
+        } catch {
+            template = nil
+            templateError = error
+        }
     }
 
     /// The observation of `item`.
@@ -123,99 +133,171 @@ public struct ObservationEncoder: Sendable {
 
     /// The direct path: `nil` when the object must go through ``ItemObserved``.
     func encodeDirectly(_ item: GraphObject, recordedAt: Timestamp) throws -> Encoded? {
-        let bytes = item.canonicalJSON
-        var slots = [Range<Int>?](repeating: nil, count: Self.slotKeys.count)
+        try item.canonicalJSON.withUnsafeBytes { b in
+            try withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.slotKeys.count) { slots in
+                try encodeDirectly(b, slots: slots, recordedAt: recordedAt)
+            }
+        }
+    }
+
+    /// The direct path over the object's canonical bytes `b`, with `slots` (one per meta key)
+    /// to note the kept values in.
+    private func encodeDirectly(_ b: UnsafeRawBufferPointer, slots: UnsafeMutableBufferPointer<Range<Int>>,
+                                recordedAt: Timestamp) throws -> Encoded? {
+        guard b.count >= 2, b[0] == UInt8(ascii: "{") else { return nil }
+        // An empty range: no value (every JSON value is at least one byte).
+        slots.initialize(repeating: 0..<0)
         var id: Range<Int>?, name: Range<Int>?, odataType: Range<Int>?, platforms: Range<Int>?
         var dropped = 0
-        let read: Bool = bytes.withUnsafeBytes { b in
-            guard b.count >= 2, b[0] == UInt8(ascii: "{") else { return false }
-            func isString(_ r: Range<Int>) -> Bool { b[r.lowerBound] == UInt8(ascii: "\"") }
-            /// Whether a string value is kept: `nil` when only decoding can tell.
-            func stringKept(_ r: Range<Int>) -> Bool? {
-                isString(r) ? Self.fits(b, r, max: MetaWhitelist.maxStringBytes) : false
-            }
-            var scanner = JSONObjectScanner(b)
-            while let m = scanner.next() {
-                let v = m.value
-                let key = UnsafeRawBufferPointer(rebasing: b[m.key])
-                switch role(of: key) {
-                case .id:
-                    id = v
-                case .name:
-                    name = v
-                case .other:
-                    dropped += 1
-                case .meta(let slot, let rule):
-                    // The platform is derived from these two whether meta keeps them or not.
-                    if key.elementsEqual("@odata.type".utf8) { odataType = v }
-                    if key.elementsEqual("platforms".utf8) { platforms = v }
-                    // The range meta keeps (the value itself, or the template family in it).
-                    var kept: Range<Int>? = v
-                    var valid: Bool?
-                    switch rule {
-                    case .string:
-                        valid = stringKept(v)
-                    case .integerOrString:
-                        // An integer's canonical text is the canonical text of the number kept.
-                        valid = isString(v) ? stringKept(v)
-                            : (try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[v])))?.int64Value != nil
-                    case .stringArray:
-                        valid = Self.scopeTagsValid(b, v)
-                    case .templateFamily:
-                        kept = Self.templateFamily(b, v)
-                        valid = kept.map(stringKept) ?? false
-                    }
-                    guard let valid else { return false }
-                    if valid, let kept { slots[slot] = kept } else { dropped += 1 }
-                }
-            }
-            // The id as written must be the id as decoded: a non-empty string without escapes.
-            guard let id, isString(id), id.count > 2, id.count - 2 <= ItemObserved.Limits.externalIDBytes,
-                  !UnsafeRawBufferPointer(rebasing: b[id]).contains(UInt8(ascii: "\\")),
-                  !UnsafeRawBufferPointer(rebasing: b[id]).contains(where: { $0 < 0x20 }) else { return false }
-            if let name, isString(name), name.count - 2 > ItemObserved.Limits.displayNameBytes { return false }
-            return true
+        func isString(_ r: Range<Int>) -> Bool { b[r.lowerBound] == UInt8(ascii: "\"") }
+        /// Whether a string value is kept: `nil` when only decoding can tell.
+        func stringKept(_ r: Range<Int>) -> Bool? {
+            isString(r) ? Self.fits(b, r, max: MetaWhitelist.maxStringBytes) : false
         }
-        guard read, let id else { return nil }
+        var scanner = JSONObjectScanner(b)
+        while let m = scanner.next() {
+            let v = m.value
+            switch role(of: UnsafeRawBufferPointer(rebasing: b[m.key])) {
+            case .id:
+                id = v
+            case .name:
+                name = v
+            case .other:
+                dropped += 1
+            case .meta(let slot, let rule):
+                // The platform is derived from these two whether meta keeps them or not.
+                if slot == Self.odataTypeSlot { odataType = v }
+                if slot == Self.platformsSlot { platforms = v }
+                // The range meta keeps (the value itself, or the template family in it).
+                var kept: Range<Int>? = v
+                var valid: Bool?
+                switch rule {
+                case .string:
+                    valid = stringKept(v)
+                case .integerOrString:
+                    valid = isString(v) ? stringKept(v) : Self.isInteger(b, v)
+                case .stringArray:
+                    valid = Self.scopeTagsValid(b, v)
+                case .templateFamily:
+                    kept = Self.templateFamily(b, v)
+                    valid = kept.map(stringKept) ?? false
+                }
+                guard let valid else { return nil }
+                if valid, let kept { slots[slot] = kept } else { dropped += 1 }
+            }
+        }
+        // The id as written must be the id as decoded: a non-empty string without escapes.
+        guard let id, isString(id), id.count > 2, id.count - 2 <= ItemObserved.Limits.externalIDBytes,
+              !UnsafeRawBufferPointer(rebasing: b[id]).contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 })
+        else { return nil }
+        if let name, isString(name), name.count - 2 > ItemObserved.Limits.displayNameBytes { return nil }
+        let nameValue = name.flatMap { isString($0) ? $0 : nil }
 
-        let digest = Array(SHA256.hash(data: bytes))
-        let platform = bytes.withUnsafeBytes { b in
-            func body(_ r: Range<Int>?) -> UnsafeRawBufferPointer? {
-                guard let r, b[r.lowerBound] == UInt8(ascii: "\"") else { return nil }
-                return UnsafeRawBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)])
-            }
-            return type.platform(odataTypeRaw: body(odataType), platformsRaw: body(platforms))
+        func inner(_ r: Range<Int>?) -> UnsafeRawBufferPointer? {
+            guard let r, isString(r) else { return nil }
+            return UnsafeRawBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)])
         }
-        let event = try EncodedEvent(type: InventoryEventType.itemObserved, tenant: tenant, recordedAt: recordedAt,
-                                     correlationID: correlationID) { out in
-            bytes.withUnsafeBytes { b in
-                out += head
-                digest.withUnsafeBytes { Hex.append($0, to: &out) }
-                out += #"","display_name":"#.utf8
-                if let name, b[name.lowerBound] == UInt8(ascii: "\"") { out += UnsafeRawBufferPointer(rebasing: b[name]) } else { out += "null".utf8 }
-                out += #","dropped_meta_keys":"#.utf8
-                out += String(dropped).utf8
-                out += #","external_id":"#.utf8
-                out += UnsafeRawBufferPointer(rebasing: b[id])
-                out += #","meta":{"#.utf8
-                var first = true
-                for (slot, r) in slots.enumerated() {
-                    guard let r else { continue }
-                    if !first { out.append(UInt8(ascii: ",")) }
-                    first = false
-                    out += Self.slotKeys[slot]
-                    out += UnsafeRawBufferPointer(rebasing: b[r])
-                }
-                out += #"},"platform":"#.utf8
-                if let platform { CanonicalJSON.writeString(platform, into: &out) } else { out += "null".utf8 }
-                out += tail
-            }
+        var platformJSON: [UInt8] = []
+        if let platform = type.platform(odataTypeRaw: inner(odataType), platformsRaw: inner(platforms)) {
+            CanonicalJSON.writeString(platform, into: &platformJSON)
         }
-        let fields = bytes.withUnsafeBytes { b in
-            ItemObserved.IndexFields(contentSHA256: digest, runID: runBytes, selectionHash: selectionBytes, policyType: type.key,
+        var droppedDigits = (UInt64(0), 0)  // the digits of `dropped`, right-aligned, and their count
+        var n = dropped
+        repeat {
+            droppedDigits.0 = droppedDigits.0 >> 8 | UInt64(48 + n % 10) << 56
+            droppedDigits.1 += 1
+            n /= 10
+        } while n > 0 && droppedDigits.1 < 8
+        guard n == 0 else { return nil }  // more than 8 digits: not an object Graph sends
+
+        // The payload's size, then the payload, written in place.
+        var metaBytes = 0, metaCount = 0
+        for slot in slots.indices where !slots[slot].isEmpty {
+            metaBytes += Self.slotKeys[slot].count + slots[slot].count
+            metaCount += 1
+        }
+        let size = head.count + 64 + Self.nameOpen.utf8CodeUnitCount + (nameValue?.count ?? 4)
+            + Self.droppedOpen.utf8CodeUnitCount + droppedDigits.1 + Self.idOpen.utf8CodeUnitCount + id.count
+            + Self.metaOpen.utf8CodeUnitCount + metaBytes + max(0, metaCount - 1)
+            + Self.platformOpen.utf8CodeUnitCount + (platformJSON.isEmpty ? 4 : platformJSON.count) + tail.count
+        let digest = SHA256.hash(data: b)
+        let fields = digest.withUnsafeBytes { d in
+            ItemObserved.IndexFields(contentSHA256: d, runID: runBytes, selectionHash: selectionBytes, policyType: type.key,
                                      externalID: UnsafeRawBufferPointer(rebasing: b[(id.lowerBound + 1)..<(id.upperBound - 1)]))
         }
-        return Encoded(event: event.withProjectionHint(fields as ItemObserved.IndexFields?), fields: fields)
+        guard let template else { throw templateError! }
+        let event = try template.event(recordedAt: recordedAt, dataBytes: size, hint: ProjectionHint(fields as ItemObserved.IndexFields?)) { out in
+            var w = Writer(at: out.baseAddress!)
+            head.withUnsafeBytes { w.put($0) }
+            digest.withUnsafeBytes { w.hex($0) }
+            w.put(Self.nameOpen)
+            if let nameValue { w.put(UnsafeRawBufferPointer(rebasing: b[nameValue])) } else { w.put("null") }
+            w.put(Self.droppedOpen)
+            withUnsafeBytes(of: droppedDigits.0.bigEndian) { w.put(UnsafeRawBufferPointer(rebasing: $0[0..<droppedDigits.1])) }
+            w.put(Self.idOpen)
+            w.put(UnsafeRawBufferPointer(rebasing: b[id]))
+            w.put(Self.metaOpen)
+            var first = true
+            for slot in slots.indices where !slots[slot].isEmpty {
+                if !first { w.byte(UInt8(ascii: ",")) }
+                first = false
+                Self.slotKeys[slot].withUnsafeBytes { w.put($0) }
+                w.put(UnsafeRawBufferPointer(rebasing: b[slots[slot]]))
+            }
+            w.put(Self.platformOpen)
+            if platformJSON.isEmpty { w.put("null") } else { platformJSON.withUnsafeBytes { w.put($0) } }
+            tail.withUnsafeBytes { w.put($0) }
+            precondition(w.at == out.baseAddress! + out.count, "observation payload size miscounted")
+        }
+        return Encoded(event: event, fields: fields)
+    }
+
+    private static let nameOpen: StaticString = #"","display_name":"#
+    private static let droppedOpen: StaticString = #","dropped_meta_keys":"#
+    private static let idOpen: StaticString = #","external_id":"#
+    private static let metaOpen: StaticString = #","meta":{"#
+    private static let platformOpen: StaticString = #"},"platform":"#
+    private static let odataTypeSlot = MetaWhitelist.keysInCanonicalOrder.firstIndex(of: "odata_type")!
+    private static let platformsSlot = MetaWhitelist.keysInCanonicalOrder.firstIndex(of: "platforms")!
+
+    /// Writes bytes forward from a pointer into a buffer sized for them.
+    private struct Writer {
+        var at: UnsafeMutableRawPointer
+
+        mutating func put(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress else { return }
+            at.copyMemory(from: base, byteCount: bytes.count)
+            at += bytes.count
+        }
+
+        mutating func put(_ s: StaticString) {
+            at.copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+            at += s.utf8CodeUnitCount
+        }
+
+        mutating func byte(_ c: UInt8) {
+            at.storeBytes(of: c, as: UInt8.self)
+            at += 1
+        }
+
+        /// Lowercase hex of `bytes`.
+        mutating func hex(_ bytes: UnsafeRawBufferPointer) {
+            Hex.write(bytes, to: at)
+            at += 2 * bytes.count
+        }
+    }
+
+    /// Whether the number at `range` (canonical text) is an integer meta keeps as a number:
+    /// up to 15 digits are exact in a double, and canonical text writes such an integer as
+    /// its digits; any other text is parsed.
+    private static func isInteger(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        if i < range.upperBound, b[i] == UInt8(ascii: "-") { i += 1 }
+        let digits = range.upperBound - i
+        if digits > 0, digits <= 15, b[i..<range.upperBound].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            return true
+        }
+        return (try? JSONParser().parse(UnsafeRawBufferPointer(rebasing: b[range])))?.int64Value != nil
     }
 
     /// The `templateFamily` member of the object at `range`, or `nil`.
