@@ -202,5 +202,39 @@ import Testing
         #expect(try store.head().position == 2)
         #expect(try dump(store, Picky().table("seen")).count == 2)
         verifyChain(try allRawEvents(store))
+
+        // In one group (the writer thread held so that all land in one commit): the poisoned
+        // batch fails alone, after its precondition's write and a good event of its own were
+        // applied; the batches before and after it, with their preconditions' writes, stay.
+        let state = StoreTable.state("leases")
+        let path = tempPath()
+        let grouped = try openStore(path, projections: [Picky()], stateTables: ["leases"])
+        let env = try sharedEnvironment(path)
+        let gate = DispatchSemaphore(value: 0)
+        env.onWriterThread { gate.wait() }
+        let txnBefore = env.info().lastTransactionID
+        let good = (0..<3).map { i in (0..<4).map { makeEvent(tenant: "g\(i)", n: $0) } }
+        let poisoned = [makeEvent(n: 9), makeEvent(type: "test.poison"), makeEvent(n: 10)]
+        async let r0 = grouped.append(good[0]) { w in try w.put(state, Array("a".utf8), [1]) }
+        async let bad: AppendResult = grouped.append(poisoned) { w in try w.put(state, Array("bad".utf8), [1]) }
+        async let r1 = grouped.append(good[1])
+        async let r2 = grouped.append(good[2]) { w in try w.put(state, Array("c".utf8), [3]) }
+        try await Task.sleep(for: .milliseconds(300))
+        gate.signal()
+        let results = try await [r0, r1, r2]
+        do {
+            _ = try await bad
+            Issue.record("the poisoned batch was appended")
+        } catch {
+            #expect((error as? EventLogError)?.code == .projectionFailed, "\(error)")
+        }
+        #expect(env.info().lastTransactionID - txnBefore == 1, "one commit")
+        #expect(results.flatMap(\.positions).sorted() == Array(1...12))
+        for e in poisoned { #expect(try grouped.position(of: e.id) == nil) }
+        #expect(try dump(grouped, Picky().table("seen")).count == 12)
+        #expect(try grouped.read { try $0.get(state, Array("a".utf8)) } == [1])
+        #expect(try grouped.read { try $0.get(state, Array("c".utf8)) } == [3])
+        #expect(try grouped.read { try $0.get(state, Array("bad".utf8)) } == nil)
+        verifyChain(try allRawEvents(grouped))
     }
 }

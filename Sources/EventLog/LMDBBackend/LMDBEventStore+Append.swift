@@ -66,6 +66,13 @@ extension LMDBEventStore {
     }
 
     private func commit(_ group: [PendingAppend]) throws -> [Result<AppendResult, any Error>] {
+        // Requests of a group are isolated: one that fails leaves the others' writes in place.
+        // A precondition (which fails in normal operation: a lock held, a lease lost) runs in
+        // a nested transaction of its own; the events are applied in the group's transaction,
+        // because a nested transaction copies every page its parent dirtied before it and
+        // merges its own back. Applying events fails only on bad input or a broken projection;
+        // then the group is redone with each request wholly nested.
+        var nestEvents = false
         while true {
             let (generations, handles) = cachedProjectionHandles()
             let allHandles = handles.merging(stateHandles) { a, _ in a }
@@ -81,14 +88,26 @@ extension LMDBEventStore {
                         let before = head
                         do {
                             let r: (positions: [UInt64], written: Int)
-                            if isolated {
+                            if !isolated {
+                                r = try apply(request, in: txn, handles: allHandles, head: &head)
+                            } else if nestEvents {
                                 r = try txn.nested { child in try apply(request, in: child, handles: allHandles, head: &head) }
                             } else {
-                                r = try apply(request, in: txn, handles: allHandles, head: &head)
+                                if let precondition = request.precondition {
+                                    try txn.nested { child in
+                                        try precondition(LMDBTables(write: child, handles: allHandles, events: events))
+                                    }
+                                }
+                                do {
+                                    r = try apply(request, in: txn, handles: allHandles, head: &head, checked: true)
+                                } catch {
+                                    if Self.abortsGroup(error) { throw error }
+                                    throw RedoNested()
+                                }
                             }
                             results.append(.success(AppendResult(positions: r.positions, written: r.written, head: .empty)))
                         } catch {
-                            if Self.abortsGroup(error) || !isolated { throw error }
+                            if Self.abortsGroup(error) || !isolated || error is RedoNested { throw error }
                             head = before
                             results.append(.failure(Self.mapError(error)))
                         }
@@ -100,9 +119,16 @@ extension LMDBEventStore {
             } catch is GenerationChanged {
                 try refreshProjectionHandles()
                 continue
+            } catch is RedoNested {
+                nestEvents = true
+                continue
             }
         }
     }
+
+    /// Applying a request's events failed in the group's transaction: redo the group with each
+    /// request in a nested transaction.
+    private struct RedoNested: Error {}
 
     /// Applies `event` to each projection of `ps` that consumes its type (`filter` was made
     /// from `ps`). An error that must abort the group passes through; any other names the
@@ -126,11 +152,13 @@ extension LMDBEventStore {
         return false
     }
 
+    /// Applies `request` (its precondition too, unless `checked`) in `txn`.
     private func apply(
-        _ request: PendingAppend, in txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: inout LogHead
+        _ request: PendingAppend, in txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: inout LogHead,
+        checked: Bool = false
     ) throws -> (positions: [UInt64], written: Int) {
         let tables = LMDBTables(write: txn, handles: handles, events: events)
-        if let precondition = request.precondition { try precondition(tables) }
+        if !checked, let precondition = request.precondition { try precondition(tables) }
         var positions: [UInt64] = []
         positions.reserveCapacity(request.events.count)
         var written = 0
