@@ -197,10 +197,7 @@ public struct ObservationEncoder: Sendable {
             guard let r, isString(r) else { return nil }
             return UnsafeRawBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)])
         }
-        var platformJSON: [UInt8] = []
-        if let platform = type.platform(odataTypeRaw: inner(odataType), platformsRaw: inner(platforms)) {
-            CanonicalJSON.writeString(platform, into: &platformJSON)
-        }
+        let platformJSON = type.platform(odataTypeRaw: inner(odataType), platformsRaw: inner(platforms)).map(Self.quoted) ?? []
         var droppedDigits = (UInt64(0), 0)  // the digits of `dropped`, right-aligned, and their count
         var n = dropped
         repeat {
@@ -250,6 +247,20 @@ public struct ObservationEncoder: Sendable {
             precondition(w.at == out.baseAddress! + out.count, "observation payload size miscounted")
         }
         return Encoded(event: event, fields: fields)
+    }
+
+    /// `platform` as a JSON string: the platforms the registry derives are written once.
+    private static func quoted(_ platform: String) -> [UInt8] {
+        for (name, json) in knownPlatforms where name == platform { return json }
+        var out: [UInt8] = []
+        CanonicalJSON.writeString(platform, into: &out)
+        return out
+    }
+
+    private static let knownPlatforms: [(String, [UInt8])] = PolicyType.platforms.map { p in
+        var out: [UInt8] = []
+        CanonicalJSON.writeString(p, into: &out)
+        return (p, out)
     }
 
     private static let nameOpen: StaticString = #"","display_name":"#

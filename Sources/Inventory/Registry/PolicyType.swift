@@ -65,6 +65,17 @@ public struct PolicyType: Sendable, Hashable {
         ("ios", "ios"), ("ipados", "ios"), ("macos", "macOS"), ("android", "android"), ("aosp", "android"),
         ("linux", "linux"), ("edition", "windows"), ("sharedpc", "windows"),
     ]
+    /// Every platform a type's rule can derive.
+    static let platforms: [String] = {
+        var all: [String] = []
+        for p in platformPrefixes.map(\.1) + PolicyTypeRegistry.all.compactMap({
+            if case .fixed(let p) = $0.platformRule { return p } else { return nil }
+        }) where !all.contains(p) {
+            all.append(p)
+        }
+        return all
+    }()
+
     private static let platformPrefixBytes: [([UInt8], String)] = platformPrefixes.map { (Array($0.0.utf8), $0.1) }
 
     /// ``platform(odataType:platforms:)`` for members given as the raw bytes of JSON string

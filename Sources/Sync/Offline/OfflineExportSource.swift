@@ -52,7 +52,9 @@ public struct OfflineExportSource: InventorySource {
             var block: [UInt8] = []
             var entries: [BlockEntry] = []
             var atEnd = false
-            var parsing: Task<(entries: [BlockEntry], results: [Result<ExportLine, ExportLine.Error>?]), Never>?
+            var parsing: Task<ParsedBlock, Never>?
+            // A handled block's buffers, refilled by the next read (no fresh pages per block).
+            var recycled: (bytes: [UInt8], entries: [BlockEntry])?
             while true {
                 // Read the next block (while the previous one is being parsed).
                 while !atEnd {
@@ -73,17 +75,24 @@ public struct OfflineExportSource: InventorySource {
                 let previous = await parsing?.value
                 if !entries.isEmpty {
                     let (bytes, lines) = (block, entries)
-                    parsing = Task { (lines, Self.parse(lines, in: bytes)) }
+                    parsing = Task { ParsedBlock(bytes: bytes, entries: lines, results: Self.parse(lines, in: bytes)) }
                     block = []
                     entries = []
+                    if var r = recycled.take() {
+                        r.bytes.removeAll(keepingCapacity: true)
+                        r.entries.removeAll(keepingCapacity: true)
+                        (block, entries) = r
+                    }
                 } else {
                     parsing = nil
                 }
-                guard let (entries, results) = previous else {
+                guard var done = previous else {
                     if parsing == nil { break }
                     continue
                 }
-                for (entry, result) in zip(entries, results) {
+                defer { recycled = (done.bytes, done.entries) }
+                for (index, entry) in done.entries.enumerated() {
+                    let result = done.results[index].take()
                     let number: Int
                     switch entry {
                     case .tooLong(let n):
@@ -162,6 +171,13 @@ extension OfflineExportSource {
         }
     }
 
+    /// A block of lines and what parsing made of each (`nil`: nothing to handle).
+    fileprivate struct ParsedBlock: Sendable {
+        var bytes: [UInt8]
+        var entries: [BlockEntry]
+        var results: [Result<ExportLine, ExportLine.Error>?]
+    }
+
     /// A line of a block: its bytes within the block, or a line that was too long.
     fileprivate enum BlockEntry: Sendable {
         case line(Range<Int>, number: Int)
@@ -188,6 +204,8 @@ struct LineReader {
 
     let handle: FileHandle
     let maxLineBytes: Int
+    /// Bytes read from the file at a time.
+    static let chunkBytes = 1 << 20
     private var buffer: [UInt8] = []
     private var start = 0
     private var eof = false
@@ -242,8 +260,20 @@ struct LineReader {
                 buffer.removeFirst(start)
                 start = 0
             }
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { eof = true } else { buffer += chunk }
+            // Read straight into the buffer's tail (no `Data` per chunk).
+            let before = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes))
+            let n = buffer.withUnsafeMutableBytes { b in
+                var n: Int
+                repeat { n = read(handle.fileDescriptor, b.baseAddress! + before, Self.chunkBytes) } while n < 0 && errno == EINTR
+                return n
+            }
+            guard n >= 0 else {
+                buffer.removeLast(Self.chunkBytes)
+                throw SourceError(.exportLineInvalid, "reading the export failed: \(String(cString: strerror(errno)))")
+            }
+            buffer.removeLast(Self.chunkBytes - n)
+            if n == 0 { eof = true }
         }
     }
 }
