@@ -4,15 +4,38 @@ import Crypto
 /// `chain(n) = SHA-256(chain(n-1) || key(n) || json(n))`, with `chain(0)` = 32 zero bytes and
 /// `key(n)` the 8-byte big-endian position.
 public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+    /// The 32 bytes as four words in memory order (no allocation per hash).
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
     /// The 32 bytes.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Calls `body` with the 32 bytes, without allocating.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words) { try body($0) }
+    }
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = bytes
+        self.init(unchecked: bytes)
     }
 
-    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+    init(unchecked bytes: [UInt8]) { self = bytes.withUnsafeBytes { Self(unchecked: $0) } }
+
+    /// The hash whose bytes are the first 32 of `b` (which must have 32).
+    init(unchecked b: UnsafeRawBufferPointer) {
+        words = (b.loadUnaligned(fromByteOffset: 0, as: UInt64.self), b.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 b.loadUnaligned(fromByteOffset: 16, as: UInt64.self), b.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    public static func == (a: ChainHash, b: ChainHash) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
 
     /// The hash before the first event: 32 zero bytes.
     public static let genesis = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
@@ -20,15 +43,15 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// The chain hash of the event at `position` with canonical envelope `json`, following `previous`.
     public static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
-        previous.bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         var key = position.bigEndian
-        withUnsafeBytes(of: &key) { hasher.update(bufferPointer: $0) }
+        Swift.withUnsafeBytes(of: &key) { hasher.update(bufferPointer: $0) }
         hasher.update(bufferPointer: json)
-        return ChainHash(unchecked: Array(hasher.finalize()))
+        return hasher.finalize().withUnsafeBytes { ChainHash(unchecked: $0) }
     }
 
     /// Lowercase hex.
-    public var hex: String { Hex.encode(bytes) }
+    public var hex: String { withUnsafeBytes { Hex.encode($0) } }
     public var description: String { hex }
 }
 

@@ -162,7 +162,9 @@ extension LMDBEventStore {
         var positions: [UInt64] = []
         positions.reserveCapacity(request.events.count)
         var written = 0
+        // tenant ‖ 0 ‖ position: the prefix is rebuilt only when the tenant changes.
         var tenantKey: [UInt8] = []
+        var keyTenant: String?
         // New `event_ids` entries are written after the loop in id order (see below); until
         // then, ids first seen in this request are found here.
         var newIDs: [EventID: UInt64] = [:]
@@ -192,20 +194,28 @@ extension LMDBEventStore {
             let chain = e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
             try UInt64BE.withBytes(of: position) { key in
                 try txn.putReserved(events, key, size: 32 + e.json.count, options: .append) { out in
-                    chain.bytes.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+                    chain.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
                     e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 }
                 newIDs[e.id] = position
-                tenantKey.removeAll(keepingCapacity: true)
-                tenantKey += e.tenant.utf8
-                tenantKey.append(0)
-                tenantKey += UnsafeRawBufferPointer(key)
+                let tenant = e.tenant
+                if tenant != keyTenant {
+                    tenantKey.removeAll(keepingCapacity: true)
+                    tenantKey += tenant.utf8
+                    tenantKey.append(0)
+                    tenantKey += UnsafeRawBufferPointer(key)
+                    keyTenant = tenant
+                } else {
+                    tenantKey.withUnsafeMutableBytes { k in
+                        (k.baseAddress! + k.count - 8).copyMemory(from: key.baseAddress!, byteCount: 8)
+                    }
+                }
                 try tenantKey.withUnsafeBytes { try txn.putRaw(tenantEvents, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
             }
             head = LogHead(position: position, chainHash: chain)
             if !projections.isEmpty {
                 try e.json.withUnsafeBytes { json in
-                    try chain.bytes.withUnsafeBytes { chainBytes in
+                    try chain.withUnsafeBytes { chainBytes in
                         let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
                         try Self.apply(projections, filter: &filter, to: event, tables: tables)
                     }
@@ -238,7 +248,7 @@ extension LMDBEventStore {
             guard last.value.count >= 32 else {
                 throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
             }
-            return LogHead(position: position, chainHash: ChainHash(unchecked: Array(UnsafeRawBufferPointer(rebasing: last.value[0..<32]))))
+            return LogHead(position: position, chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: last.value[0..<32])))
         }
     }
 

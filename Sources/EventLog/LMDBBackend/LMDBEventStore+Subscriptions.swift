@@ -113,7 +113,7 @@ extension LMDBEventStore {
                     guard v.count >= 32 else {
                         throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
                     }
-                    return ChainHash(unchecked: Array(v[0..<32]))
+                    return ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: v[0..<32]))
                 }
             }) else {
                 throw EventLogError(.positionOutOfRange, "cannot set consumer \(name) to position \(position): no such event")
@@ -149,7 +149,7 @@ extension LMDBEventStore {
                         }
                         let json = UnsafeRawBufferPointer(rebasing: entry.value[32...])
                         if filter.matches(json) {
-                            out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: Array(entry.value[0..<32])),
+                            out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: entry.value[0..<32])),
                                                 json: Array(json)))
                             bytes += json.count
                         }

@@ -29,7 +29,7 @@ final class LMDBTables: KeyValueWriter {
                 guard v.count >= 32 else {
                     throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
                 }
-                return RawEvent(position: position, chainHash: ChainHash(unchecked: Array(v[0..<32])), json: Array(v[32...]))
+                return RawEvent(position: position, chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: v[0..<32])), json: Array(v[32...]))
             }
         }
     }

@@ -98,7 +98,7 @@ public struct ProjectionEvent {
     public var data: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: json[dataRange]) }
 
     /// The chain hash after this event.
-    public var chainHash: ChainHash { ChainHash(unchecked: Array(chainBytes)) }
+    public var chainHash: ChainHash { ChainHash(unchecked: chainBytes) }
 
     /// When the event was recorded.
     public func recordedAt() throws(EventLogError) -> Timestamp {
