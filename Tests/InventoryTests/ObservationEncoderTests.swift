@@ -97,6 +97,17 @@ import TestSupport
                                              selectionHash: i % 70 == 0 ? "short" : selection, tenant: "contoso", correlationID: nil)
             let general = Result { try ItemObserved(graphObject: item, type: type, runID: encoder.runID, selectionHash: encoder.selectionHash) }
             let direct = Result { try encoder.encode(item) }
+            // From the bytes in place (as the offline source encodes): the same result.
+            let inPlace = Result { try item.canonicalJSON.withUnsafeBytes { try encoder.encode(canonicalObject: $0) } }
+            switch (direct, inPlace) {
+            case (.success(let a), .success(let b)):
+                #expect(Array(a.event.json[a.event.dataRange]) == Array(b.event.json[b.event.dataRange]))
+                #expect(a.event.projectionHint(as: ItemObserved.IndexFields?.self) == b.event.projectionHint(as: ItemObserved.IndexFields?.self))
+            case (.failure(let a as ItemObserved.Rejection), .failure(let b as ItemObserved.Rejection)):
+                #expect(a == b)
+            default:
+                Issue.record("in place and from a GraphObject disagree: \(direct) vs \(inPlace)")
+            }
             switch (general, direct) {
             case (.success(let o), .success(let e)):
                 accepted += 1

@@ -72,6 +72,29 @@ import Testing
         #expect(try InventoryQueries(store: f.store).items(tenant: "contoso").map(\.externalID) == ["X", "Y"])
     }
 
+    /// Items the observation rules reject (no id, an id that is not a string) are errors of
+    /// their type, named with their line; the type is then incomplete, so its earlier items are
+    /// unknown, never missing. Items of the same page that are valid are observed.
+    @Test func rejectedItemsAreReportedWithLineNumbersAndMakeTheirTypeIncomplete() async throws {
+        let f = try F()
+        let first = (0..<30).map { F.itemLine("deviceConfiguration", F.item("id-\($0)")) }
+        _ = try await f.sync("contoso", selB, lines: first)
+        var lines = (0..<20).map { F.itemLine("deviceConfiguration", F.item("id-\($0)")) }
+        lines.insert(F.itemLine("deviceConfiguration", .object(["displayName": "no id"])), at: 5)
+        lines.insert(F.itemLine("deviceConfiguration", .object(["id": 42, "displayName": "numeric id"])), at: 12)
+        let s = try await f.sync("contoso", selB, lines: lines)
+        #expect(s.status == .failed, "its only type is incomplete")
+        #expect(s.observed == 20 && s.errors == 2)
+        #expect(s.errorCodes == [.graphItemInvalid])
+        let run = try #require(try InventoryQueries(store: f.store).run(tenant: "contoso", runID: s.runID))
+        #expect(run.errorContext.count == 2)
+        #expect(run.errorContext.first?.contains("line 6") == true, "\(run.errorContext)")
+        #expect(run.errorContext.last?.contains("line 13") == true, "\(run.errorContext)")
+        let r = try f.missing("contoso", selB)
+        #expect(r.lowConfidence && r.missing.isEmpty)
+        #expect(r.unknown.map(\.externalID).sorted() == (20..<30).map { "id-\($0)" }.sorted())
+    }
+
     @Test func tenantsAreIsolated() async throws {
         let f = try F()
         _ = try await f.sync("contoso", selB, lines: [F.itemLine("deviceConfiguration", F.item("X"))])

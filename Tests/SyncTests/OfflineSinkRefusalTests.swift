@@ -24,6 +24,49 @@ import Testing
         func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished[type.key] = (complete, error) }
     }
 
+    /// The same, for a sink that takes observations the source encodes (as a sync run's).
+    actor RefusingEncodingSink: EncodingSourceSink {
+        var recorded: [SourceError] = []
+        var finished: [String: (Bool, SourceError?)] = [:]
+        var pages = 0
+        var objectPages = 0
+        let failure: any Error
+
+        init(failure: any Error) { self.failure = failure }
+
+        nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
+            ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
+                               tenant: "contoso", correlationID: nil)
+        }
+        func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+            pages += 1
+            throw failure
+        }
+        func receive(_ items: [GraphObject], of type: PolicyType) async throws {
+            objectPages += 1
+            throw failure
+        }
+        func record(_ error: SourceError) async { recorded.append(error) }
+        func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished[type.key] = (complete, error) }
+    }
+
+    @Test func aFullStoreStopsAnEncodingSinkToo() async throws {
+        let path = try Self.exportFile(items: 5000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var source = OfflineExportSource(path: path)
+        source.pageSize = 100
+        let sink = RefusingEncodingSink(failure: EventLogError(.storageFull, "the disk holding the store is full"))
+        let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
+        await source.enumerate(tenant: "contoso", types: types, into: sink)
+        let (pages, objectPages) = (await sink.pages, await sink.objectPages)
+        #expect(pages == 1, "reading stops at the first refused page")
+        #expect(objectPages == 0, "items reach an encoding sink encoded")
+        let recorded = await sink.recorded
+        #expect(recorded.map(\.code) == [.storeFull], "\(recorded)")
+        let finished = await sink.finished
+        for t in types { #expect(finished[t.key]?.0 == false) }
+    }
+
     static func exportFile(items: Int) throws -> String {
         let path = NSTemporaryDirectory() + "offline-refusal-\(UUID().uuidString).ndjson"
         let lines = (0..<items).map { #"{"policy_type":"deviceConfiguration","item":{"id":"dc-\#($0)","displayName":"P \#($0)"}}"# }

@@ -84,6 +84,24 @@ public struct ObservationEncoder: Sendable {
     ///   when the event cannot be written.
     public func encode(_ item: GraphObject, recordedAt: Timestamp = .now()) throws -> Encoded {
         if let encoded = try encodeDirectly(item, recordedAt: recordedAt) { return encoded }
+        return try encodeInGeneral(item, recordedAt: recordedAt)
+    }
+
+    /// The observation of the Graph object whose canonical JSON is `bytes` (as a
+    /// ``GraphObject`` holds it), read in place: a source that canonicalizes objects into a
+    /// scratch buffer need not copy each into a ``GraphObject`` first.
+    ///
+    /// - Throws: as ``encode(_:recordedAt:)``.
+    public func encode(canonicalObject bytes: UnsafeRawBufferPointer, recordedAt: Timestamp = .now()) throws -> Encoded {
+        let direct = try withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.slotKeys.count) { slots in
+            try encodeDirectly(bytes, slots: slots, recordedAt: recordedAt)
+        }
+        if let direct { return direct }
+        return try encodeInGeneral(GraphObject(canonicalJSON: Array(bytes)), recordedAt: recordedAt)
+    }
+
+    /// Through ``ItemObserved``: for objects the direct path hands over.
+    private func encodeInGeneral(_ item: GraphObject, recordedAt: Timestamp) throws -> Encoded {
         let o = try ItemObserved(graphObject: item, type: type, runID: runID, selectionHash: selectionHash)
         return Encoded(event: try o.event(tenant: tenant, correlationID: correlationID, recordedAt: recordedAt),
                        fields: ItemObserved.IndexFields(o))

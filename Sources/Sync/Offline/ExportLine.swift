@@ -26,12 +26,46 @@ public enum ExportLine: Sendable, Hashable {
     /// canonical form: the line is validated and canonicalized in one pass, and the item is
     /// its `item` member's canonical bytes, with no JSON tree built.
     public static func parse(_ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8]) throws(Error) -> ExportLine {
+        switch try parse(bytes, scratch: &scratch, item: { type, item in (type, GraphObject(canonicalJSON: Array(item))) }) {
+        case .item(let (type, object)): .item(policyType: type, item: object)
+        case .other(let line): line
+        }
+    }
+
+    /// What ``parse(_:scratch:item:)`` makes of a line.
+    enum Parsed<Item> {
+        /// An item line: what the `item` closure returned.
+        case item(Item)
+        /// Any other valid line (`failed`).
+        case other(ExportLine)
+    }
+
+    /// Parses one line's bytes (as ``parse(_:scratch:)``), handing an item line's policy type
+    /// and its item's canonical bytes (valid only during the call, within `scratch`) to
+    /// `item` instead of copying them into a ``GraphObject``.
+    static func parse<Item>(
+        _ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8], item: (String, UnsafeRawBufferPointer) -> Item
+    ) throws(Error) -> Parsed<Item> {
         scratch.removeAll(keepingCapacity: true)
         do { try CanonicalJSON.canonicalize(bytes, limits: limits, into: &scratch) } catch {
             throw Error(policyType: nil, message: "not valid JSON: \(error)")
         }
-        let result = scratch.withUnsafeBytes { b in Result { () throws(Error) -> ExportLine in try members(of: b) } }
+        let result = scratch.withUnsafeBytes { b in
+            Result { () throws(Error) -> Parsed<Item> in
+                switch try members(of: b) {
+                case .item(let type, let range): .item(item(type, UnsafeRawBufferPointer(rebasing: b[range])))
+                case .line(let line): .other(line)
+                }
+            }
+        }
         return try result.get()
+    }
+
+    /// A line as ``members(of:)`` reads it: an item (its range in the canonical line) or a
+    /// `failed` line.
+    private enum Members {
+        case item(policyType: String, Range<Int>)
+        case line(ExportLine)
     }
 
     /// The policy type string at `range` (quotes included): a registered key's own `String`
@@ -45,7 +79,7 @@ public enum ExportLine: Sendable, Hashable {
     private static let registeredKeys: [([UInt8], String)] = PolicyTypeRegistry.all.map { (Array($0.key.utf8), $0.key) }
 
     /// The line from its canonical bytes `b`.
-    private static func members(of b: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
+    private static func members(of b: UnsafeRawBufferPointer) throws(Error) -> Members {
         guard b.first == UInt8(ascii: "{") else {
             throw Error(policyType: nil, message: "line is \(Self.typeName(b, 0..<b.count)), not an object")
         }
@@ -73,12 +107,12 @@ public enum ExportLine: Sendable, Hashable {
             guard b[item.lowerBound] == UInt8(ascii: "{") else {
                 throw Error(policyType: type, message: "\"item\" is \(Self.typeName(b, item)), not an object")
             }
-            return .item(policyType: type, item: GraphObject(canonicalJSON: Array(b[item])))
+            return .item(policyType: type, item)
         case (nil, let failed?):
             guard b[failed.lowerBound] == UInt8(ascii: "{"),
                   case .object(let f)? = try? JSONParser(limits: limits).parse(UnsafeRawBufferPointer(rebasing: b[failed]))
             else { throw Error(policyType: type, message: "\"failed\" is not an object") }
-            return .failed(policyType: type, code: f["code"]?.stringValue ?? "unknown", message: f["message"]?.stringValue ?? "")
+            return .line(.failed(policyType: type, code: f["code"]?.stringValue ?? "unknown", message: f["message"]?.stringValue ?? ""))
         case (nil, nil):
             throw Error(policyType: type, message: "line has neither \"item\" nor \"failed\"")
         default:

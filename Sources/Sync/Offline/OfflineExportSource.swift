@@ -10,6 +10,12 @@ import Inventory
 /// type incomplete; when its type cannot be read, every type is incomplete (a line that might
 /// have held any item must never let items look deleted). Lines of types outside the selection
 /// are ignored; lines naming unsupported types are errors.
+///
+/// Lines are read a block at a time and parsed on every core, each into its canonical item;
+/// when the sink encodes observations (``EncodingSourceSink``, as a sync run does), each item
+/// is encoded in the same pass, straight from its canonical bytes. The lines are then handled
+/// one by one in file order. While one block is handled (and its pages sent to the sink), the
+/// next block is read and parsed, so the cores stay busy.
 public struct OfflineExportSource: InventorySource {
     public let path: String
     public let kind = "offline"
@@ -22,38 +28,20 @@ public struct OfflineExportSource: InventorySource {
     public init(path: String) { self.path = path }
 
     public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
-        let wanted = Dictionary(uniqueKeysWithValues: types.map { ($0.key, $0) })
-        var incomplete: [String: SourceError] = [:]
-        var allIncomplete: SourceError?
-        var pages: [String: [GraphObject]] = [:]
-        func flush(_ key: String) async throws {
-            guard let items = pages[key], !items.isEmpty, let type = wanted[key] else { return }
-            pages[key] = []
-            do {
-                try await sink.receive(items, of: type)
-            } catch let e as SourceError {
-                throw SinkRefused(error: e, record: false)
-            } catch let e as EventLogError where e.code == .storageFull {
-                throw SinkRefused(error: SourceError(.storeFull, policyType: key, "the store refused a page: \(e)"), record: true)
-            } catch {
-                throw SinkRefused(error: SourceError(.internalError, policyType: key, "the sink refused a page: \(error)"), record: true)
-            }
-        }
+        var pages = ExportPages(types: types, sink: sink, pageSize: pageSize)
         do {
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw SourceError(.exportLineInvalid, "cannot open export file \(path)")
             }
             defer { try? handle.close() }
             var reader = LineReader(handle: handle, maxLineBytes: maxLineBytes)
-            // Lines are parsed a block at a time on every core (each into its canonical
-            // item), then handled one by one in file order. While one block's items are handled
-            // (and sent to the sink), the next block is read and parsed, so both cores stay
-            // busy. A block holds at most a page of lines and a few MiB; two are held at a time.
+            let encoders = pages.encoders
+            // A block holds at most a page of lines and a few MiB; two are held at a time (one
+            // handled, one parsed), and a handled block's buffers are refilled by the next read.
             var block: [UInt8] = []
             var entries: [BlockEntry] = []
             var atEnd = false
             var parsing: Task<ParsedBlock, Never>?
-            // A handled block's buffers, refilled by the next read (no fresh pages per block).
             var recycled: (bytes: [UInt8], entries: [BlockEntry])?
             while true {
                 // Read the next block (while the previous one is being parsed).
@@ -75,7 +63,7 @@ public struct OfflineExportSource: InventorySource {
                 let previous = await parsing?.value
                 if !entries.isEmpty {
                     let (bytes, lines) = (block, entries)
-                    parsing = Task { ParsedBlock(bytes: bytes, entries: lines, results: Self.parse(lines, in: bytes)) }
+                    parsing = Task { ParsedBlock(bytes: bytes, entries: lines, outcomes: Self.parse(lines, in: bytes, encoders: encoders)) }
                     block = []
                     entries = []
                     if var r = recycled.take() {
@@ -90,66 +78,31 @@ public struct OfflineExportSource: InventorySource {
                     if parsing == nil { break }
                     continue
                 }
-                defer { recycled = (done.bytes, done.entries) }
-                for (index, entry) in done.entries.enumerated() {
-                    let result = done.results[index].take()
-                    let number: Int
-                    switch entry {
-                    case .tooLong(let n):
-                        let e = SourceError(.exportLineInvalid, "line \(n): longer than \(maxLineBytes) bytes")
-                        await sink.record(e)
-                        allIncomplete = allIncomplete ?? e
-                        continue
-                    case .line(_, let n):
-                        number = n
-                    }
-                    guard let result else { continue }
-                    let parsed: ExportLine
-                    switch result {
-                    case .success(let line): parsed = line
-                    case .failure(let error):
-                        let e = SourceError(.exportLineInvalid, policyType: error.policyType, "line \(number): \(error.message)")
-                        await sink.record(e)
-                        if let t = error.policyType {
-                            if wanted[t] != nil { incomplete[t] = incomplete[t] ?? e }
-                        } else {
-                            allIncomplete = allIncomplete ?? e
-                        }
-                        continue
-                    }
-                    switch parsed {
-                    case .item(let key, let item):
-                        guard wanted[key] != nil else {
-                            if PolicyTypeRegistry.type(key) == nil {
-                                await sink.record(SourceError(.exportUnknownType, "line \(number): unsupported policy type \"\(key.prefix(100))\""))
-                            }
-                            continue
-                        }
-                        pages[key, default: []].append(item)
-                        if pages[key]!.count >= pageSize { try await flush(key) }
-                    case .failed(let key, let code, let message):
-                        guard wanted[key] != nil else { continue }
-                        let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
-                        await sink.record(e)
-                        incomplete[key] = incomplete[key] ?? e
+                for index in done.entries.indices {
+                    switch done.entries[index] {
+                    case .tooLong(let number):
+                        await pages.invalid(SourceError(.exportLineInvalid, "line \(number): longer than \(maxLineBytes) bytes"), of: nil)
+                    case .line(_, let number):
+                        if let outcome = done.outcomes[index].take() { try await pages.handle(outcome, line: number) }
                     }
                 }
+                recycled = (done.bytes, done.entries)
             }
-            for key in pages.keys.sorted() { try await flush(key) }
+            try await pages.flushAll()
         } catch let r as SinkRefused {
             // The store refused items (full disk, …): stop reading; the run already knows why.
             if r.record { await sink.record(r.error) }
-            allIncomplete = allIncomplete ?? r.error
+            pages.allIncomplete = pages.allIncomplete ?? r.error
         } catch let e as SourceError {
             await sink.record(e)
-            allIncomplete = allIncomplete ?? e
+            pages.allIncomplete = pages.allIncomplete ?? e
         } catch {
             let e = SourceError(.exportLineInvalid, "reading \(path): \(error)")
             await sink.record(e)
-            allIncomplete = allIncomplete ?? e
+            pages.allIncomplete = pages.allIncomplete ?? e
         }
         for t in types {
-            let e = incomplete[t.key] ?? allIncomplete
+            let e = pages.incomplete[t.key] ?? pages.allIncomplete
             await sink.finishType(t, complete: e == nil, error: e)
         }
     }
@@ -159,14 +112,34 @@ extension OfflineExportSource {
     /// Bytes of lines parsed together, at most.
     static let blockBytes = 8 << 20
 
-    /// Parses a block's lines on every core; `nil` for blank and too-long lines.
-    fileprivate static func parse(_ entries: [BlockEntry], in block: [UInt8]) -> [Result<ExportLine, ExportLine.Error>?] {
-        block.withUnsafeBytes { all in
-            ParallelMap.map(entries, state: { [UInt8]() }) { scratch, entry -> Result<ExportLine, ExportLine.Error>? in
+    /// Parses a block's lines on every core (`nil` for blank and too-long lines), encoding the
+    /// items of `encoders`' types when there are encoders.
+    fileprivate static func parse(_ entries: [BlockEntry], in block: [UInt8], encoders: [ObservationEncoder]) -> [LineOutcome?] {
+        let keys = encoders.map(\.type.key)
+        return block.withUnsafeBytes { all in
+            ParallelMap.map(entries, state: { [UInt8]() }) { scratch, entry -> LineOutcome? in
                 guard case .line(let range, _) = entry else { return nil }
                 let b = UnsafeRawBufferPointer(rebasing: all[range])
                 if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
-                return Result { () throws(ExportLine.Error) -> ExportLine in try ExportLine.parse(b, scratch: &scratch) }
+                do throws(ExportLine.Error) {
+                    if encoders.isEmpty { return .line(try ExportLine.parse(b, scratch: &scratch)) }
+                    let parsed = try ExportLine.parse(b, scratch: &scratch) { key, object -> LineOutcome in
+                        guard let t = keys.firstIndex(of: key) else { return .unwanted(policyType: key) }
+                        do {
+                            return .observed(type: t, try encoders[t].encode(canonicalObject: object))
+                        } catch let rejection as ItemObserved.Rejection {
+                            return .rejected(type: t, message: rejection.message)
+                        } catch {
+                            return .unencodable(type: t, message: "\(error)")
+                        }
+                    }
+                    switch parsed {
+                    case .item(let outcome): return outcome
+                    case .other(let line): return .line(line)
+                    }
+                } catch {
+                    return .invalid(error)
+                }
             }
         }
     }
@@ -175,7 +148,7 @@ extension OfflineExportSource {
     fileprivate struct ParsedBlock: Sendable {
         var bytes: [UInt8]
         var entries: [BlockEntry]
-        var results: [Result<ExportLine, ExportLine.Error>?]
+        var outcomes: [LineOutcome?]
     }
 
     /// A line of a block: its bytes within the block, or a line that was too long.
@@ -185,95 +158,24 @@ extension OfflineExportSource {
     }
 }
 
-/// The sink refused a page; not an error of the export file.
-private struct SinkRefused: Error {
-    var error: SourceError
-    var record: Bool
+/// What the parallel pass made of one line.
+enum LineOutcome: Sendable {
+    /// An item of the selection's type at this index, encoded.
+    case observed(type: Int, ObservationEncoder.Encoded)
+    /// An item of that type the encoder rejected (``ItemObserved/Rejection``).
+    case rejected(type: Int, message: String)
+    /// An item of that type whose event cannot be written.
+    case unencodable(type: Int, message: String)
+    /// An item of a type outside the selection.
+    case unwanted(policyType: String)
+    /// Any other valid line; every item line when the sink does not encode.
+    case line(ExportLine)
+    /// A line that cannot be used.
+    case invalid(ExportLine.Error)
 }
 
-/// Reads newline-separated lines from a file in chunks.
-struct LineReader {
-    /// What ``next()`` found.
-    enum Line {
-        /// A line: its bytes (without the newline) are ``withBytes(_:_:)`` of this range until
-        /// the next call.
-        case line(Range<Int>)
-        /// A line longer than the limit, skipped.
-        case tooLong
-    }
-
-    let handle: FileHandle
-    let maxLineBytes: Int
-    /// Bytes read from the file at a time.
-    static let chunkBytes = 1 << 20
-    private var buffer: [UInt8] = []
-    private var start = 0
-    private var eof = false
-    private(set) var lineNumber = 0
-    private var skipping = false
-
-    init(handle: FileHandle, maxLineBytes: Int) {
-        self.handle = handle
-        self.maxLineBytes = maxLineBytes
-    }
-
-    /// The bytes of a line ``next()`` returned.
-    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
-    }
-
-    /// The next line, or `nil` at end of file.
-    mutating func next() throws -> Line? {
-        while true {
-            let found = buffer.withUnsafeBytes { b -> Int? in
-                guard start < b.count, let p = memchr(b.baseAddress! + start, 10, b.count - start) else { return nil }
-                return b.baseAddress!.distance(to: UnsafeRawPointer(p))
-            }
-            if let nl = found {
-                let line = start..<nl
-                start = nl + 1
-                lineNumber += 1
-                if skipping {
-                    skipping = false
-                    return .tooLong
-                }
-                return .line(line)
-            }
-            if buffer.count - start > maxLineBytes {
-                // Drop what we have of the over-long line and keep scanning for its end.
-                buffer.removeAll(keepingCapacity: true)
-                start = 0
-                skipping = true
-            }
-            if eof {
-                guard start < buffer.count || skipping else { return nil }
-                let line = start..<buffer.count
-                start = buffer.count
-                lineNumber += 1
-                if skipping {
-                    skipping = false
-                    return .tooLong
-                }
-                return .line(line)
-            }
-            if start > 0 {
-                buffer.removeFirst(start)
-                start = 0
-            }
-            // Read straight into the buffer's tail (no `Data` per chunk).
-            let before = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes))
-            let n = buffer.withUnsafeMutableBytes { b in
-                var n: Int
-                repeat { n = read(handle.fileDescriptor, b.baseAddress! + before, Self.chunkBytes) } while n < 0 && errno == EINTR
-                return n
-            }
-            guard n >= 0 else {
-                buffer.removeLast(Self.chunkBytes)
-                throw SourceError(.exportLineInvalid, "reading the export failed: \(String(cString: strerror(errno)))")
-            }
-            buffer.removeLast(Self.chunkBytes - n)
-            if n == 0 { eof = true }
-        }
-    }
+/// The sink refused a page; not an error of the export file.
+struct SinkRefused: Error {
+    var error: SourceError
+    var record: Bool
 }

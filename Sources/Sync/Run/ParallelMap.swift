@@ -2,7 +2,7 @@ import Foundation
 
 /// Maps a collection on every core: the sync's per-item work (parsing export lines, canonical
 /// hash, observation, event bytes) is pure, so a page's items are split into contiguous runs,
-/// a few per core.
+/// a few per core, run by the ``WorkerPool``.
 enum ParallelMap {
     /// Items below which one thread is used: splitting costs more than it saves.
     static let minimumParallelItems = 64
@@ -17,7 +17,7 @@ enum ParallelMap {
         _ items: C, state: () -> S, _ transform: (inout S, C.Element) -> T
     ) -> [T] where C.Index == Int {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        guard cores > 1, items.count >= minimumParallelItems else {
+        guard cores > 1, items.count >= minimumParallelItems, !WorkerPool.shared.isWorkerThread else {
             var s = state()
             return items.map { transform(&s, $0) }
         }
@@ -31,7 +31,7 @@ enum ParallelMap {
                 withoutActuallyEscaping(state) { state in
                     let f = UnsafeSendable(transform)
                     let makeState = UnsafeSendable(state)
-                    DispatchQueue.concurrentPerform(iterations: runs) { run in
+                    let work: (Int) -> Void = { run in
                         let items = input.value
                         var s = makeState.value()
                         let lower = items.count * run / runs, upper = items.count * (run + 1) / runs
@@ -39,6 +39,7 @@ enum ParallelMap {
                             (out.value.baseAddress! + i).initialize(to: f.value(&s, items[items.startIndex + i]))
                         }
                     }
+                    WorkerPool.shared.run(iterations: runs, work)
                 }
             }
             initialized = items.count
@@ -46,7 +47,7 @@ enum ParallelMap {
     }
 }
 
-/// Hands a value to `concurrentPerform`'s iterations, which write disjoint parts of it.
+/// Hands a value to the pool's runs, which write disjoint parts of it.
 private struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }

@@ -4,7 +4,7 @@ import Inventory
 
 /// The sink of one run: turns pages into `inventory.item_observed` events, appends them with
 /// a bounded number of appends in flight, and tracks counts, errors and each type's outcome.
-actor RunRecorder: SourceSink {
+actor RunRecorder: EncodingSourceSink {
     let store: any EventStore
     let queries: InventoryQueries
     let tenant: String
@@ -57,9 +57,29 @@ actor RunRecorder: SourceSink {
         }
     }
 
+    nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
+        ObservationEncoder(type: type, runID: runID, selectionHash: selectionHash, tenant: tenant, correlationID: correlationID)
+    }
+
+    func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+        if let fatal { throw fatal }
+        for message in rejected { reject(message, of: type) }
+        var start = 0
+        while start < encoded.count {
+            let end = min(encoded.count, start + options.batchSize)
+            try await append(encoded: Array(encoded[start..<end]), of: type)
+            start = end
+        }
+    }
+
+    private func reject(_ message: String, of type: PolicyType) {
+        note(SourceError(.graphItemInvalid, policyType: type.key, message))
+        typeErrors[type.key] = typeErrors[type.key] ?? .graphItemInvalid
+    }
+
     private func append(_ items: ArraySlice<GraphObject>, of type: PolicyType) async throws {
         // Observations and their event bytes, built on every core.
-        let encoder = ObservationEncoder(type: type, runID: runID, selectionHash: selectionHash, tenant: tenant, correlationID: correlationID)
+        let encoder = observationEncoder(for: type)
         let built = ParallelMap.map(items) { item in Result { try encoder.encode(item) } }
         var observations: [ObservationEncoder.Encoded] = []
         observations.reserveCapacity(built.count)
@@ -68,12 +88,16 @@ actor RunRecorder: SourceSink {
             case .success(let o):
                 observations.append(o)
             case .failure(let error as ItemObserved.Rejection):
-                note(SourceError(.graphItemInvalid, policyType: type.key, error.message))
-                typeErrors[type.key] = typeErrors[type.key] ?? .graphItemInvalid
+                reject(error.message, of: type)
             case .failure(let error):
                 throw error
             }
         }
+        try await append(encoded: observations, of: type)
+    }
+
+    /// Appends observations of `type` (counting the rows they make new or change).
+    private func append(encoded observations: [ObservationEncoder.Encoded], of type: PolicyType) async throws {
         guard !observations.isEmpty else { return }
         observed += observations.count
         counts[type.key, default: 0] += observations.count

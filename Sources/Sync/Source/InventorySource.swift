@@ -31,6 +31,17 @@ extension SourceSink {
     public func progress(_ event: SourceProgress) async {}
 }
 
+/// A sink that also takes observations already encoded: a source that parses items on every
+/// core encodes them there too, with the sink's encoders, instead of handing the sink objects
+/// to encode in a second pass.
+public protocol EncodingSourceSink: SourceSink {
+    /// The encoder of the run's observations of `type`.
+    nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder
+    /// A page of `type`: the observations `observationEncoder(for:)` made, and the messages
+    /// of the objects it rejected (``ItemObserved/Rejection``), in the order they were read.
+    func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws
+}
+
 /// An error a source met, with a code from the closed taxonomy and redactable context.
 public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: InventoryErrorCode
