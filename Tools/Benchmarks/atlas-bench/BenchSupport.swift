@@ -28,16 +28,23 @@ enum Bench {
         return dir
     }
 
-    /// Peak resident memory of this process, in MiB (VmHWM).
-    /// CPU seconds (user + system) used so far by this process's threads whose name starts
-    /// with `prefix` (from /proc/self/task/*/stat), e.g. the log's writer thread.
+    /// CPU seconds used so far by this process's threads whose name starts with `prefix`, e.g.
+    /// the log's writer thread (from /proc/self/task/*/schedstat, in nanoseconds; from the
+    /// clock ticks of /proc/self/task/*/stat where that is missing).
     static func threadCPUSeconds(named prefix: String) -> Double {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return 0 }
         var total = 0.0
         for t in tasks {
-            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8), comm.hasPrefix(prefix),
-                  let stat = try? String(contentsOfFile: "/proc/self/task/\(t)/stat", encoding: .utf8),
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8), comm.hasPrefix(prefix)
+            else { continue }
+            // Nanoseconds on the CPU, when the kernel keeps scheduler statistics.
+            if let sched = try? String(contentsOfFile: "/proc/self/task/\(t)/schedstat", encoding: .utf8),
+               let ns = sched.split(separator: " ").first.flatMap({ Double($0) }) {
+                total += ns / 1e9
+                continue
+            }
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(t)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { continue }
             // Fields after the command: state is field 3; utime and stime are fields 14 and 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -47,6 +54,7 @@ enum Bench {
         return total
     }
 
+    /// Peak resident memory of this process, in MiB (VmHWM).
     static func peakMemoryMiB() -> Double {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }

@@ -15,6 +15,8 @@ import Sync
 ///    projections.
 /// 2. Re-sync of the same export (every item unchanged).
 /// 3. `missing` over a tenant with M items: p50 and p99 in process.
+/// 4. Each stage's own cost per item: parsing a line and encoding its observation on one
+///    thread, and the log's writer appending the encoded events page by page.
 enum InventoryBenchmark {
     static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]"
 
@@ -29,7 +31,6 @@ enum InventoryBenchmark {
         let export = dir + "/export.ndjson"
         let bytes = try writeExport(path: export, items: items, randomIDs: randomIDs)
         print("export: \(items) items, \(bytes / 1_048_576) MiB (\(bytes / max(items, 1)) bytes/line), \(randomIDs ? "random" : "ascending") ids")
-        try await stageCosts(export: export, lines: min(items, 50_000), dir: dir)
 
         let store = try LMDBEventStore.open(path: dir + "/store", options: .init(
             create: true, durability: relaxed ? .relaxed : .durable, projections: InventoryProjections.all,
@@ -77,6 +78,7 @@ enum InventoryBenchmark {
         print(String(format: "missing over %d items (%d missing): p50 %.2f ms, p99 %.2f ms", missingItems, found,
                      Bench.percentile(samples, 0.5), Bench.percentile(samples, 0.99)))
         print(String(format: "peak memory: %.0f MiB", Bench.peakMemoryMiB()))
+        try await stageCosts(export: export, lines: min(items, 50_000), dir: dir)
         return 0
     }
 
@@ -134,16 +136,6 @@ enum InventoryBenchmark {
         let writerBefore = Bench.threadCPUSeconds(named: "lmdb-writer")
         for page in encoded { try await store.append(encoded: page, precondition: nil) }
         let writer = Bench.threadCPUSeconds(named: "lmdb-writer") - writerBefore
-        if ProcessInfo.processInfo.environment["NOPROJ"] != nil {
-            let bare = try LMDBEventStore.open(path: dir + "/stage-bare", options: .init(create: true, durability: .durable, projections: [], stateTables: SyncRunner.stateTables))
-            let b0 = Bench.threadCPUSeconds(named: "lmdb-writer")
-            for page in encoded { try await bare.append(encoded: page, precondition: nil) }
-            print("bare log writer", (Bench.threadCPUSeconds(named: "lmdb-writer") - b0) * 1e6 / Double(parsed.count))
-            let items = try LMDBEventStore.open(path: dir + "/stage-items", options: .init(create: true, durability: .durable, projections: [ItemsProjection()], stateTables: SyncRunner.stateTables))
-            let b1 = Bench.threadCPUSeconds(named: "lmdb-writer")
-            for page in encoded { try await items.append(encoded: page, precondition: nil) }
-            print("items only writer", (Bench.threadCPUSeconds(named: "lmdb-writer") - b1) * 1e6 / Double(parsed.count))
-        }
         print(String(format: "stages (%d items): parse %.2f µs/line and encode %.2f µs/item on one thread (%d-byte events); the log's writer %.2f µs/item",
                      parsed.count, parse * 1e6 / Double(max(parsed.count, 1)), encode * 1e6 / Double(max(parsed.count, 1)),
                      bytes / max(parsed.count, 1), writer * 1e6 / Double(max(parsed.count, 1))))
