@@ -14,23 +14,72 @@ import Foundation
 /// id, over-long values, anything unusual — goes through ``ItemObserved`` instead, which
 /// gives the same result or the same rejection.
 public struct ObservationEncoder: Sendable {
-    public let type: PolicyType
-    public let runID: String
-    public let selectionHash: String
-    public let tenant: String
-    public let correlationID: String?
-    /// `{"category":"…","content_sha256":"`
-    private let head: [UInt8]
-    /// `,"policy_type":"…","run_id":"…","selection_hash":"…"}`
-    private let tail: [UInt8]
-    /// The run id's 16 bytes and the selection hash's 32, when valid, for the projections' hint.
-    private let runBytes: [UInt8]?
-    private let selectionBytes: [UInt8]?
-    /// The type's display-name field, as bytes.
-    private let nameField: [UInt8]
-    /// The envelope's fields every observation of the run shares, or why they are invalid.
-    private let template: EventTemplate?
-    private let templateError: EventLogError?
+    /// What the encoder holds, in one object: encoders are copied per item on the hot path,
+    /// and copying one reference is cheaper than copying each field.
+    private final class Constants: Sendable {
+        let type: PolicyType
+        let runID: String
+        let selectionHash: String
+        let tenant: String
+        let correlationID: String?
+        /// `{"category":"…","content_sha256":"`
+        let head: [UInt8]
+        /// `,"policy_type":"…","run_id":"…","selection_hash":"…"}`
+        let tail: [UInt8]
+        /// The run id's 16 bytes and the selection hash's 32, when valid, for the projections' hint.
+        let runBytes: [UInt8]?
+        let selectionBytes: [UInt8]?
+        /// The type's display-name field, as bytes.
+        let nameField: [UInt8]
+        /// The envelope's fields every observation of the run shares, or why they are invalid.
+        let template: EventTemplate?
+        let templateError: EventLogError?
+
+        init(type: PolicyType, runID: String, selectionHash: String, tenant: String, correlationID: String?) {
+            self.type = type
+            self.runID = runID
+            self.selectionHash = selectionHash
+            self.tenant = tenant
+            self.correlationID = correlationID
+            var head = Array(#"{"category":"#.utf8)
+            CanonicalJSON.writeString(type.category.rawValue, into: &head)
+            head += #","content_sha256":""#.utf8
+            self.head = head
+            var tail = Array(#","policy_type":"#.utf8)
+            CanonicalJSON.writeString(type.key, into: &tail)
+            tail += #","run_id":"#.utf8
+            CanonicalJSON.writeString(runID, into: &tail)
+            tail += #","selection_hash":"#.utf8
+            CanonicalJSON.writeString(selectionHash, into: &tail)
+            tail.append(UInt8(ascii: "}"))
+            self.tail = tail
+            runBytes = EventID(runID)?.bytes
+            selectionBytes = selectionHash.utf8.count == 64 ? Hex.decode(selectionHash) : nil
+            nameField = Array(type.nameField.utf8)
+            do {
+                template = try EventTemplate(type: InventoryEventType.itemObserved, tenant: tenant, correlationID: correlationID)
+                templateError = nil
+            } catch {
+                template = nil
+                templateError = error
+            }
+        }
+    }
+
+    private let constants: Constants
+
+    public var type: PolicyType { constants.type }
+    public var runID: String { constants.runID }
+    public var selectionHash: String { constants.selectionHash }
+    public var tenant: String { constants.tenant }
+    public var correlationID: String? { constants.correlationID }
+    private var head: [UInt8] { constants.head }
+    private var tail: [UInt8] { constants.tail }
+    private var runBytes: [UInt8]? { constants.runBytes }
+    private var selectionBytes: [UInt8]? { constants.selectionBytes }
+    private var nameField: [UInt8] { constants.nameField }
+    private var template: EventTemplate? { constants.template }
+    private var templateError: EventLogError? { constants.templateError }
 
     /// An observation ready to append.
     public struct Encoded: Sendable {
@@ -49,33 +98,7 @@ public struct ObservationEncoder: Sendable {
     }
 
     public init(type: PolicyType, runID: String, selectionHash: String, tenant: String, correlationID: String?) {
-        self.type = type
-        self.runID = runID
-        self.selectionHash = selectionHash
-        self.tenant = tenant
-        self.correlationID = correlationID
-        var head = Array(#"{"category":"#.utf8)
-        CanonicalJSON.writeString(type.category.rawValue, into: &head)
-        head += #","content_sha256":""#.utf8
-        self.head = head
-        var tail = Array(#","policy_type":"#.utf8)
-        CanonicalJSON.writeString(type.key, into: &tail)
-        tail += #","run_id":"#.utf8
-        CanonicalJSON.writeString(runID, into: &tail)
-        tail += #","selection_hash":"#.utf8
-        CanonicalJSON.writeString(selectionHash, into: &tail)
-        tail.append(UInt8(ascii: "}"))
-        self.tail = tail
-        runBytes = EventID(runID)?.bytes
-        selectionBytes = selectionHash.utf8.count == 64 ? Hex.decode(selectionHash) : nil
-        nameField = Array(type.nameField.utf8)
-        do {
-            template = try EventTemplate(type: InventoryEventType.itemObserved, tenant: tenant, correlationID: correlationID)
-            templateError = nil
-        } catch {
-            template = nil
-            templateError = error
-        }
+        constants = Constants(type: type, runID: runID, selectionHash: selectionHash, tenant: tenant, correlationID: correlationID)
     }
 
     /// The observation of `item`.
