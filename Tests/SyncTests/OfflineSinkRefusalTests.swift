@@ -51,13 +51,8 @@ import Testing
     }
 
     @Test func aFullStoreStopsAnEncodingSinkToo() async throws {
-        let path = try Self.exportFile(items: 5000)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var source = OfflineExportSource(path: path)
-        source.pageSize = 100
         let sink = RefusingEncodingSink(failure: EventLogError(.storageFull, "the disk holding the store is full"))
-        let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
-        await source.enumerate(tenant: "contoso", types: types, into: sink)
+        let types = try await Self.readExport(into: sink)
         let (pages, objectPages) = (await sink.pages, await sink.objectPages)
         #expect(pages == 1, "reading stops at the first refused page")
         #expect(objectPages == 0, "items reach an encoding sink encoded")
@@ -65,6 +60,17 @@ import Testing
         #expect(recorded.map(\.code) == [.storeFull], "\(recorded)")
         let finished = await sink.finished
         for t in types { #expect(finished[t.key]?.0 == false) }
+    }
+
+    /// Reads a 5,000-item export in pages of 100 into `sink`; returns the types read.
+    static func readExport(into sink: any SourceSink) async throws -> [PolicyType] {
+        let path = try exportFile(items: 5000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var source = OfflineExportSource(path: path)
+        source.pageSize = 100
+        let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
+        await source.enumerate(tenant: "contoso", types: types, into: sink)
+        return types
     }
 
     static func exportFile(items: Int) throws -> String {
@@ -75,13 +81,8 @@ import Testing
     }
 
     @Test func aFullStoreIsStoreFullNotAnInvalidExportLine() async throws {
-        let path = try Self.exportFile(items: 5000)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var source = OfflineExportSource(path: path)
-        source.pageSize = 100
         let sink = RefusingSink(failure: EventLogError(.storageFull, "the disk holding the store is full"))
-        let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
-        await source.enumerate(tenant: "contoso", types: types, into: sink)
+        let types = try await Self.readExport(into: sink)
         let pages = await sink.pages
         #expect(pages == 1, "reading stops at the first refused page")
         let recorded = await sink.recorded

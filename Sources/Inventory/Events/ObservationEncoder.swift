@@ -265,7 +265,7 @@ public struct ObservationEncoder: Sendable {
         }
         guard let template else { throw templateError! }
         let event = try template.event(recordedAt: recordedAt, dataBytes: size, hint: ProjectionHint(fields as ItemObserved.IndexFields?)) { out in
-            var w = Writer(at: out.baseAddress!)
+            var w = Writer(out)
             head.withUnsafeBytes { w.put($0) }
             digest.withUnsafeBytes { w.hex($0) }
             w.put(Self.nameOpen)
@@ -285,7 +285,7 @@ public struct ObservationEncoder: Sendable {
             w.put(Self.platformOpen)
             if platformJSON.isEmpty { w.put("null") } else { platformJSON.withUnsafeBytes { w.put($0) } }
             tail.withUnsafeBytes { w.put($0) }
-            precondition(w.at == out.baseAddress! + out.count, "observation payload size miscounted")
+            precondition(w.at == w.end, "observation payload size miscounted")
         }
         return Encoded(event: event, fields: fields)
     }
@@ -312,28 +312,42 @@ public struct ObservationEncoder: Sendable {
     private static let odataTypeSlot = MetaWhitelist.keysInCanonicalOrder.firstIndex(of: "odata_type")!
     private static let platformsSlot = MetaWhitelist.keysInCanonicalOrder.firstIndex(of: "platforms")!
 
-    /// Writes bytes forward from a pointer into a buffer sized for them.
+    /// Writes bytes forward into a buffer sized for them; writing past its end traps.
     private struct Writer {
         var at: UnsafeMutableRawPointer
+        let end: UnsafeMutableRawPointer
+
+        init(_ buffer: UnsafeMutableRawBufferPointer) {
+            at = buffer.baseAddress!
+            end = buffer.baseAddress! + buffer.count
+        }
+
+        private func reserve(_ n: Int) {
+            precondition(end - at >= n, "observation payload size miscounted")
+        }
 
         mutating func put(_ bytes: UnsafeRawBufferPointer) {
             guard let base = bytes.baseAddress else { return }
+            reserve(bytes.count)
             at.copyMemory(from: base, byteCount: bytes.count)
             at += bytes.count
         }
 
         mutating func put(_ s: StaticString) {
+            reserve(s.utf8CodeUnitCount)
             at.copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
             at += s.utf8CodeUnitCount
         }
 
         mutating func byte(_ c: UInt8) {
+            reserve(1)
             at.storeBytes(of: c, as: UInt8.self)
             at += 1
         }
 
         /// Lowercase hex of `bytes`.
         mutating func hex(_ bytes: UnsafeRawBufferPointer) {
+            reserve(2 * bytes.count)
             Hex.write(bytes, to: at)
             at += 2 * bytes.count
         }

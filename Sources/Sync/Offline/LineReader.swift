@@ -16,6 +16,7 @@ struct LineReader {
     /// Bytes read from the file at a time.
     static let chunkBytes = 1 << 20
     private var buffer: [UInt8] = []
+    private var chunk: [UInt8] = []
     private var start = 0
     private var eof = false
     private(set) var lineNumber = 0
@@ -69,20 +70,17 @@ struct LineReader {
                 buffer.removeFirst(start)
                 start = 0
             }
-            // Read straight into the buffer's tail (no `Data` per chunk).
-            let before = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes))
-            let n = buffer.withUnsafeMutableBytes { b in
+            // Read into one reused chunk (no `Data` per read), then append what was read.
+            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: Self.chunkBytes) }
+            let n = chunk.withUnsafeMutableBytes { b in
                 var n: Int
-                repeat { n = read(handle.fileDescriptor, b.baseAddress! + before, Self.chunkBytes) } while n < 0 && errno == EINTR
+                repeat { n = read(handle.fileDescriptor, b.baseAddress!, b.count) } while n < 0 && errno == EINTR
                 return n
             }
             guard n >= 0 else {
-                buffer.removeLast(Self.chunkBytes)
                 throw SourceError(.exportLineInvalid, "reading the export failed: \(String(cString: strerror(errno)))")
             }
-            buffer.removeLast(Self.chunkBytes - n)
-            if n == 0 { eof = true }
+            if n == 0 { eof = true } else { buffer.append(contentsOf: chunk[0..<n]) }
         }
     }
 }

@@ -21,9 +21,10 @@ enum ParallelMap {
             var s = state()
             return items.map { transform(&s, $0) }
         }
-        // A few runs per core, taken by whichever core is free: a run slowed by other work on
-        // its core (the log's writer thread) then does not hold the whole map up.
-        let runs = min(cores * 4, items.count / (minimumParallelItems / 4))
+        // Many small runs, taken by whichever thread is free: a run slowed by other work on its
+        // core (the log's writer thread, another process) then holds the map up only briefly,
+        // and the caller, which waits for the runs helpers took, never waits long.
+        let runs = min(64, items.count / (minimumParallelItems / 4))
         return [T](unsafeUninitializedCapacity: items.count) { buffer, initialized in
             let out = UnsafeSendable(buffer)
             let input = UnsafeSendable(items)

@@ -64,6 +64,7 @@ actor RunRecorder: EncodingSourceSink {
     func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
         if let fatal { throw fatal }
         for message in rejected { reject(message, of: type) }
+        if encoded.count <= options.batchSize { return try await append(encoded: encoded, of: type) }
         var start = 0
         while start < encoded.count {
             let end = min(encoded.count, start + options.batchSize)
