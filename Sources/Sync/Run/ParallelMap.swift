@@ -1,8 +1,8 @@
 import Foundation
 
 /// Maps a collection on every core: the sync's per-item work (parsing export lines, canonical
-/// hash, observation, event bytes) is pure, so a page's items are split into contiguous runs,
-/// a few per core, run by the ``WorkerPool``.
+/// hash, observation, event bytes) is pure, so a page's items are split into up to 64
+/// contiguous runs, taken by the caller and the ``WorkerPool``'s helpers.
 enum ParallelMap {
     /// Items below which one thread is used: splitting costs more than it saves.
     static let minimumParallelItems = 64
