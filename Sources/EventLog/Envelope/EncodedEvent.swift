@@ -144,6 +144,11 @@ public struct EncodedEvent: Sendable {
                           envelope: envelope, hint: hint.map { ($0.key, $0.box) })
     }
 
+    /// What the envelope writes between the payload and the id, and between the id and the
+    /// time (``EventTemplate`` writes the same).
+    static let idOpen: StaticString = #","id":""#
+    static let timeOpen: StaticString = #"","recorded_at":""#
+
     /// Writes a canonical envelope; returns the range of the payload written by `data`.
     static func write(
         id: EventID, type: String, schema: Int, tenant: String, recordedAt: Timestamp, correlationID: String?,
@@ -160,9 +165,9 @@ public struct EncodedEvent: Sendable {
         let start = out.count
         try data(&out)
         let end = out.count
-        out += #","id":""#.utf8
+        out += UnsafeRawBufferPointer(Self.idOpen)
         id.write(into: &out)
-        out += #"","recorded_at":""#.utf8
+        out += UnsafeRawBufferPointer(Self.timeOpen)
         recordedAt.write(into: &out)
         out += #"","schema":"#.utf8
         if schema == 1 { out.append(UInt8(ascii: "1")) } else { out += String(schema).utf8 }

@@ -33,7 +33,8 @@ public struct EventTemplate: Sendable {
     }
 
     /// `,"id":"` ‖ 36 ‖ `","recorded_at":"` ‖ 24: what lies between the payload and ``suffix``.
-    private static let idAndTime = 7 + 36 + 17 + Timestamp.textBytes
+    private static let idAndTime = EncodedEvent.idOpen.utf8CodeUnitCount + 36 + EncodedEvent.timeOpen.utf8CodeUnitCount
+        + Timestamp.textBytes
     private static let marker = EventID(bytes: [UInt8](repeating: 0, count: 16))!
 
     /// An event whose payload is the `dataBytes` bytes `writeData` writes: exactly that many,
@@ -60,10 +61,10 @@ public struct EventTemplate: Sendable {
             prefix.withUnsafeBytes(put)
             writeData(UnsafeMutableRawBufferPointer(rebasing: out[dataRange]))
             at = dataRange.upperBound
-            put(UnsafeRawBufferPointer(Self.idOpen))
+            put(UnsafeRawBufferPointer(EncodedEvent.idOpen))
             id.write(to: out.baseAddress! + at)
             at += 36
-            put(UnsafeRawBufferPointer(Self.timeOpen))
+            put(UnsafeRawBufferPointer(EncodedEvent.timeOpen))
             recordedAt.write(to: out.baseAddress! + at)
             at += Timestamp.textBytes
             suffix.withUnsafeBytes(put)
@@ -76,8 +77,6 @@ public struct EventTemplate: Sendable {
                             envelope: nil, hint: hint)
     }
 
-    private static let idOpen: StaticString = #","id":""#
-    private static let timeOpen: StaticString = #"","recorded_at":""#
 }
 
 extension UnsafeRawBufferPointer {
