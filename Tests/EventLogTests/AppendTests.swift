@@ -77,6 +77,47 @@ import Testing
         verifyChain(try allRawEvents(store))
     }
 
+    /// Ids are indexed once per group commit, sorted over all its requests: requests whose ids
+    /// interleave, repeat each other's or an already stored id, or sort below every stored id
+    /// all get the positions a one-by-one append would give them.
+    @Test func groupWithInterleavedAndRepeatedIDs() async throws {
+        func id(_ top: UInt8, _ n: Int) -> EventID { EventID(bytes: [top] + [UInt8](repeating: 0, count: 13) + [UInt8(n >> 8), UInt8(n & 0xFF)])! }
+        let path = tempPath()
+        let store = try openStore(path)
+        let stored = try await store.append([makeEvent(n: 0, id: id(0x80, 0))])
+        #expect(stored.positions == [1])
+        let env = try sharedEnvironment(path)
+        let gate = DispatchSemaphore(value: 0)
+        env.onWriterThread { gate.wait() }
+        let txnBefore = env.info().lastTransactionID
+        let odd = (0..<50).map { makeEvent(n: $0, id: id(0x90, 2 * $0 + 1)) }
+        let even = (0..<50).map { makeEvent(n: $0, id: id(0x90, 2 * $0)) }
+        // Repeats: an id of each earlier request, the stored one, and one twice; and ids below the stored one.
+        let fresh = makeEvent(n: 7, id: id(0x90, 999))
+        let mixed = [odd[10], fresh, even[0], makeEvent(n: 1, id: id(0x80, 0)), fresh, makeEvent(n: 8, id: id(0x10, 1))]
+        async let a = store.append(odd)
+        try await Task.sleep(for: .milliseconds(50))
+        async let b = store.append(even)
+        try await Task.sleep(for: .milliseconds(50))
+        async let c = store.append(mixed)
+        try await Task.sleep(for: .milliseconds(200))
+        gate.signal()
+        let (ra, rb, rc) = try await (a, b, c)
+        #expect(env.info().lastTransactionID - txnBefore == 1, "one commit")
+        #expect(ra.positions == Array(2...51) && ra.written == 50)
+        #expect(rb.positions == Array(52...101) && rb.written == 50)
+        #expect(rc.positions == [12, 102, 52, 1, 102, 103] && rc.written == 2)
+        // The index agrees with the log for every event, and a retry of everything changes nothing.
+        let raw = try allRawEvents(store)
+        #expect(raw.count == 103)
+        verifyChain(raw)
+        for (e, p) in zip(odd + even, Array(2...101)) { #expect(try store.position(of: e.id) == UInt64(p)) }
+        #expect(try store.position(of: id(0x10, 1)) == 103)
+        let again = try await store.append(odd + even + mixed)
+        #expect(again.written == 0 && again.positions == Array(2...101) + [12, 102, 52, 1, 102, 103])
+        #expect(try store.head().position == 103)
+    }
+
     @Test func invalidEnvelopesAreRejectedWithNothingWritten() async throws {
         let path = tempPath()
         let store = try openStore(path)

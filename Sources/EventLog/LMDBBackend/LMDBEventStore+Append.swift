@@ -82,16 +82,18 @@ extension LMDBEventStore {
                     var head = try readHead(txn)
                     try catchUpProjections(txn, handles: allHandles, head: head)
                     let isolated = group.count > 1
+                    var ids = try GroupEventIDs(txn, eventIDs)
                     var results: [Result<AppendResult, any Error>] = []
                     results.reserveCapacity(group.count)
                     for request in group {
                         let before = head
+                        let mark = ids.mark
                         do {
                             let r: (positions: [UInt64], written: Int)
                             if !isolated {
-                                r = try apply(request, in: txn, handles: allHandles, head: &head)
+                                r = try apply(request, in: txn, handles: allHandles, head: &head, ids: &ids)
                             } else if nestEvents {
-                                r = try txn.nested { child in try apply(request, in: child, handles: allHandles, head: &head) }
+                                r = try txn.nested { child in try apply(request, in: child, handles: allHandles, head: &head, ids: &ids) }
                             } else {
                                 if let precondition = request.precondition {
                                     try txn.nested { child in
@@ -99,7 +101,7 @@ extension LMDBEventStore {
                                     }
                                 }
                                 do {
-                                    r = try apply(request, in: txn, handles: allHandles, head: &head, checked: true)
+                                    r = try apply(request, in: txn, handles: allHandles, head: &head, ids: &ids, checked: true)
                                 } catch {
                                     if Self.abortsGroup(error) { throw error }
                                     throw RedoNested()
@@ -109,9 +111,11 @@ extension LMDBEventStore {
                         } catch {
                             if Self.abortsGroup(error) || !isolated || error is RedoNested { throw error }
                             head = before
+                            ids.rollBack(to: mark)
                             results.append(.failure(Self.mapError(error)))
                         }
                     }
+                    try ids.write(to: txn, eventIDs)
                     try writeCheckpoints(txn, head: head)
                     let final = head
                     return results.map { $0.map { var r = $0; r.head = final; return r } }
@@ -152,10 +156,11 @@ extension LMDBEventStore {
         return false
     }
 
-    /// Applies `request` (its precondition too, unless `checked`) in `txn`.
+    /// Applies `request` (its precondition too, unless `checked`) in `txn`. The ids of its new
+    /// events are added to `ids`, which the group writes to `event_ids` when it ends.
     private func apply(
         _ request: PendingAppend, in txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: inout LogHead,
-        checked: Bool = false
+        ids: inout GroupEventIDs, checked: Bool = false
     ) throws -> (positions: [UInt64], written: Int) {
         let tables = LMDBTables(write: txn, handles: handles, events: events)
         if !checked, let precondition = request.precondition { try precondition(tables) }
@@ -165,77 +170,49 @@ extension LMDBEventStore {
         // tenant ‖ 0 ‖ position: the prefix is rebuilt only when the tenant changes.
         var tenantKey: [UInt8] = []
         var keyTenant: String?
-        // New `event_ids` entries are written after the loop in id order (see below); until
-        // then, ids first seen in this request are found here.
-        var newIDs: [EventID: UInt64] = [:]
-        newIDs.reserveCapacity(request.events.count)
         let memo = ProjectionEvent.Memo()
         var filter = ProjectionFilter(sets: projectionFilters)
-        // An id above every stored id is new without a lookup: fresh UUIDv7 ids almost always
-        // are, so the index is searched only for the rest (a retried or foreign event).
-        let greatestStored = try txn.withCursor(eventIDs) { c in
-            try c.last().flatMap { $0.key.count == 16 ? EventID(unchecked: $0.key) : nil }
-        }
-        for e in request.events {
-            if let earlier = newIDs[e.id] {
-                positions.append(earlier)
-                continue
-            }
-            if let greatestStored, e.id <= greatestStored {
-                let existing = try e.id.withUnsafeBytes { idBytes in
-                    try txn.withRawValue(eventIDs, forRawKey: idBytes) { try UInt64BE.decode($0) }
-                }
-                if let existing {
-                    positions.append(existing)
+        // Positions grow by one: every event is appended after the last without a search.
+        try txn.withAppender(events) { appender in
+            for e in request.events {
+                // An event already stored (a retried append) or twice in this group keeps its position.
+                if let earlier = try ids.position(of: e.id, in: txn, eventIDs) {
+                    positions.append(earlier)
                     continue
                 }
-            }
-            let position = head.position + 1
-            let chain = e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
-            try UInt64BE.withBytes(of: position) { key in
-                try txn.putReserved(events, key, size: 32 + e.json.count, options: .append) { out in
-                    chain.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
-                    e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                let position = head.position + 1
+                let chain = e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
+                try UInt64BE.withBytes(of: position) { key in
+                    try appender.appendReserved(key, size: 32 + e.json.count) { out in
+                        chain.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+                        e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    }
+                    ids.add(e.id, at: position)
+                    let tenant = e.tenant
+                    if tenant != keyTenant {
+                        tenantKey.removeAll(keepingCapacity: true)
+                        tenantKey += tenant.utf8
+                        tenantKey.append(0)
+                        tenantKey += UnsafeRawBufferPointer(key)
+                        keyTenant = tenant
+                    } else {
+                        tenantKey.withUnsafeMutableBytes { k in
+                            (k.baseAddress! + k.count - 8).copyMemory(from: key.baseAddress!, byteCount: 8)
+                        }
+                    }
+                    try tenantKey.withUnsafeBytes { try txn.putRaw(tenantEvents, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
                 }
-                newIDs[e.id] = position
-                let tenant = e.tenant
-                if tenant != keyTenant {
-                    tenantKey.removeAll(keepingCapacity: true)
-                    tenantKey += tenant.utf8
-                    tenantKey.append(0)
-                    tenantKey += UnsafeRawBufferPointer(key)
-                    keyTenant = tenant
-                } else {
-                    tenantKey.withUnsafeMutableBytes { k in
-                        (k.baseAddress! + k.count - 8).copyMemory(from: key.baseAddress!, byteCount: 8)
+                head = LogHead(position: position, chainHash: chain)
+                if !projections.isEmpty {
+                    try e.json.withUnsafeBytes { json in
+                        try chain.withUnsafeBytes { chainBytes in
+                            let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
+                            try Self.apply(projections, filter: &filter, to: event, tables: tables)
+                        }
                     }
                 }
-                try tenantKey.withUnsafeBytes { try txn.putRaw(tenantEvents, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
-            }
-            head = LogHead(position: position, chainHash: chain)
-            if !projections.isEmpty {
-                try e.json.withUnsafeBytes { json in
-                    try chain.withUnsafeBytes { chainBytes in
-                        let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
-                        try Self.apply(projections, filter: &filter, to: event, tables: tables)
-                    }
-                }
-            }
-            positions.append(position)
-            written += 1
-        }
-        // UUIDv7 ids grow with time, so a batch's ids sorted mostly sort after every stored id:
-        // appending them (MDB_APPEND) fills index pages completely instead of splitting them
-        // in half. An id that does not sort last (clock skew, foreign ids) is put normally.
-        for (id, position) in newIDs.sorted(by: { $0.key < $1.key }) {
-            try id.withUnsafeBytes { k in
-                try UInt64BE.withBytes(of: position) { v in
-                    do {
-                        try txn.putRaw(eventIDs, k, v, options: .append)
-                    } catch let error as LMDBError where error.code == LMDBError.keyExists {
-                        try txn.putRaw(eventIDs, k, v)
-                    }
-                }
+                positions.append(position)
+                written += 1
             }
         }
         return (positions, written)
