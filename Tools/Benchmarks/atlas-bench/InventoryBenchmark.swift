@@ -4,7 +4,8 @@ import Foundation
 import Inventory
 import Sync
 
-/// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]`
+/// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]
+/// [--batch 5000] [--in-flight 6] [--page 5000] [--sync-only 1]`
 ///
 /// The export's objects have their members in Graph's order (not sorted), so canonicalizing
 /// them is real work. Ids are GUIDs whose first group counts up (`--random-ids 1`: random
@@ -18,24 +19,30 @@ import Sync
 /// 4. Each stage's own cost per item: parsing a line and encoding its observation on one
 ///    thread, and the log's writer appending the encoded events page by page.
 enum InventoryBenchmark {
-    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]"
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight N] [--page P] [--sync-only 1]"
 
     static func run(_ args: [String]) async throws -> Int32 {
         let items = Bench.option(args, "items", default: 200_000)
         let missingItems = Bench.option(args, "missing-items", default: 10_000)
         let relaxed = Bench.option(args, "relaxed", default: 0) == 1
         let randomIDs = Bench.option(args, "random-ids", default: 0) == 1
+        // The sync's tuning (defaults: SyncRunner.Options and OfflineExportSource's).
+        let defaults = SyncRunner.Options()
+        let options = SyncRunner.Options(batchSize: Bench.option(args, "batch", default: defaults.batchSize),
+                                         appendsInFlight: Bench.option(args, "in-flight", default: defaults.appendsInFlight))
         let dir = try Bench.tempDir("inventory")
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
         let export = dir + "/export.ndjson"
+        var source = OfflineExportSource(path: export)
+        source.pageSize = Bench.option(args, "page", default: source.pageSize)
         let bytes = try writeExport(path: export, items: items, randomIDs: randomIDs)
         print("export: \(items) items, \(bytes / 1_048_576) MiB (\(bytes / max(items, 1)) bytes/line), \(randomIDs ? "random" : "ascending") ids")
 
         let store = try LMDBEventStore.open(path: dir + "/store", options: .init(
             create: true, durability: relaxed ? .relaxed : .durable, projections: InventoryProjections.all,
             stateTables: SyncRunner.stateTables))
-        let runner = SyncRunner(store: store)
+        let runner = SyncRunner(store: store, options: options)
         let selection = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection
         var summary: SyncSummary?
         var commits = store.commitCount
@@ -43,15 +50,16 @@ enum InventoryBenchmark {
         var cpu = LogBenchmark.cpuSeconds()
         var writerCPU = Bench.threadCPUSeconds(named: "lmdb-writer")
         let t1 = try await Bench.time {
-            summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
+            summary = try await runner.run(tenant: "contoso", selection: selection, source: source)
         }
         cpu = LogBenchmark.cpuSeconds() - cpu
         writerCPU = Bench.threadCPUSeconds(named: "lmdb-writer") - writerCPU
         commits = store.commitCount - commits
         print("sync (\(relaxed ? "relaxed" : "durable")): \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t1)) s = \(Bench.rate(summary!.observed, t1)) [status \(summary!.status.rawValue)]; \(commits) commits, \(summary!.observed / max(commits, 1)) items per commit; CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(summary!.observed, 1)))) µs/item (\(String(format: "%.2f", cpu / t1)) cores busy), of which the log's writer thread \(String(format: "%.1f", writerCPU * 1e6 / Double(max(summary!.observed, 1)))) µs/item")
+        if Bench.option(args, "sync-only", default: 0) == 1 { return 0 }
         cpu = LogBenchmark.cpuSeconds()
         let t2 = try await Bench.time {
-            summary = try await runner.run(tenant: "contoso", selection: selection, source: OfflineExportSource(path: export))
+            summary = try await runner.run(tenant: "contoso", selection: selection, source: source)
         }
         cpu = LogBenchmark.cpuSeconds() - cpu
         print("re-sync unchanged: \(summary!.observed) observed, \(summary!.upserted) upserted in \(String(format: "%.2f", t2)) s = \(Bench.rate(summary!.observed, t2)); CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(summary!.observed, 1)))) µs/item")
