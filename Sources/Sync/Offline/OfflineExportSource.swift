@@ -20,7 +20,8 @@ public struct OfflineExportSource: InventorySource {
     public let path: String
     public let kind = "offline"
     public let secrets: [String] = []
-    /// Items handed to the sink at a time.
+    /// Items of a type handed to the sink at a time, at most; a type's first pages are smaller
+    /// (1/16, 1/8, … of this), so that the log's writer starts at once.
     public var pageSize = 5000
     /// Longest line, in bytes.
     public var maxLineBytes = 8 << 20
@@ -40,6 +41,8 @@ public struct OfflineExportSource: InventorySource {
             // handled, one parsed), and a handled block's buffers are refilled by the next read.
             var block: [UInt8] = []
             var entries: [BlockEntry] = []
+            // The first blocks are small, so that the first pages reach the sink at once.
+            var blockLines = max(1, pageSize / 8)
             var atEnd = false
             var parsing: Task<ParsedBlock, Never>?
             var recycled: (bytes: [UInt8], entries: [BlockEntry])?
@@ -58,8 +61,9 @@ public struct OfflineExportSource: InventorySource {
                         reader.withBytes(range) { block += $0 }
                         entries.append(.line(lower..<block.count, number: reader.lineNumber))
                     }
-                    if entries.count >= pageSize || block.count >= Self.blockBytes { break }
+                    if entries.count >= blockLines || block.count >= Self.blockBytes { break }
                 }
+                blockLines = min(pageSize, 2 * blockLines)
                 let previous = await parsing?.value
                 if !entries.isEmpty {
                     let (bytes, lines) = (block, entries)

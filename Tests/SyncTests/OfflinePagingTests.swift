@@ -1,0 +1,86 @@
+import CanonicalJSON
+import EventLog
+import Foundation
+import Inventory
+import Sync
+import Testing
+
+/// The offline source hands each type's items over in file order, in pages that start small
+/// (so the log's writer starts at once) and double up to the page size.
+@Suite struct OfflinePagingTests {
+    actor RecordingSink: SourceSink {
+        var pages: [String: [[String]]] = [:]
+        var finished: [String: Bool] = [:]
+
+        func receive(_ items: [GraphObject], of type: PolicyType) async throws {
+            // Canonical JSON of {"displayName":…,"id":"…"}: the id is the last string.
+            pages[type.key, default: []].append(items.map { String(decoding: $0.canonicalJSON, as: UTF8.self).split(separator: "\"").dropLast().last.map(String.init) ?? "?" })
+        }
+        func record(_ error: SourceError) async { Issue.record("unexpected error \(error)") }
+        func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished[type.key] = complete }
+    }
+
+    actor RecordingEncodingSink: EncodingSourceSink {
+        var sizes: [String: [Int]] = [:]
+
+        nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
+            ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
+                               tenant: "contoso", correlationID: nil)
+        }
+        func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+            sizes[type.key, default: []].append(encoded.count)
+        }
+        func receive(_ items: [GraphObject], of type: PolicyType) async throws { Issue.record("objects reached an encoding sink") }
+        func record(_ error: SourceError) async { Issue.record("unexpected error \(error)") }
+        func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async {}
+    }
+
+    /// 1,000 items of one type and 300 of another, interleaved (every fourth line).
+    static func exportFile() throws -> String {
+        let path = NSTemporaryDirectory() + "offline-paging-\(UUID().uuidString).ndjson"
+        var lines: [String] = []
+        var (dc, cp) = (0, 0)
+        while dc < 1000 || cp < 300 {
+            if lines.count % 4 == 3 && cp < 300 || dc == 1000 {
+                lines.append(#"{"policy_type":"deviceCompliancePolicy","item":{"id":"cp-\#(cp)","displayName":"C"}}"#)
+                cp += 1
+            } else {
+                lines.append(#"{"policy_type":"deviceConfiguration","item":{"id":"dc-\#(dc)","displayName":"D"}}"#)
+                dc += 1
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
+
+    @Test func pagesStartSmallAndDoubleUpToThePageSize() async throws {
+        let path = try Self.exportFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var source = OfflineExportSource(path: path)
+        source.pageSize = 64
+        let sink = RecordingSink()
+        await source.enumerate(tenant: "contoso", types: Self.types, into: sink)
+        let pages = await sink.pages
+        let dc = try #require(pages["deviceConfiguration"])
+        #expect(dc.map(\.count) == [4, 8, 16, 32] + Array(repeating: 64, count: 14) + [44])
+        #expect(dc.flatMap { $0 } == (0..<1000).map { "dc-\($0)" }, "file order")
+        let cp = try #require(pages["deviceCompliancePolicy"])
+        #expect(cp.map(\.count) == [4, 8, 16, 32, 64, 64, 64, 48])
+        #expect(cp.flatMap { $0 } == (0..<300).map { "cp-\($0)" })
+        #expect(await sink.finished == ["deviceConfiguration": true, "deviceCompliancePolicy": true])
+    }
+
+    @Test func encodedPagesFollowTheSameSizes() async throws {
+        let path = try Self.exportFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var source = OfflineExportSource(path: path)
+        source.pageSize = 64
+        let sink = RecordingEncodingSink()
+        await source.enumerate(tenant: "contoso", types: Self.types, into: sink)
+        let sizes = await sink.sizes
+        #expect(sizes["deviceConfiguration"] == [4, 8, 16, 32] + Array(repeating: 64, count: 14) + [44])
+        #expect(sizes["deviceCompliancePolicy"] == [4, 8, 16, 32, 64, 64, 64, 48])
+    }
+}
