@@ -8,10 +8,6 @@ struct ExportPages {
     let types: [PolicyType]
     let sink: any SourceSink
     let pageSize: Int
-    /// Items each type's next page holds: a type's first pages are small, so that the sink
-    /// (the log's writer) starts at once instead of waiting for a full page; each page then
-    /// holds twice as many as the one before, up to `pageSize`.
-    private var pageLimits: [Int]
     /// The sink's encoders, by type index; empty when the sink does not encode.
     let encoders: [ObservationEncoder]
     private var objects: [[GraphObject]]
@@ -26,7 +22,6 @@ struct ExportPages {
         self.types = types
         self.sink = sink
         self.pageSize = pageSize
-        pageLimits = types.map { _ in max(1, pageSize / 16) }
         encoders = (sink as? any EncodingSourceSink).map { s in types.map { s.observationEncoder(for: $0) } } ?? []
         objects = types.map { _ in [] }
         observations = types.map { _ in [] }
@@ -40,7 +35,7 @@ struct ExportPages {
         switch outcome {
         case .observed(let t, let observation):
             observations[t].append(observation)
-            if observations[t].count >= pageLimits[t] { try await flush(t) }
+            if observations[t].count >= pageSize { try await flush(t) }
         case .rejected(let t, let message):
             rejected[t].append("line \(number): \(message)")
         case .unencodable(let t, let message):
@@ -54,7 +49,7 @@ struct ExportPages {
         case .line(.item(let key, let item)):
             guard let t = index(of: key) else { return await unwanted(key, line: number) }
             objects[t].append(item)
-            if objects[t].count >= pageLimits[t] { try await flush(t) }
+            if objects[t].count >= pageSize { try await flush(t) }
         case .line(.failed(let key, let code, let message)):
             guard index(of: key) != nil else { return }
             let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
@@ -84,7 +79,6 @@ struct ExportPages {
     /// Sends type `t`'s page to the sink.
     mutating func flush(_ t: Int) async throws {
         let type = types[t]
-        pageLimits[t] = min(pageSize, 2 * pageLimits[t])
         do {
             if !observations[t].isEmpty || !rejected[t].isEmpty, let sink = sink as? any EncodingSourceSink {
                 let (page, messages) = (observations[t], rejected[t])

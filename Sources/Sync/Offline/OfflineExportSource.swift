@@ -14,14 +14,16 @@ import Inventory
 /// Lines are read a block at a time and parsed on every core, each into its canonical item;
 /// when the sink encodes observations (``EncodingSourceSink``, as a sync run does), each item
 /// is encoded in the same pass, straight from its canonical bytes. The lines are then handled
-/// one by one in file order. While one block is handled (and its pages sent to the sink), the
-/// next block is read and parsed, so the cores stay busy.
+/// one by one in file order, and the block's items go to the sink, a page per type. While one
+/// block is handled (and its pages sent to the sink), the next block is read and parsed, so
+/// the cores stay busy. The first blocks are small (1/8, 1/4, … of a page of lines), so that
+/// the log's writer starts at once; pages then reach it at the pace blocks are parsed, not in
+/// a burst whenever every type has filled a page.
 public struct OfflineExportSource: InventorySource {
     public let path: String
     public let kind = "offline"
     public let secrets: [String] = []
-    /// Items of a type handed to the sink at a time, at most; a type's first pages are smaller
-    /// (1/16, 1/8, … of this), so that the log's writer starts at once.
+    /// Lines in a block, and items of a type handed to the sink at a time, at most.
     public var pageSize = 5000
     /// Longest line, in bytes.
     public var maxLineBytes = 8 << 20
@@ -42,6 +44,7 @@ public struct OfflineExportSource: InventorySource {
             var block: [UInt8] = []
             var entries: [BlockEntry] = []
             // The first blocks are small, so that the first pages reach the sink at once.
+            // A block's items are sent when it has been handled.
             var blockLines = max(1, pageSize / 8)
             var atEnd = false
             var parsing: Task<ParsedBlock, Never>?
@@ -91,6 +94,7 @@ public struct OfflineExportSource: InventorySource {
                     }
                 }
                 recycled = (done.bytes, done.entries)
+                try await pages.flushAll()
             }
             try await pages.flushAll()
         } catch let r as SinkRefused {

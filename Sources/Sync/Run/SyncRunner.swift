@@ -24,7 +24,7 @@ public final class SyncRunner: Sendable {
         public var appendsInFlight: Int
 
         public init(globalLimit: Int = 16, perTenantLimit: Int = 2, waitForSlot: Bool = false, maxWait: Duration = .seconds(600),
-                    leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, appendsInFlight: Int = 6) {
+                    leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, appendsInFlight: Int = 12) {
             self.globalLimit = globalLimit
             self.perTenantLimit = perTenantLimit
             self.waitForSlot = waitForSlot
