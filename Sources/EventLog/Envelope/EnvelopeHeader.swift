@@ -75,7 +75,6 @@ public struct EnvelopeHeader: Sendable, Equatable {
     private static let tenantMarker: StaticString = #","tenant":""#
     private static let schemaMarker: StaticString = #","schema":"#
     private static let recordedMarker: StaticString = #","recorded_at":""#
-    private static let idMarker: StaticString = #","id":""#
     private static let dataOpening: StaticString = #"{"data":"#
     private static let correlationOpening: StaticString = #"{"correlation_id":""#
     private static let dataMarker: StaticString = #","data":"#
@@ -121,9 +120,9 @@ public struct EnvelopeHeader: Sendable, Equatable {
         // "id": 36 characters.
         let idClose = recordedOpen - recordedMarker.utf8CodeUnitCount
         let idOpen = idClose - 37
-        guard idOpen > 0, b[idClose] == UInt8(ascii: "\""), matches(idMarker, at: idOpen - idMarker.utf8CodeUnitCount + 1) else { return nil }
+        guard idOpen > 0, b[idClose] == UInt8(ascii: "\""), matches(EncodedEvent.idOpen, at: idOpen - EncodedEvent.idOpen.utf8CodeUnitCount + 1) else { return nil }
         // "data": from its opening after the optional correlation id to just before "id".
-        let dataEnd = idOpen - idMarker.utf8CodeUnitCount + 1
+        let dataEnd = idOpen - EncodedEvent.idOpen.utf8CodeUnitCount + 1
         var dataStart: Int
         if matches(dataOpening, at: 0) {
             dataStart = dataOpening.utf8CodeUnitCount

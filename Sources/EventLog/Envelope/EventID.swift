@@ -60,9 +60,10 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Appends the canonical `8-4-4-4-12` lowercase form to `out`.
     public func write(into out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: 36))
-        out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }
+        withUnsafeTemporaryAllocation(byteCount: 36, alignment: 1) { text in
+            write(to: text.baseAddress!)
+            out.append(contentsOf: UnsafeRawBufferPointer(text))
+        }
     }
 
     /// Writes the canonical 36-byte form at `out`.

@@ -29,9 +29,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Appends the RFC 3339 form (as ``description``) to `out`.
     public func write(into out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: Self.textBytes))
-        out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }
+        withUnsafeTemporaryAllocation(byteCount: Self.textBytes, alignment: 1) { text in
+            write(to: text.baseAddress!)
+            out.append(contentsOf: UnsafeRawBufferPointer(text))
+        }
     }
 
     /// Writes the ``textBytes`` bytes of the RFC 3339 form at `out`.

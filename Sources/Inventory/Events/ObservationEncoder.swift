@@ -116,10 +116,7 @@ public struct ObservationEncoder: Sendable {
     ///
     /// - Throws: as ``encode(_:recordedAt:)``.
     public func encode(canonicalObject bytes: UnsafeRawBufferPointer, recordedAt: Timestamp = .now()) throws -> Encoded {
-        let direct = try withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.slotKeys.count) { slots in
-            try encodeDirectly(bytes, slots: slots, recordedAt: recordedAt)
-        }
-        if let direct { return direct }
+        if let direct = try encodeDirectly(bytes, recordedAt: recordedAt) { return direct }
         return try encodeInGeneral(GraphObject(canonicalJSON: Array(bytes)), recordedAt: recordedAt)
     }
 
@@ -174,10 +171,13 @@ public struct ObservationEncoder: Sendable {
 
     /// The direct path: `nil` when the object must go through ``ItemObserved``.
     func encodeDirectly(_ item: GraphObject, recordedAt: Timestamp) throws -> Encoded? {
-        try item.canonicalJSON.withUnsafeBytes { b in
-            try withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.slotKeys.count) { slots in
-                try encodeDirectly(b, slots: slots, recordedAt: recordedAt)
-            }
+        try item.canonicalJSON.withUnsafeBytes { try encodeDirectly($0, recordedAt: recordedAt) }
+    }
+
+    /// The direct path over the object's canonical bytes `b`.
+    private func encodeDirectly(_ b: UnsafeRawBufferPointer, recordedAt: Timestamp) throws -> Encoded? {
+        try withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.slotKeys.count) { slots in
+            try encodeDirectly(b, slots: slots, recordedAt: recordedAt)
         }
     }
 
