@@ -17,8 +17,10 @@ actor RunRecorder: EncodingSourceSink {
     let leaseCheck: @Sendable (any KeyValueWriter) throws -> Void
     let progressHandler: (@Sendable (String, SourceProgress) -> Void)?
 
-    /// Appends under way; each returns how many of its items were new or changed.
-    private var inFlight: [Task<Int, any Error>] = []
+    /// Appends under way, oldest first, with their sizes; each returns how many of its items
+    /// were new or changed.
+    private var inFlight: [(append: Task<Int, any Error>, items: Int)] = []
+    private var itemsInFlight = 0
     private var observed = 0
     private var upserted = 0
     private var errorCount = 0
@@ -107,18 +109,25 @@ actor RunRecorder: EncodingSourceSink {
         let (queries, tenant) = (self.queries, self.tenant)
         // Counting the rows that are new or changed (against the store as it is before this
         // page) and appending run off the source's path, while it reads the next page.
-        inFlight.append(Task {
+        inFlight.append((Task {
             let changed = try queries.countChanged(tenant: tenant, observations)
             _ = try await store.append(encoded: observations.map(\.event), precondition: check)
             return changed
-        })
-        if inFlight.count >= options.appendsInFlight {
-            upserted += try await inFlight.removeFirst().value
-        }
+        }, observations.count))
+        itemsInFlight += observations.count
+        // The budget is counted in items, whatever the pages' sizes: when the log's writer is
+        // the bottleneck, what is queued for it is what its next group commit takes.
+        while itemsInFlight > options.itemsInFlight, inFlight.count > 1 { try await finishOldestAppend() }
+    }
+
+    private func finishOldestAppend() async throws {
+        let (append, items) = inFlight.removeFirst()
+        itemsInFlight -= items
+        upserted += try await append.value
     }
 
     private func drainAppends() async throws {
-        while !inFlight.isEmpty { upserted += try await inFlight.removeFirst().value }
+        while !inFlight.isEmpty { try await finishOldestAppend() }
     }
 
     func record(_ error: SourceError) async {

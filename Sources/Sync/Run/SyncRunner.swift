@@ -20,18 +20,19 @@ public final class SyncRunner: Sendable {
         public var leaseDuration: Duration
         /// Items per append.
         public var batchSize: Int
-        /// Appends of one run allowed in flight at once.
-        public var appendsInFlight: Int
+        /// Items of one run appended and not yet committed, at most: the source reads on
+        /// while its earlier pages are appended, and waits beyond this (one append always goes).
+        public var itemsInFlight: Int
 
         public init(globalLimit: Int = 16, perTenantLimit: Int = 2, waitForSlot: Bool = false, maxWait: Duration = .seconds(600),
-                    leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, appendsInFlight: Int = 12) {
+                    leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, itemsInFlight: Int = 30_000) {
             self.globalLimit = globalLimit
             self.perTenantLimit = perTenantLimit
             self.waitForSlot = waitForSlot
             self.maxWait = maxWait
             self.leaseDuration = leaseDuration
             self.batchSize = batchSize
-            self.appendsInFlight = appendsInFlight
+            self.itemsInFlight = itemsInFlight
         }
     }
 

@@ -5,7 +5,8 @@ import Inventory
 import Sync
 
 /// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]
-/// [--batch 5000] [--in-flight 6] [--page 5000] [--sync-only 1]`
+/// [--batch 5000] [--in-flight 30000] [--page 5000] [--sync-only 1]`
+/// (`--in-flight`: items appended and not yet committed, at most)
 ///
 /// The export's objects have their members in Graph's order (not sorted), so canonicalizing
 /// them is real work. Ids are GUIDs whose first group counts up (`--random-ids 1`: random
@@ -19,7 +20,7 @@ import Sync
 /// 4. Each stage's own cost per item: parsing a line and encoding its observation on one
 ///    thread, and the log's writer appending the encoded events page by page.
 enum InventoryBenchmark {
-    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight N] [--page P] [--sync-only 1]"
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight ITEMS] [--page P] [--sync-only 1]"
 
     static func run(_ args: [String]) async throws -> Int32 {
         let items = Bench.option(args, "items", default: 200_000)
@@ -29,7 +30,7 @@ enum InventoryBenchmark {
         // The sync's tuning (defaults: SyncRunner.Options and OfflineExportSource's).
         let defaults = SyncRunner.Options()
         let options = SyncRunner.Options(batchSize: Bench.option(args, "batch", default: defaults.batchSize),
-                                         appendsInFlight: Bench.option(args, "in-flight", default: defaults.appendsInFlight))
+                                         itemsInFlight: Bench.option(args, "in-flight", default: defaults.itemsInFlight))
         let dir = try Bench.tempDir("inventory")
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
