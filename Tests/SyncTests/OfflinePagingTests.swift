@@ -74,15 +74,19 @@ import Testing
         return pages
     }
 
-    static let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
-
-    @Test func aPagePerTypeForEachBlockAndBlocksDouble() async throws {
-        let path = try Self.exportFile()
+    /// Reads the export in pages of at most 64 into `sink`.
+    static func read(into sink: any SourceSink) async throws {
+        let path = try exportFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         var source = OfflineExportSource(path: path)
         source.pageSize = 64
+        let types = ["deviceConfiguration", "deviceCompliancePolicy"].compactMap(PolicyTypeRegistry.type)
+        await source.enumerate(tenant: "contoso", types: types, into: sink)
+    }
+
+    @Test func aPagePerTypeForEachBlockAndBlocksDouble() async throws {
         let sink = RecordingSink()
-        await source.enumerate(tenant: "contoso", types: Self.types, into: sink)
+        try await Self.read(into: sink)
         let pages = await sink.pages
         let dc = try #require(pages["deviceConfiguration"])
         #expect(dc.map(\.count) == Self.expectedPages("deviceConfiguration"))
@@ -96,12 +100,8 @@ import Testing
     }
 
     @Test func encodedPagesFollowTheSameSizes() async throws {
-        let path = try Self.exportFile()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var source = OfflineExportSource(path: path)
-        source.pageSize = 64
         let sink = RecordingEncodingSink()
-        await source.enumerate(tenant: "contoso", types: Self.types, into: sink)
+        try await Self.read(into: sink)
         let sizes = await sink.sizes
         #expect(sizes["deviceConfiguration"] == Self.expectedPages("deviceConfiguration"))
         #expect(sizes["deviceCompliancePolicy"] == Self.expectedPages("deviceCompliancePolicy"))

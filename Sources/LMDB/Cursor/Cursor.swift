@@ -19,10 +19,14 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
 
     func invalidate() { isValid = false }
 
-    private func move(_ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil) throws -> RawEntry? {
+    func ensureValid() throws(LMDBError) {
         guard isValid else {
             throw LMDBError(code: LMDBError.transactionEnded, operation: "cursor \(name)", message: "used after its closure returned")
         }
+    }
+
+    private func move(_ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil) throws -> RawEntry? {
+        try ensureValid()
         // LMDB rejects an empty key (MDB_BAD_VALSIZE); every key is >= the empty key.
         if op == MDB_SET_RANGE, let key, key.isEmpty { return try move(MDB_FIRST) }
         var k = MDB_val()
