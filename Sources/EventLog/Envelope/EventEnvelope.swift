@@ -65,12 +65,3 @@ public struct RawEvent: Sendable, Hashable {
         RecordedEvent(position: position, chainHash: chainHash, envelope: try EventEnvelope(canonicalJSON: json, position: position))
     }
 }
-
-extension RawEvent {
-    /// An event from its stored `events` value (32-byte chain hash ‖ JSON), copied with memcpy.
-    init(position: UInt64, stored value: UnsafeRawBufferPointer) {
-        self.init(position: position,
-                  chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: value[0..<32])),
-                  json: Array(UnsafeRawBufferPointer(rebasing: value[32...])))
-    }
-}

@@ -222,10 +222,7 @@ extension LMDBEventStore {
         try txn.withCursor(events) { c in
             guard let last = try c.last() else { return .empty }
             let position = try UInt64BE.decode(last.key)
-            guard last.value.count >= 32 else {
-                throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
-            }
-            return LogHead(position: position, chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: last.value[0..<32])))
+            return LogHead(position: position, chainHash: try StoredEvent(last.value, at: position).chainHash)
         }
     }
 

@@ -106,11 +106,8 @@ extension LMDBEventStore {
             guard position == last + 1 else {
                 throw EventLogError(.corruptEvent, "gap in the log: position \(last + 1) is missing")
             }
-            guard stored.count >= 32 else {
-                throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
-            }
-            let chain = UnsafeRawBufferPointer(rebasing: stored[0..<32])
-            let json = UnsafeRawBufferPointer(rebasing: stored[32...])
+            let parts = try StoredEvent(stored, at: position)
+            let (chain, json) = (parts.chain, parts.json)
             let event: ProjectionEvent
             if let h = header {
                 event = ProjectionEvent(position: position, chain: chain, json: json, header: h, memo: memo, keepingMemo: prepared)

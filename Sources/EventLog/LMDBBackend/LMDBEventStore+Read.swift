@@ -16,10 +16,7 @@ extension LMDBEventStore {
                     var e = try c.seek(atLeast: UInt64BE.bytes(max(position, 1)))
                     while let entry = e, out.count < limit {
                         let p = try UInt64BE.decode(entry.key)
-                        guard entry.value.count >= 32 else {
-                            throw EventLogError(.corruptEvent, "event at position \(p) is shorter than its chain hash")
-                        }
-                        out.append(RawEvent(position: p, stored: entry.value))
+                        out.append(RawEvent(position: p, stored: try StoredEvent(entry.value, at: p)))
                         e = try c.next()
                     }
                     return out

@@ -109,12 +109,7 @@ extension LMDBEventStore {
             chain = .genesis
         } else {
             guard let c = try UInt64BE.withBytes(of: position, { k in
-                try txn.withRawValue(events, forRawKey: k) { v -> ChainHash in
-                    guard v.count >= 32 else {
-                        throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
-                    }
-                    return ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: v[0..<32]))
-                }
+                try txn.withRawValue(events, forRawKey: k) { v -> ChainHash in try StoredEvent(v, at: position).chainHash }
             }) else {
                 throw EventLogError(.positionOutOfRange, "cannot set consumer \(name) to position \(position): no such event")
             }
@@ -144,14 +139,10 @@ extension LMDBEventStore {
                     var e = try c.seek(atLeast: UInt64BE.bytes(from))
                     while let entry = e {
                         let p = try UInt64BE.decode(entry.key)
-                        guard entry.value.count >= 32 else {
-                            throw EventLogError(.corruptEvent, "event at position \(p) is shorter than its chain hash")
-                        }
-                        let json = UnsafeRawBufferPointer(rebasing: entry.value[32...])
-                        if filter.matches(json) {
-                            out.append(RawEvent(position: p, chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: entry.value[0..<32])),
-                                                json: Array(json)))
-                            bytes += json.count
+                        let stored = try StoredEvent(entry.value, at: p)
+                        if filter.matches(stored.json) {
+                            out.append(RawEvent(position: p, stored: stored))
+                            bytes += stored.json.count
                         }
                         scannedThrough = p
                         examined += 1

@@ -25,12 +25,7 @@ final class LMDBTables: KeyValueWriter {
 
     func rawEvent(at position: UInt64) throws -> RawEvent? {
         try UInt64BE.withBytes(of: position) { k in
-            try read.withRawValue(events, forRawKey: k) { v in
-                guard v.count >= 32 else {
-                    throw EventLogError(.corruptEvent, "event at position \(position) is shorter than its chain hash")
-                }
-                return RawEvent(position: position, chainHash: ChainHash(unchecked: UnsafeRawBufferPointer(rebasing: v[0..<32])), json: Array(v[32...]))
-            }
+            try read.withRawValue(events, forRawKey: k) { v in RawEvent(position: position, stored: try StoredEvent(v, at: position)) }
         }
     }
 
