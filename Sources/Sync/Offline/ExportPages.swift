@@ -13,6 +13,8 @@ struct ExportPages {
     private var objects: [[GraphObject]]
     private var observations: [[ObservationEncoder.Encoded]]
     private var rejected: [[String]]
+    /// Type indices in type-key order: the order pages are sent in.
+    private let flushOrder: [Int]
     /// Types a line made incomplete, with the first such error.
     var incomplete: [String: SourceError] = [:]
     /// Set when a line that might have held any type's item was unusable.
@@ -26,6 +28,7 @@ struct ExportPages {
         objects = types.map { _ in [] }
         observations = types.map { _ in [] }
         rejected = types.map { _ in [] }
+        flushOrder = types.indices.sorted { types[$0].key < types[$1].key }
     }
 
     private func index(of key: String) -> Int? { types.firstIndex { $0.key == key } }
@@ -102,6 +105,6 @@ struct ExportPages {
 
     /// Sends every page left, in type-key order.
     mutating func flushAll() async throws {
-        for t in types.indices.sorted(by: { types[$0].key < types[$1].key }) { try await flush(t) }
+        for t in flushOrder { try await flush(t) }
     }
 }

@@ -96,7 +96,6 @@ public struct OfflineExportSource: InventorySource {
                 recycled = (done.bytes, done.entries)
                 try await pages.flushAll()
             }
-            try await pages.flushAll()
         } catch let r as SinkRefused {
             // The store refused items (full disk, …): stop reading; the run already knows why.
             if r.record { await sink.record(r.error) }

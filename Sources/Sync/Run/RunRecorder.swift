@@ -51,12 +51,13 @@ actor RunRecorder: EncodingSourceSink {
 
     func receive(_ items: [GraphObject], of type: PolicyType) async throws {
         if let fatal { throw fatal }
-        var start = 0
-        while start < items.count {
-            let end = min(items.count, start + options.batchSize)
-            try await append(items[start..<end], of: type)
-            start = end
-        }
+        for batch in batches(of: items.count) { try await append(items[batch], of: type) }
+    }
+
+    /// A page's items in appends of at most `batchSize`.
+    private func batches(of count: Int) -> [Range<Int>] {
+        let size = max(1, options.batchSize)
+        return stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
     }
 
     nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
@@ -66,12 +67,9 @@ actor RunRecorder: EncodingSourceSink {
     func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
         if let fatal { throw fatal }
         for message in rejected { reject(message, of: type) }
-        if encoded.count <= options.batchSize { return try await append(encoded: encoded, of: type) }
-        var start = 0
-        while start < encoded.count {
-            let end = min(encoded.count, start + options.batchSize)
-            try await append(encoded: Array(encoded[start..<end]), of: type)
-            start = end
+        for batch in batches(of: encoded.count) {
+            // A page of one batch is appended as it is, without a copy.
+            try await append(encoded: batch == encoded.indices ? encoded : Array(encoded[batch]), of: type)
         }
     }
 
