@@ -21,6 +21,13 @@ final class OfflineFixture: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// An encoder of observations of `type` for a run of tenant "contoso", for sinks a test
+    /// writes itself.
+    static func encoder(for type: PolicyType) -> ObservationEncoder {
+        ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
+                           tenant: "contoso", correlationID: nil)
+    }
+
     /// An item of `type` with `id`, shaped like a Graph object.
     static func item(_ id: String, name: String? = nil, extra: Int = 0) -> JSONValue {
         .object(["id": .string(id), "displayName": .string(name ?? "policy \(id)"),

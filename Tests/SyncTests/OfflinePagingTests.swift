@@ -24,10 +24,7 @@ import Testing
     actor RecordingEncodingSink: EncodingSourceSink {
         var sizes: [String: [Int]] = [:]
 
-        nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
-            ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
-                               tenant: "contoso", correlationID: nil)
-        }
+        nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder { OfflineFixture.encoder(for: type) }
         func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
             sizes[type.key, default: []].append(encoded.count)
         }

@@ -34,10 +34,7 @@ import Testing
 
         init(failure: any Error) { self.failure = failure }
 
-        nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
-            ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
-                               tenant: "contoso", correlationID: nil)
-        }
+        nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder { OfflineFixture.encoder(for: type) }
         func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
             pages += 1
             throw failure
