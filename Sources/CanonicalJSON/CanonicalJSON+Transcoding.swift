@@ -23,3 +23,65 @@ extension CanonicalJSON {
         out.append(contentsOf: transcoder.out.elements)
     }
 }
+
+extension CanonicalJSON {
+    /// Transcodes `input` as ``canonicalize(_:limits:into:)`` does — same validation, same
+    /// errors — but leaves the members of a top-level object in input order, and hands `body`
+    /// an index of them, and of the members of each object directly in it: a reader of records
+    /// like `{"type": …, "item": {…}}` gets each value's canonical bytes and the item's members
+    /// without scanning them again.
+    ///
+    /// Every value in the output is in canonical form; only the top-level object's member order
+    /// is not (when it is not an object, the output is its canonical form).
+    /// - Throws: ``JSONParseError`` when `input` is not valid I-JSON within `limits`.
+    public static func withCanonicalMembers<R>(
+        of input: UnsafeRawBufferPointer, limits: JSONLimits = .default, _ body: (CanonicalMembers) -> R
+    ) throws(JSONParseError) -> R {
+        if input.count > limits.maxInputBytes {
+            throw JSONParseError(offset: limits.maxInputBytes, message: "input larger than \(limits.maxInputBytes) bytes")
+        }
+        guard let raw = input.baseAddress, input.count > 0 else {
+            throw JSONParseError(offset: 0, message: "unexpected end of input, expected a JSON value")
+        }
+        var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits)
+        transcoder.indexing = true
+        try transcoder.run()
+        let topCount = transcoder.topMembers.count
+        return withUnsafeTemporaryAllocation(of: JSONObjectScanner.Member.self, capacity: topCount + transcoder.nested.count) { all in
+            for (i, m) in transcoder.topMembers.elements.enumerated() {
+                all.initializeElement(at: i, to: m.ranges(at: m.start, origin: 0).member)
+            }
+            for (i, m) in transcoder.nested.elements.enumerated() { all.initializeElement(at: topCount + i, to: m.member) }
+            defer { _ = all.deinitialize() }
+            return body(CanonicalMembers(
+                bytes: UnsafeRawBufferPointer(transcoder.out.elements), members: UnsafeBufferPointer(rebasing: all[..<topCount]),
+                isObject: transcoder.out.count > 0 && transcoder.out[0] == UInt8(ascii: "{"),
+                nested: UnsafeBufferPointer(rebasing: all[topCount...]), nestedObjects: transcoder.nestedObjects.elements))
+        }
+    }
+}
+
+/// The output of ``CanonicalJSON/withCanonicalMembers(of:limits:_:)``, valid only during its
+/// `body`.
+public struct CanonicalMembers {
+    /// The transcoded text: every value canonical, a top-level object's members in input order.
+    public let bytes: UnsafeRawBufferPointer
+    /// The top-level object's members in input order, as ranges of ``bytes``; empty when the
+    /// text is not an object (see ``isObject``).
+    public let members: UnsafeBufferPointer<JSONObjectScanner.Member>
+    /// Whether the text is an object.
+    public let isObject: Bool
+    let nested: UnsafeBufferPointer<JSONObjectScanner.Member>
+    let nestedObjects: UnsafeBufferPointer<CanonicalTranscoder.NestedObject>
+
+    /// The members, in canonical order, of the object that is the value of `members[i]`, as
+    /// ranges of that value's bytes (`bytes[members[i].value]`); `nil` when it is not an object.
+    public func members(ofValueAt i: Int) -> UnsafeBufferPointer<JSONObjectScanner.Member>? {
+        let start = members[i].value.lowerBound
+        guard bytes[start] == UInt8(ascii: "{") else { return nil }
+        for o in nestedObjects where o.start == start {
+            return UnsafeBufferPointer(rebasing: nested[o.first..<(o.first + o.count)])
+        }
+        return nil
+    }
+}

@@ -28,6 +28,33 @@ struct CanonicalTranscoder: ~Copyable {
     var members: RawBuffer<Member>
     /// Where slow paths that write to an array (escaped strings, general numbers) write first.
     var spill: [UInt8] = []
+    /// When set (see ``CanonicalJSON/withCanonicalMembers(of:limits:_:)``), the top-level
+    /// object's members stay in input order (duplicates are still rejected) and its members,
+    /// and those of the objects directly in it, are recorded in ``topMembers`` and ``nested``.
+    var indexing = false
+    /// The top-level object's members, in input order (kept when ``indexing``).
+    var topMembers = RawBuffer<Member>()
+    /// The members of the objects directly in the top-level object, each object's in canonical
+    /// order, with ranges relative to the object's `{` (kept when ``indexing``).
+    var nested = RawBuffer<Span>()
+    /// For each object in ``nested``: where its text starts in ``out``, and its members there.
+    var nestedObjects = RawBuffer<NestedObject>()
+
+    /// A member's key (between its quotes) and value, as offsets.
+    struct Span {
+        var keyStart: Int, keyEnd: Int, valueStart: Int, valueEnd: Int
+
+        var member: JSONObjectScanner.Member {
+            JSONObjectScanner.Member(key: keyStart..<keyEnd, value: valueStart..<valueEnd)
+        }
+    }
+
+    /// An object directly in the top-level object, as ``nested`` records it.
+    struct NestedObject {
+        var start: Int
+        var first: Int
+        var count: Int
+    }
 
     /// One object member: its decoded key, and where its `"key":value` text went in the output.
     struct Member {
@@ -41,9 +68,17 @@ struct CanonicalTranscoder: ~Copyable {
         var keyPrefix: UInt64
         /// Input offset of the key's opening quote, for error messages.
         var keyQuote: Int
-        /// The member's text in `out`, without the separating comma.
+        /// The member's text in `out`, without the separating comma, and where its value starts.
         var start: Int
         var end: Int
+        var valueStart = 0
+
+        /// The key (between its quotes) and value ranges of the member's text at `start`, less
+        /// `origin`.
+        func ranges(at start: Int, origin: Int) -> Span {
+            let value = valueStart &- self.start &+ start &- origin
+            return Span(keyStart: start &+ 1 &- origin, keyEnd: value &- 2, valueStart: value, valueEnd: end &- self.start &+ start &- origin)
+        }
     }
 
     /// A transcoder over the `count` (at least one) bytes at `base`.
@@ -157,8 +192,10 @@ struct CanonicalTranscoder: ~Copyable {
         state.pos &+= 1
         out.append(UInt8(ascii: "{"))
         skipWhitespace()
+        let depth = state.depth
         if state.pos < state.end && state.base[state.pos] == UInt8(ascii: "}") {
             state.pos &+= 1
+            if indexing && depth == 2 { nestedObjects.append(NestedObject(start: out.count &- 1, first: nested.count, count: 0)) }
             out.append(UInt8(ascii: "}"))
             state.depth &-= 1
             return
@@ -202,6 +239,7 @@ struct CanonicalTranscoder: ~Copyable {
             }
             ascii = ascii && key.ascii
             out.append(UInt8(ascii: ":"))
+            member.valueStart = out.count
             try value()
             member.end = out.count
             if ordered && members.count > first {
@@ -222,11 +260,18 @@ struct CanonicalTranscoder: ~Copyable {
             if c == UInt8(ascii: "}") { break }
             throw unexpected(at: state.pos &- 1, " in object, expected ',' or '}'")
         }
+        let recording = indexing && depth == 2
+        if recording { nestedObjects.append(NestedObject(start: bodyStart &- 1, first: nested.count, count: members.count &- first)) }
         if !ordered {
-            try sortMembers(from: first, bodyStart: bodyStart)
+            try sortMembers(from: first, bodyStart: bodyStart, move: !(indexing && depth == 1), record: recording)
+        } else if recording {
+            for i in first..<members.count { nested.append(members[i].ranges(at: members[i].start, origin: bodyStart &- 1)) }
         }
         if !ascii {
             try checkEquivalentKeys(from: first)
+        }
+        if indexing && depth == 1 {
+            topMembers.append(UnsafeBufferPointer(start: members.base + first, count: members.count &- first))
         }
         members.truncate(to: first)
         truncateArena(to: arenaMark)
@@ -449,9 +494,10 @@ struct CanonicalTranscoder: ~Copyable {
         return state.scratch.withUnsafeBufferPointer { arena in Self.precedes(a, b, input: input, arena: arena) }
     }
 
-    /// Sorts `members[first...]` by key, rejects byte-equal keys, and rewrites the object body
-    /// (from `bodyStart` to the end of `out`) with the member segments in that order.
-    mutating func sortMembers(from first: Int, bodyStart: Int) throws(JSONParseError) {
+    /// Sorts `members[first...]` by key, rejects byte-equal keys, and (when `move`) rewrites the
+    /// object body (from `bodyStart` to the end of `out`) with the member segments in that
+    /// order, recording their ranges in ``nested`` when `record`.
+    mutating func sortMembers(from first: Int, bodyStart: Int, move: Bool = true, record: Bool = false) throws(JSONParseError) {
         let input = state.base
         let list = UnsafeBufferPointer(start: members.base + first, count: members.count &- first)
         let n = list.count
@@ -489,6 +535,7 @@ struct CanonicalTranscoder: ~Copyable {
             if let (a, b) = duplicate {
                 throw duplicateKey(a.keyQuote > b.keyQuote ? a : b, equivalentTo: nil)
             }
+            guard move else { return }
             // Write the segments in order after the body (it has the same length), then move
             // them over it.
             let bodyEnd = out.count
@@ -496,6 +543,7 @@ struct CanonicalTranscoder: ~Copyable {
             for i in 0..<n {
                 let m = list[order[i]]
                 if i > 0 { out.append(UInt8(ascii: ",")) }
+                if record { nested.append(m.ranges(at: bodyStart &+ (out.count &- bodyEnd), origin: bodyStart &- 1)) }
                 out.append(bytes: out.base + m.start, count: m.end &- m.start)
             }
             (out.base + bodyStart).update(from: out.base + bodyEnd, count: bodyEnd &- bodyStart)

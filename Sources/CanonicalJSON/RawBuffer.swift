@@ -12,7 +12,13 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
         base = .allocate(capacity: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    /// An empty buffer that allocates nothing until the first append.
+    init() {
+        capacity = 0
+        base = UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+
+    deinit { if capacity > 0 { base.deallocate() } }
 
     /// The elements, valid until the next mutation.
     var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
@@ -30,10 +36,10 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
 
     @inline(never)
     private mutating func grow(_ n: Int) {
-        let newCapacity = max(capacity &* 2, count &+ n)
+        let newCapacity = max(capacity &* 2, count &+ n, 16)
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         newBase.initialize(from: base, count: count)
-        base.deallocate()
+        if capacity > 0 { base.deallocate() }
         base = newBase
         capacity = newCapacity
     }

@@ -85,6 +85,35 @@ import TestSupport
         return .object(o)
     }
 
+    /// The text of `item` with its top-level members in a random order (values canonical).
+    static func shuffledText(_ item: GraphObject, _ rng: inout SplitMix64) throws -> [UInt8] {
+        guard case .object(let members)? = try? JSONParser().parse(item.canonicalJSON) else { return item.canonicalJSON }
+        var keys = Array(members.keys)
+        for i in keys.indices.reversed() where i > 0 { keys.swapAt(i, rng.below(i + 1)) }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (i, key) in keys.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CanonicalJSON.writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            try CanonicalJSON.write(members[key]!, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `encoder`'s observation of the object `text`, read as the offline source reads an item
+    /// line: transcoded inside `{"item": …}` with its members indexed.
+    static func encodeIndexed(_ text: [UInt8], _ encoder: ObservationEncoder) throws -> Result<ObservationEncoder.Encoded, any Error> {
+        let line = Array(#"{"item":"#.utf8) + text + [UInt8(ascii: "}")]
+        return try line.withUnsafeBytes { b in
+            try CanonicalJSON.withCanonicalMembers(of: b) { c in
+                let members = c.members(ofValueAt: 0)
+                #expect(members != nil)
+                return Result { try encoder.encode(canonicalObject: UnsafeRawBufferPointer(rebasing: c.bytes[c.members[0].value]), members: members) }
+            }
+        }
+    }
+
     @Test func directEncodingEqualsTheGeneralPath() throws {
         var rng = SplitMix64(seed: 0x0E4C)
         let run = EventID.generate().description
@@ -99,6 +128,18 @@ import TestSupport
             let direct = Result { try encoder.encode(item) }
             // From the bytes in place (as the offline source encodes): the same result.
             let inPlace = Result { try item.canonicalJSON.withUnsafeBytes { try encoder.encode(canonicalObject: $0) } }
+            // With the members indexed by the transcoder (as the offline source reads a line), from
+            // a text whose members are out of order: the same result again.
+            let indexed = try Self.encodeIndexed(Self.shuffledText(item, &rng), encoder)
+            switch (inPlace, indexed) {
+            case (.success(let a), .success(let b)):
+                #expect(Array(a.event.json[a.event.dataRange]) == Array(b.event.json[b.event.dataRange]))
+                #expect(a.event.projectionHint(as: ItemObserved.IndexFields?.self) == b.event.projectionHint(as: ItemObserved.IndexFields?.self))
+            case (.failure(let a as ItemObserved.Rejection), .failure(let b as ItemObserved.Rejection)):
+                #expect(a == b)
+            default:
+                Issue.record("indexed and scanned disagree: \(inPlace) vs \(indexed)")
+            }
             switch (direct, inPlace) {
             case (.success(let a), .success(let b)):
                 #expect(Array(a.event.json[a.event.dataRange]) == Array(b.event.json[b.event.dataRange]))

@@ -114,9 +114,13 @@ public struct ObservationEncoder: Sendable {
     /// ``GraphObject`` holds it), read in place: a source that canonicalizes objects into a
     /// scratch buffer need not copy each into a ``GraphObject`` first.
     ///
+    /// - Parameter members: the object's members in canonical order, as ranges of `bytes` (what
+    ///   ``CanonicalMembers/members(ofValueAt:)`` gives), when the caller has them: the object
+    ///   is then not scanned for them.
     /// - Throws: as ``encode(_:recordedAt:)``.
-    public func encode(canonicalObject bytes: UnsafeRawBufferPointer, recordedAt: Timestamp = .now()) throws -> Encoded {
-        if let direct = try encodeDirectly(bytes, recordedAt: recordedAt) { return direct }
+    public func encode(canonicalObject bytes: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONObjectScanner.Member>? = nil,
+                       recordedAt: Timestamp = .now()) throws -> Encoded {
+        if let direct = try encodeDirectly(bytes, members: members, recordedAt: recordedAt) { return direct }
         return try encodeInGeneral(GraphObject(canonicalJSON: Array(bytes)), recordedAt: recordedAt)
     }
 
@@ -174,17 +178,32 @@ public struct ObservationEncoder: Sendable {
         try item.canonicalJSON.withUnsafeBytes { try encodeDirectly($0, recordedAt: recordedAt) }
     }
 
-    /// The direct path over the object's canonical bytes `b`.
-    private func encodeDirectly(_ b: UnsafeRawBufferPointer, recordedAt: Timestamp) throws -> Encoded? {
+    /// The direct path over the object's canonical bytes `b` (its `members`, when known).
+    private func encodeDirectly(_ b: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONObjectScanner.Member>? = nil,
+                                recordedAt: Timestamp) throws -> Encoded? {
         try withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.slotKeys.count) { slots in
-            try encodeDirectly(b, slots: slots, recordedAt: recordedAt)
+            try encodeDirectly(b, members: members, slots: slots, recordedAt: recordedAt)
+        }
+    }
+
+    /// The members of an object: from the index the caller gave, or scanned.
+    private struct Members {
+        var scanner: JSONObjectScanner
+        let index: UnsafeBufferPointer<JSONObjectScanner.Member>?
+        var at = 0
+
+        mutating func next() -> JSONObjectScanner.Member? {
+            guard let index else { return scanner.next() }
+            guard at < index.count else { return nil }
+            defer { at &+= 1 }
+            return index[at]
         }
     }
 
     /// The direct path over the object's canonical bytes `b`, with `slots` (one per meta key)
     /// to note the kept values in.
-    private func encodeDirectly(_ b: UnsafeRawBufferPointer, slots: UnsafeMutableBufferPointer<Range<Int>>,
-                                recordedAt: Timestamp) throws -> Encoded? {
+    private func encodeDirectly(_ b: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONObjectScanner.Member>?,
+                                slots: UnsafeMutableBufferPointer<Range<Int>>, recordedAt: Timestamp) throws -> Encoded? {
         guard b.count >= 2, b[0] == UInt8(ascii: "{") else { return nil }
         // An empty range: no value (every JSON value is at least one byte).
         slots.initialize(repeating: 0..<0)
@@ -195,7 +214,7 @@ public struct ObservationEncoder: Sendable {
         func stringKept(_ r: Range<Int>) -> Bool? {
             isString(r) ? Self.fits(b, r, max: MetaWhitelist.maxStringBytes) : false
         }
-        var scanner = JSONObjectScanner(b)
+        var scanner = Members(scanner: JSONObjectScanner(members == nil ? b : UnsafeRawBufferPointer(start: nil, count: 0)), index: members)
         while let m = scanner.next() {
             let v = m.value
             switch role(of: UnsafeRawBufferPointer(rebasing: b[m.key])) {

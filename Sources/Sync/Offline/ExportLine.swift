@@ -26,7 +26,7 @@ public enum ExportLine: Sendable, Hashable {
     /// canonical form: the line is validated and canonicalized in one pass, and the item is
     /// its `item` member's canonical bytes, with no JSON tree built.
     public static func parse(_ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8]) throws(Error) -> ExportLine {
-        switch try parse(bytes, scratch: &scratch, item: { type, item in (type, GraphObject(canonicalJSON: Array(item))) }) {
+        switch try parse(bytes, scratch: &scratch, item: { type, item, _ in (type, GraphObject(canonicalJSON: Array(item))) }) {
         case .item(let (type, object)): .item(policyType: type, item: object)
         case .other(let line): line
         }
@@ -40,12 +40,34 @@ public enum ExportLine: Sendable, Hashable {
         case other(ExportLine)
     }
 
-    /// Parses one line's bytes (as ``parse(_:scratch:)``), handing an item line's policy type
-    /// and its item's canonical bytes (valid only during the call, within `scratch`) to
-    /// `item` instead of copying them into a ``GraphObject``.
+    /// Parses one line's bytes (as ``parse(_:scratch:)``), handing an item line's policy type,
+    /// its item's canonical bytes (valid only during the call) and, when known, the item's
+    /// members in canonical order (ranges of those bytes) to `item` instead of copying them
+    /// into a ``GraphObject``.
     static func parse<Item>(
-        _ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8], item: (String, UnsafeRawBufferPointer) -> Item
+        _ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8],
+        item: (String, UnsafeRawBufferPointer, UnsafeBufferPointer<JSONObjectScanner.Member>?) -> Item
     ) throws(Error) -> Parsed<Item> {
+        // The common line, `{"policy_type": "…", "item": {…}}` in either order, is transcoded
+        // once with its members indexed: the item's canonical bytes and members are read from
+        // the index, not scanned again. Any other line (or an invalid one) takes the general
+        // path, which names what is wrong.
+        let fast = try? CanonicalJSON.withCanonicalMembers(of: bytes, limits: limits) { line -> Parsed<Item>? in
+            guard line.members.count == 2 else { return nil }
+            let b = line.bytes
+            var type: String?, itemAt: Int?
+            for (i, m) in line.members.enumerated() {
+                let key = UnsafeRawBufferPointer(rebasing: b[m.key])
+                if key.elementsEqual("policy_type".utf8), b[m.value.lowerBound] == UInt8(ascii: "\"") {
+                    type = Self.policyTypeName(b, m.value)
+                } else if key.elementsEqual("item".utf8), b[m.value.lowerBound] == UInt8(ascii: "{") {
+                    itemAt = i
+                }
+            }
+            guard let type, let itemAt else { return nil }
+            return .item(item(type, UnsafeRawBufferPointer(rebasing: b[line.members[itemAt].value]), line.members(ofValueAt: itemAt)))
+        }
+        if let fast = fast ?? nil { return fast }
         scratch.removeAll(keepingCapacity: true)
         do { try CanonicalJSON.canonicalize(bytes, limits: limits, into: &scratch) } catch {
             throw Error(policyType: nil, message: "not valid JSON: \(error)")
@@ -53,7 +75,7 @@ public enum ExportLine: Sendable, Hashable {
         let result = scratch.withUnsafeBytes { b in
             Result { () throws(Error) -> Parsed<Item> in
                 switch try members(of: b) {
-                case .item(let type, let range): .item(item(type, UnsafeRawBufferPointer(rebasing: b[range])))
+                case .item(let type, let range): .item(item(type, UnsafeRawBufferPointer(rebasing: b[range]), nil))
                 case .line(let line): .other(line)
                 }
             }

@@ -130,10 +130,10 @@ extension OfflineExportSource {
                 if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
                 do throws(ExportLine.Error) {
                     if encoders.isEmpty { return .line(try ExportLine.parse(b, scratch: &scratch)) }
-                    let parsed = try ExportLine.parse(b, scratch: &scratch) { key, object -> LineOutcome in
+                    let parsed = try ExportLine.parse(b, scratch: &scratch) { key, object, members -> LineOutcome in
                         guard let t = keys.firstIndex(of: key) else { return .unwanted(policyType: key) }
                         do {
-                            return .observed(type: t, try encoders[t].encode(canonicalObject: object))
+                            return .observed(type: t, try encoders[t].encode(canonicalObject: object, members: members))
                         } catch let rejection as ItemObserved.Rejection {
                             return .rejected(type: t, message: rejection.message)
                         } catch {

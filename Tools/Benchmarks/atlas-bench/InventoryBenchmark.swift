@@ -20,7 +20,7 @@ import Sync
 /// 4. Each stage's own cost per item: parsing a line and encoding its observation on one
 ///    thread, and the log's writer appending the encoded events page by page.
 enum InventoryBenchmark {
-    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight ITEMS] [--page P] [--sync-only 1]"
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight ITEMS] [--page P] [--sync-only 1] [--source-only RUNS]"
 
     static func run(_ args: [String]) async throws -> Int32 {
         let items = Bench.option(args, "items", default: 200_000)
@@ -39,6 +39,11 @@ enum InventoryBenchmark {
         source.pageSize = Bench.option(args, "page", default: source.pageSize)
         let bytes = try writeExport(path: export, items: items, randomIDs: randomIDs)
         print("export: \(items) items, \(bytes / 1_048_576) MiB (\(bytes / max(items, 1)) bytes/line), \(randomIDs ? "random" : "ascending") ids")
+        let sourceRuns = Bench.option(args, "source-only", default: 0)
+        if sourceRuns > 0 {
+            try await sourceCosts(source, runs: sourceRuns)
+            return 0
+        }
 
         let store = try LMDBEventStore.open(path: dir + "/store", options: .init(
             create: true, durability: relaxed ? .relaxed : .durable, projections: InventoryProjections.all,
@@ -89,6 +94,40 @@ enum InventoryBenchmark {
         print(String(format: "peak memory: %.0f MiB", Bench.peakMemoryMiB()))
         try await stageCosts(export: export, lines: min(items, 50_000), dir: dir)
         return 0
+    }
+
+    /// The producers alone: CPU per item (all threads) of the offline source reading, parsing
+    /// and encoding the export into a sink that drops the events, `runs` times.
+    static func sourceCosts(_ source: OfflineExportSource, runs: Int) async throws {
+        let types = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection.resolvedTypes
+        var costs: [Double] = []
+        for _ in 0..<runs {
+            let sink = DroppingSink()
+            let cpu = LogBenchmark.cpuSeconds()
+            await source.enumerate(tenant: "contoso", types: types, into: sink)
+            let n = sink.count
+            costs.append((LogBenchmark.cpuSeconds() - cpu) * 1e6 / Double(max(n, 1)))
+        }
+        print("source only (read, parse, encode; events dropped): CPU " + costs.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+              + String(format: " µs/item; best %.2f", costs.min() ?? 0))
+    }
+
+    /// Counts the observations it is given, and drops them.
+    final class DroppingSink: EncodingSourceSink, @unchecked Sendable {
+        private let lock = NSLock()
+        private var observed = 0
+        var count: Int { lock.withLock { observed } }
+
+        func observationEncoder(for type: PolicyType) -> ObservationEncoder {
+            ObservationEncoder(type: type, runID: "0190a5c8-5b7e-7c3a-8f1d-2b4c6d8e0f12", selectionHash: String(repeating: "ab", count: 32),
+                               tenant: "contoso", correlationID: nil)
+        }
+        func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+            lock.withLock { observed += encoded.count }
+        }
+        func receive(_ items: [GraphObject], of type: PolicyType) async throws {}
+        func record(_ error: SourceError) async {}
+        func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async {}
     }
 
     /// CPU per item of the producers' two stages on one thread (no store): parsing an export
