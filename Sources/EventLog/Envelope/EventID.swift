@@ -41,10 +41,21 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
         self = id
     }
 
+    /// The id's bits mixed (with a per-process seed) into a word whose low bits are uniform:
+    /// for hash tables that need no Hasher.
+    var mixedBits: UInt64 {
+        var x = high &+ Self.mixSeed &+ (low &* 0x9E37_79B9_7F4A_7C15)
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        return x ^ (x >> 31)
+    }
+
+    private static let mixSeed = UInt64.random(in: .min ... .max)
+
     /// A new time-ordered UUIDv7.
     public static func generate(now: Timestamp = .now()) -> EventID {
         let ms = UInt64(max(0, now.millisecondsSinceEpoch)) & 0xFFFF_FFFF_FFFF
-        let (r1, r2) = RandomPool.shared.next()
+        let (r1, r2) = RandomPool.next()
         // 48-bit milliseconds, version 7, 12 random bits; RFC 4122 variant, 62 random bits.
         let high = ms << 16 | 0x7000 | (r1 & 0x0FFF)
         let low = 0x8000_0000_0000_0000 | (r2 & 0x3FFF_FFFF_FFFF_FFFF)
@@ -117,21 +128,34 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 }
 
 /// Random bits for ids, read from the kernel 4 KiB at a time: one system call per 256 ids
-/// instead of two per id, which showed on the sync hot path.
-final class RandomPool: @unchecked Sendable {
-    static let shared = RandomPool()
-    private let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-    private let lock = NSLock()
+/// instead of two per id, which showed on the sync hot path. Each thread has its own pool, so
+/// threads making ids at once (a sync encodes on every core) never wait for each other.
+final class RandomPool {
     private var words = [UInt64](repeating: 0, count: 512)
     private var used = 512
 
-    /// Two fresh random 64-bit words.
-    func next() -> (UInt64, UInt64) {
-        lock.lock()
-        defer { lock.unlock() }
+    /// Two fresh random 64-bit words from this thread's pool.
+    static func next() -> (UInt64, UInt64) {
+        if let p = pthread_getspecific(key) { return Unmanaged<RandomPool>.fromOpaque(p).takeUnretainedValue().next() }
+        let pool = RandomPool()
+        pthread_setspecific(key, Unmanaged.passRetained(pool).toOpaque())
+        return pool.next()
+    }
+
+    /// The thread-specific key of the pools; a pool is released when its thread ends.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let created = pthread_key_create(&key) { p in
+            if let p { Unmanaged<RandomPool>.fromOpaque(p).release() }
+        }
+        precondition(created == 0, "pthread_key_create failed (\(created))")
+        return key
+    }()
+
+    private func next() -> (UInt64, UInt64) {
         if used + 2 > words.count {
-            let filled = words.withUnsafeMutableBytes { b in urandom >= 0 ? read(urandom, b.baseAddress, b.count) : -1 }
-            if filled != words.count * 8 {
+            let filled = words.withUnsafeMutableBytes { b in Self.fill(b) }
+            if !filled {
                 // Not available or interrupted: the stdlib generator, one word at a time.
                 var rng = SystemRandomNumberGenerator()
                 for i in 0..<words.count { words[i] = rng.next() }
@@ -141,4 +165,11 @@ final class RandomPool: @unchecked Sendable {
         defer { used += 2 }
         return (words[used], words[used + 1])
     }
+
+    /// Fills `buffer` from the kernel's generator; `false` when it could not.
+    private static func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        urandom >= 0 && read(urandom, buffer.baseAddress, buffer.count) == buffer.count
+    }
+
+    private static let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
 }

@@ -43,9 +43,10 @@ public struct EventTemplate: Sendable {
     ///
     /// - Throws: `invalid_event` when the payload is not an object or the envelope is too long.
     public func event(
-        id: EventID = .generate(), recordedAt: Timestamp = .now(), dataBytes: Int, hint: ProjectionHint?,
+        id: EventID? = nil, recordedAt: Timestamp = .now(), dataBytes: Int, hint: ProjectionHint?,
         writingData writeData: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(EventLogError) -> EncodedEvent {
+        let id = id ?? .generate(now: recordedAt)
         let total = prefix.count + dataBytes + Self.idAndTime + suffix.count
         guard total <= EventEnvelope.Limits.envelopeBytes else {
             throw EventLogError(.invalidEvent, "envelope is \(total) bytes; the limit is \(EventEnvelope.Limits.envelopeBytes)")

@@ -10,34 +10,73 @@ import LMDB
 struct GroupEventIDs {
     /// The greatest id stored before the group; an id above it is new without a lookup.
     let greatestStored: EventID?
-    private var positions: [EventID: UInt64] = [:]
-    /// Ids in the order they were added, with their positions, for rolling a request back.
-    private var added: [(id: EventID, position: UInt64)] = []
+    /// Ids in the order they were added, with their positions and their slot in `table`.
+    private var added: [(id: EventID, position: UInt64, slot: Int)] = []
+    /// An open-addressing (linear probing) index of `added`: each slot holds an index into
+    /// `added` plus one, or 0 when empty. A group adds tens of thousands of ids, each looked up
+    /// once and added once; a `Dictionary` spent more time hashing and growing than the rest of
+    /// the id bookkeeping together.
+    private var table: [Int32]
+    private var mask: Int
 
-    init(_ txn: ReadTransaction, _ eventIDs: RawDatabase) throws {
+    /// - Parameter expected: how many ids the group may add (its events), to size the index.
+    init(_ txn: ReadTransaction, _ eventIDs: RawDatabase, expected: Int = 0) throws {
         greatestStored = try txn.withCursor(eventIDs) { c in
             try c.last().flatMap { $0.key.count == 16 ? EventID(unchecked: $0.key) : nil }
+        }
+        var size = 64
+        while size < 2 * expected { size *= 2 }
+        table = [Int32](repeating: 0, count: size)
+        mask = size - 1
+        added.reserveCapacity(expected)
+    }
+
+    /// The slot of `id` in `table`, or the empty slot where it would go.
+    private func slot(of id: EventID) -> (slot: Int, found: Int?) {
+        var i = Int(truncatingIfNeeded: id.mixedBits) & mask
+        while true {
+            let entry = Int(table[i])
+            if entry == 0 { return (i, nil) }
+            if added[entry - 1].id == id { return (i, entry - 1) }
+            i = (i + 1) & mask
         }
     }
 
     /// The position of `id` when the group added it, or when it was stored before the group.
     func position(of id: EventID, in txn: ReadTransaction, _ eventIDs: RawDatabase) throws -> UInt64? {
-        if let p = positions[id] { return p }
+        if let found = slot(of: id).found { return added[found].position }
         guard let greatestStored, id <= greatestStored else { return nil }
         return try id.withUnsafeBytes { k in try txn.withRawValue(eventIDs, forRawKey: k) { try UInt64BE.decode($0) } }
     }
 
+    /// Adds `id` (not added before) at `position`.
     mutating func add(_ id: EventID, at position: UInt64) {
-        positions[id] = position
-        added.append((id, position))
+        if 2 * (added.count + 1) > table.count { grow() }
+        let (i, found) = slot(of: id)
+        precondition(found == nil, "event id added twice to a group")
+        added.append((id, position, i))
+        table[i] = Int32(added.count)
+    }
+
+    /// Doubles the index and puts every id in again.
+    private mutating func grow() {
+        table = [Int32](repeating: 0, count: table.count * 2)
+        mask = table.count - 1
+        for n in added.indices {
+            let i = slot(of: added[n].id).slot
+            table[i] = Int32(n + 1)
+            added[n].slot = i
+        }
     }
 
     /// How many ids have been added: a mark to roll back to.
     var mark: Int { added.count }
 
-    /// Forgets the ids added after `mark` (their request failed).
+    /// Forgets the ids added after `mark` (their request failed). Emptying their slots in the
+    /// reverse order of adding leaves the index as it was at `mark`: under linear probing, an
+    /// id's probe only passed slots that ids added before it already held.
     mutating func rollBack(to mark: Int) {
-        for (id, _) in added[mark...] { positions[id] = nil }
+        for entry in added[mark...].reversed() { table[entry.slot] = 0 }
         added.removeSubrange(mark...)
     }
 

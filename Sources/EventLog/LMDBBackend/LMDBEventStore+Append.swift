@@ -82,7 +82,7 @@ extension LMDBEventStore {
                     var head = try readHead(txn)
                     try catchUpProjections(txn, handles: allHandles, head: head)
                     let isolated = group.count > 1
-                    var ids = try GroupEventIDs(txn, eventIDs)
+                    var ids = try GroupEventIDs(txn, eventIDs, expected: group.reduce(0) { $0 + $1.events.count })
                     var results: [Result<AppendResult, any Error>] = []
                     results.reserveCapacity(group.count)
                     for request in group {

@@ -20,7 +20,7 @@ import Sync
 /// 4. Each stage's own cost per item: parsing a line and encoding its observation on one
 ///    thread, and the log's writer appending the encoded events page by page.
 enum InventoryBenchmark {
-    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight ITEMS] [--page P] [--sync-only 1] [--source-only RUNS]"
+    static let usage = "inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1] [--batch B] [--in-flight ITEMS] [--page P] [--sync-only 1] [--source-only RUNS] [--writer-only RUNS]"
 
     static func run(_ args: [String]) async throws -> Int32 {
         let items = Bench.option(args, "items", default: 200_000)
@@ -42,6 +42,11 @@ enum InventoryBenchmark {
         let sourceRuns = Bench.option(args, "source-only", default: 0)
         if sourceRuns > 0 {
             try await sourceCosts(source, runs: sourceRuns)
+            return 0
+        }
+        let writerRuns = Bench.option(args, "writer-only", default: 0)
+        if writerRuns > 0 {
+            try await writerCosts(source, runs: writerRuns, dir: dir)
             return 0
         }
 
@@ -112,18 +117,49 @@ enum InventoryBenchmark {
               + String(format: " µs/item; best %.2f", costs.min() ?? 0))
     }
 
-    /// Counts the observations it is given, and drops them.
+    /// The log's writer alone: the export's observations, encoded first, appended page by page
+    /// (as a sync sends them, one page at a time) into a fresh durable store with the inventory
+    /// projections, `runs` times; prints the writer thread's CPU per item.
+    static func writerCosts(_ source: OfflineExportSource, runs: Int, dir: String) async throws {
+        let types = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection.resolvedTypes
+        let sink = DroppingSink(keeping: true)
+        await source.enumerate(tenant: "contoso", types: types, into: sink)
+        let pages = sink.pages
+        let n = pages.reduce(0) { $0 + $1.count }
+        var costs: [Double] = []
+        for run in 0..<runs {
+            let path = dir + "/writer-\(run)"
+            let store = try LMDBEventStore.open(path: path, options: .init(
+                create: true, durability: .durable, projections: InventoryProjections.all, stateTables: SyncRunner.stateTables))
+            let before = Bench.threadCPUSeconds(named: "lmdb-writer")
+            for page in pages { try await store.append(encoded: page, precondition: nil) }
+            costs.append((Bench.threadCPUSeconds(named: "lmdb-writer") - before) * 1e6 / Double(max(n, 1)))
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        print("writer only (\(n) observations in pages of up to \(source.pageSize)): CPU " + costs.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+              + String(format: " µs/item; best %.2f", costs.min() ?? 0))
+    }
+
+    /// Counts the observations it is given, and drops them (or keeps their events, by page).
     final class DroppingSink: EncodingSourceSink, @unchecked Sendable {
         private let lock = NSLock()
         private var observed = 0
+        private let keeping: Bool
+        private var kept: [[EncodedEvent]] = []
         var count: Int { lock.withLock { observed } }
+        var pages: [[EncodedEvent]] { lock.withLock { kept } }
+
+        init(keeping: Bool = false) { self.keeping = keeping }
 
         func observationEncoder(for type: PolicyType) -> ObservationEncoder {
             ObservationEncoder(type: type, runID: "0190a5c8-5b7e-7c3a-8f1d-2b4c6d8e0f12", selectionHash: String(repeating: "ab", count: 32),
                                tenant: "contoso", correlationID: nil)
         }
         func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
-            lock.withLock { observed += encoded.count }
+            lock.withLock {
+                observed += encoded.count
+                if keeping { kept.append(encoded.map(\.event)) }
+            }
         }
         func receive(_ items: [GraphObject], of type: PolicyType) async throws {}
         func record(_ error: SourceError) async {}
