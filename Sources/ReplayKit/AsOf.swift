@@ -40,7 +40,7 @@ public enum AsOf {
     /// with `InventoryQueries(store: replayer.scratch.store)`.
     public static func replay(_ store: LMDBEventStore, through position: UInt64, scratchParent: String? = nil,
                               progress: ((UInt64, UInt64) -> Void)? = nil) async throws -> Replayer {
-        let replayer = Replayer(source: store, scratch: try ScratchStore(label: "as-of", parent: scratchParent))
+        let replayer = Replayer(source: store, scratch: try ScratchStore(label: "as-of", parent: scratchParent, formatVersion: store.formatVersion))
         try await replayer.replay(through: position, progress: progress)
         return replayer
     }

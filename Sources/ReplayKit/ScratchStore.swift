@@ -8,13 +8,15 @@ public final class ScratchStore: @unchecked Sendable {
     public let directory: String
     public let store: LMDBEventStore
 
-    /// Creates an empty scratch store under `parent` (default: the system temporary directory).
-    public init(label: String, parent: String? = nil, projections: [any Projection] = InventoryProjections.all) throws {
+    /// Creates an empty scratch store under `parent` (default: the system temporary directory),
+    /// in store format `formatVersion`: a replay's copy must chain its events as its source does.
+    public init(label: String, parent: String? = nil, projections: [any Projection] = InventoryProjections.all,
+                formatVersion: Int = LMDBEventStore.newestFormat) throws {
         let base = parent ?? FileManager.default.temporaryDirectory.path
         directory = base + "/atlas-replay-\(label)-\(getpid())-\(EventID.generate().description.suffix(12))"
         do {
             store = try LMDBEventStore.open(path: directory, options: .init(
-                create: true, durability: .relaxed, projections: projections, initialMapSize: 256 << 20))
+                create: true, durability: .relaxed, projections: projections, initialMapSize: 256 << 20, formatVersion: formatVersion))
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error

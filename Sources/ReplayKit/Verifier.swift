@@ -114,7 +114,7 @@ public final class Verifier {
         var notes: [String] = []
         var pinned = try source.head().position
         if compareProjections {
-            replayer = Replayer(source: source, scratch: try ScratchStore(label: "verify", parent: scratchParent, projections: projections))
+            replayer = Replayer(source: source, scratch: try ScratchStore(label: "verify", parent: scratchParent, projections: projections, formatVersion: source.formatVersion))
         }
         try await scan(through: pinned)
         try checkTenantIndex(through: pinned)
@@ -197,12 +197,12 @@ public final class Verifier {
             afterGap = true
         }
         // The chain: recompute from the previous stored hash.
-        let recomputed = raw.json.withUnsafeBytes { ChainHash.next(after: previousStored, position: raw.position, json: $0) }
+        let recomputed = raw.json.withUnsafeBytes { ChainHash.next(after: previousStored, position: raw.position, json: $0, format: source.formatVersion) }
         var chainOK = recomputed == raw.chainHash
         if !chainOK && previousChainBad {
             // The previous event's stored hash was the damaged part: this one chains from its
             // recomputed hash, and the damage has been reported there.
-            let alt = raw.json.withUnsafeBytes { ChainHash.next(after: previousRecomputed, position: raw.position, json: $0) }
+            let alt = raw.json.withUnsafeBytes { ChainHash.next(after: previousRecomputed, position: raw.position, json: $0, format: source.formatVersion) }
             if alt == raw.chainHash { chainOK = true }
         }
         if !chainOK && !afterGap {

@@ -35,7 +35,7 @@ import Testing
         #expect(try store.rawEvents(from: 100, limit: 10).isEmpty)
         #expect(try store.position(of: .generate()) == nil)
         let meta = try store.metadata()
-        #expect(meta["format_version"] == "1")
+        #expect(meta["format_version"] == "2")
         #expect(meta["store_id"].flatMap(EventID.init) != nil)
         #expect(meta["created_at"].flatMap { Timestamp(rfc3339: $0) } != nil)
     }

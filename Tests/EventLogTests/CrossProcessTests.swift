@@ -159,7 +159,7 @@ import Testing
         #expect(out.status == 0, "\(out.stderr)")
         let summary = try JSONDecoder().decode(Summary.self, from: Data(out.stdout.utf8))
         let head = try store.head()
-        #expect(summary == Summary(events: Int(head.position), head: head.chainHash.hex, tenants: counts, format_version: 1))
+        #expect(summary == Summary(events: Int(head.position), head: head.chainHash.hex, tenants: counts, format_version: 2))
         // Also without the lock file (a copied, idle store).
         let noLock = try run(python, [Self.script, path, "--no-lock"])
         #expect(noLock.stdout == out.stdout)

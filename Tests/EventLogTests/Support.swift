@@ -68,16 +68,17 @@ func allRawEvents(_ store: LMDBEventStore, chunk: Int = 500) throws -> [RawEvent
 }
 
 /// Recomputes the chain with swift-crypto, independently of `ChainHash`, and checks positions
-/// are 1...N without gaps. Returns the recomputed head hash.
+/// are 1...N without gaps. Returns the recomputed head hash. Store format 2 chains each event's
+/// SHA-256, format 1 its JSON.
 @discardableResult
-func verifyChain(_ events: [RawEvent], sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
+func verifyChain(_ events: [RawEvent], format: Int = 2, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
     var previous = [UInt8](repeating: 0, count: 32)
     for (i, e) in events.enumerated() {
         #expect(e.position == UInt64(i + 1), "gap before position \(e.position)", sourceLocation: sourceLocation)
         var hasher = SHA256()
         hasher.update(data: previous)
         hasher.update(data: withUnsafeBytes(of: e.position.bigEndian) { Array($0) })
-        hasher.update(data: e.json)
+        if format >= 2 { hasher.update(data: Array(SHA256.hash(data: e.json))) } else { hasher.update(data: e.json) }
         let computed = Array(hasher.finalize())
         if computed != e.chainHash.bytes {
             Issue.record("chain mismatch at position \(e.position)", sourceLocation: sourceLocation)

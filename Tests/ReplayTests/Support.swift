@@ -17,14 +17,16 @@ final class TempDir: @unchecked Sendable {
     var store: String { path + "/store" }
 }
 
-func openStore(_ path: String) throws -> LMDBEventStore {
-    try LMDBEventStore.open(path: path, options: .init(create: true, durability: .relaxed, projections: InventoryProjections.all))
+func openStore(_ path: String, formatVersion: Int = LMDBEventStore.newestFormat) throws -> LMDBEventStore {
+    try LMDBEventStore.open(path: path, options: .init(create: true, durability: .relaxed, projections: InventoryProjections.all,
+                                                       formatVersion: formatVersion))
 }
 
 /// A store at `path` with `runs` runs over `tenants`; the store is closed on return.
 @discardableResult
-func makeStore(_ path: String, tenants: [String] = ["contoso", "fabrikam"], runs: Int = 6, items: Int = 20) async throws -> LogHead {
-    let store = try openStore(path)
+func makeStore(_ path: String, tenants: [String] = ["contoso", "fabrikam"], runs: Int = 6, items: Int = 20,
+               formatVersion: Int = LMDBEventStore.newestFormat) async throws -> LogHead {
+    let store = try openStore(path, formatVersion: formatVersion)
     var gen = SyntheticInventory(tenants: tenants, itemsPerType: items)
     var head = LogHead.empty
     for r in 0..<runs {

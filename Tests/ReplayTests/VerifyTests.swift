@@ -20,6 +20,21 @@ import Testing
         #expect(report.projections.first { $0.name == "inventory_items" }?.entries["items"] ?? 0 > 0)
     }
 
+    /// A format-1 store (each event's JSON chained) verifies, and its replays chain as it does.
+    @Test func formatOneStoreVerifiesAndReplays() async throws {
+        let dir = TempDir()
+        let head = try await makeStore(dir.store, formatVersion: 1)
+        let store = try ReplayStore.openReadOnly(dir.store)
+        #expect(store.formatVersion == 1)
+        let report = try await Verifier(store: store).run()
+        #expect(report.status == .ok, "\(report.problems)")
+        #expect(report.eventsChecked == head.position && report.head == head)
+        #expect(report.projections.allSatisfy { $0.equal })
+        let replayer = try await AsOf.replay(store, through: head.position / 2)
+        #expect(replayer.replayed == head.position / 2)
+        #expect(replayer.scratch.store.formatVersion == 1)
+    }
+
     @Test func flippedByteInEventIsFoundAndNamed() async throws {
         let dir = TempDir()
         try await makeStore(dir.store)

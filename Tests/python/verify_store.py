@@ -5,7 +5,8 @@ Usage: verify_store.py STORE_DIR [--no-lock]
 
 Walks the `events` database in position order and checks, for every event:
   * positions are 8-byte big-endian and gapless from 1;
-  * chain(n) = SHA-256(chain(n-1) || key(n) || json(n)), chain(0) = 32 zero bytes,
+  * chain(n) = SHA-256(chain(n-1) || key(n) || SHA-256(json(n))) (format 2; format 1 hashes
+    json(n) itself), chain(0) = 32 zero bytes,
     equals the 32 bytes stored in front of the JSON;
   * the JSON is an object with exactly the envelope fields, of the right types;
   * `event_ids` maps the id back to the position and `tenant_events` holds the event.
@@ -23,7 +24,7 @@ try:
 except ImportError:
     sys.exit("verify_store.py: the python `lmdb` module is missing (Debian: apt-get install python3-lmdb)")
 
-SUPPORTED_FORMAT = 1
+SUPPORTED_FORMAT = 2
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TYPE = re.compile(r"^[a-z0-9._]{1,128}$")
 RFC3339_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -102,7 +103,8 @@ def verify(path, lock=True):
                 if len(value) < 32:
                     raise Problem("position %d: value is shorter than its 32-byte chain hash" % pos)
                 stored, raw = value[:32], value[32:]
-                chain = hashlib.sha256(chain + key + raw).digest()
+                # Format 2 chains each event's digest; format 1 its JSON.
+                chain = hashlib.sha256(chain + key + (hashlib.sha256(raw).digest() if int(version) >= 2 else raw)).digest()
                 if chain != stored:
                     raise Problem("position %d: chain mismatch: stored %s, computed %s" % (pos, stored.hex(), chain.hex()))
                 envelope = check_envelope(pos, raw)

@@ -125,7 +125,7 @@ enum SubscribeCommands {
                     line("gap after \(previous): got \(e.position)")
                     return 4
                 }
-                let computed = e.json.withUnsafeBytes { ChainHash.next(after: chain, position: e.position, json: $0) }
+                let computed = e.json.withUnsafeBytes { ChainHash.next(after: chain, position: e.position, json: $0, format: store.formatVersion) }
                 guard computed == e.chainHash else {
                     line("chain break at \(e.position)")
                     return 4

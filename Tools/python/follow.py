@@ -9,11 +9,14 @@ hash chain as it goes, prints each event as an NDJSON line
 and keeps its own checkpoint in a small JSON file ({"position": N, "chain": "<hex>"}),
 written atomically after each batch of printed lines. It never writes to the store.
 
-    chain(n) = SHA-256(chain(n-1) || 8-byte big-endian n || envelope JSON), chain(0) = 32 zero bytes
+    chain(n) = SHA-256(chain(n-1) || 8-byte big-endian n || SHA-256(envelope JSON))   (store format 2)
+    chain(n) = SHA-256(chain(n-1) || 8-byte big-endian n || envelope JSON)            (store format 1)
+    chain(0) = 32 zero bytes
 
 Usage: follow.py STORE [--checkpoint FILE] [--until N] [--interval SECONDS] [--batch N] [--quiet]
 
-Exit codes: 0 done (--until reached or interrupted), 1 chain or gap error, 2 usage error.
+Exit codes: 0 done (--until reached or interrupted), 1 chain or gap error, 2 usage error
+(including a store in a format newer than this script reads).
 """
 import argparse
 import hashlib
@@ -23,6 +26,8 @@ import signal
 import struct
 import sys
 import time
+
+SUPPORTED_FORMAT = 2
 
 try:
     import lmdb
@@ -72,6 +77,13 @@ def main():
 
     position, chain = load_checkpoint(args.checkpoint)
     env = open_env(args.store)
+    meta = env.open_db(b"meta", create=False)
+    with env.begin(db=meta) as txn:
+        version = txn.get(b"format_version")
+    if version is None or not version.isdigit() or not 1 <= int(version) <= SUPPORTED_FORMAT:
+        sys.stderr.write(f"{args.store}: store format {version!r} is not one this script reads (1…{SUPPORTED_FORMAT})\n")
+        return 2
+    chain_digests = int(version) >= 2
     events = env.open_db(b"events", create=False)
     out = sys.stdout.buffer
     count = 0
@@ -110,7 +122,7 @@ def main():
             h = hashlib.sha256()
             h.update(chain)
             h.update(struct.pack(">Q", p))
-            h.update(body)
+            h.update(hashlib.sha256(body).digest() if chain_digests else body)
             computed = h.digest()
             if computed != stored_chain:
                 sys.stderr.write(f"chain mismatch at position {p}\n")

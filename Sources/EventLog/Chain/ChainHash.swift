@@ -1,8 +1,12 @@
 import Crypto
 
-/// The 32-byte SHA-256 hash chaining each event to the one before it:
-/// `chain(n) = SHA-256(chain(n-1) || key(n) || json(n))`, with `chain(0)` = 32 zero bytes and
-/// `key(n)` the 8-byte big-endian position.
+/// The 32-byte SHA-256 hash chaining each event to the one before it, with `chain(0)` = 32 zero
+/// bytes and `key(n)` the 8-byte big-endian position:
+/// - store format 2: `chain(n) = SHA-256(chain(n-1) || key(n) || SHA-256(json(n)))`;
+/// - store format 1: `chain(n) = SHA-256(chain(n-1) || key(n) || json(n))`.
+///
+/// Format 2 hashes each event's JSON on its own, so the code that writes an event can digest it
+/// (see ``EventDigest``) and the log's single writer only chains 72 bytes per event.
 public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// The 32 bytes as four words in memory order (no allocation per hash).
     private let words: (UInt64, UInt64, UInt64, UInt64)
@@ -40,7 +44,26 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// The hash before the first event: 32 zero bytes.
     public static let genesis = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
 
-    /// The chain hash of the event at `position` with canonical envelope `json`, following `previous`.
+    /// The chain hash of the event at `position` with canonical envelope `json`, following
+    /// `previous`, in store format `format` (1 or 2).
+    public static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer, format: Int) -> ChainHash {
+        format >= 2 ? next(after: previous, position: position, digest: EventDigest(json: json))
+            : next(after: previous, position: position, json: json)
+    }
+
+    /// Store format 2: the chain hash of the event at `position` whose JSON has `digest`.
+    public static func next(after previous: ChainHash, position: UInt64, digest: EventDigest) -> ChainHash {
+        withUnsafeTemporaryAllocation(byteCount: 72, alignment: 8) { input in
+            let base = input.baseAddress!
+            previous.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            base.storeBytes(of: position.bigEndian, toByteOffset: 32, as: UInt64.self)
+            digest.withUnsafeBytes { (base + 40).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            return SHA256.hash(data: UnsafeRawBufferPointer(input)).withUnsafeBytes { ChainHash(unchecked: $0) }
+        }
+    }
+
+    /// Store format 1: the chain hash of the event at `position` with canonical envelope
+    /// `json`, following `previous`.
     public static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
         previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
@@ -53,6 +76,31 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// Lowercase hex.
     public var hex: String { withUnsafeBytes { Hex.encode($0) } }
     public var description: String { hex }
+}
+
+/// The SHA-256 of an event's canonical envelope JSON: what a format-2 chain hashes in its place.
+public struct EventDigest: Sendable, Hashable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The digest of `json`.
+    public init(json: UnsafeRawBufferPointer) {
+        words = SHA256.hash(data: json).withUnsafeBytes { b in
+            (b.loadUnaligned(fromByteOffset: 0, as: UInt64.self), b.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             b.loadUnaligned(fromByteOffset: 16, as: UInt64.self), b.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+    }
+
+    /// Calls `body` with the 32 bytes, without allocating.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words) { try body($0) }
+    }
+
+    public static func == (a: EventDigest, b: EventDigest) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+    }
 }
 
 /// Lowercase hexadecimal encoding.

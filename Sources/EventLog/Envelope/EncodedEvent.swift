@@ -18,9 +18,11 @@ public struct EncodedEvent: Sendable {
         let dataRange: Range<Int>
         let envelope: EventEnvelope?
         let hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?
+        let digest: EventDigest?
 
         init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
-             envelope: EventEnvelope?, hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?) {
+             envelope: EventEnvelope?, hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?, digest: EventDigest?) {
+            self.digest = digest
             self.id = id
             self.type = type
             self.tenant = tenant
@@ -47,6 +49,9 @@ public struct EncodedEvent: Sendable {
     /// A value the producer already knows that projections would otherwise read from the
     /// payload; see ``withProjectionHint(_:)``.
     var hint: (key: ObjectIdentifier, box: AnyObject & Sendable)? { storage.hint }
+    /// The SHA-256 of ``json``, when the code that made the event computed it (off the log's
+    /// writer, which chains it in a format-2 store).
+    var digest: EventDigest? { storage.digest }
 
     /// This event with `value` handed to projections: ``ProjectionEvent/memoized(_:)`` asked
     /// for a `T` returns it instead of reading the payload. It must equal what the projection
@@ -55,7 +60,7 @@ public struct EncodedEvent: Sendable {
     public func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
         let s = storage
         return EncodedEvent(id: s.id, type: s.type, tenant: s.tenant, recordedAt: s.recordedAt, json: s.json,
-                            dataRange: s.dataRange, envelope: s.envelope, hint: ProjectionHint(value))
+                            dataRange: s.dataRange, envelope: s.envelope, hint: ProjectionHint(value), digest: s.digest)
     }
 
     /// The hint of type `T` this event carries, if any (see ``withProjectionHint(_:)``).
@@ -134,14 +139,15 @@ public struct EncodedEvent: Sendable {
     init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
          envelope: EventEnvelope?) {
         storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
-                          envelope: envelope, hint: nil)
+                          envelope: envelope, hint: nil, digest: nil)
     }
 
-    /// An event carrying a projection hint from the start (see ``withProjectionHint(_:)``).
+    /// An event carrying a projection hint (see ``withProjectionHint(_:)``) and its digest
+    /// from the start.
     init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
-         envelope: EventEnvelope?, hint: ProjectionHint?) {
+         envelope: EventEnvelope?, hint: ProjectionHint?, digest: EventDigest?) {
         storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
-                          envelope: envelope, hint: hint.map { ($0.key, $0.box) })
+                          envelope: envelope, hint: hint.map { ($0.key, $0.box) }, digest: digest)
     }
 
     /// What the envelope writes between the payload and the id, and between the id and the

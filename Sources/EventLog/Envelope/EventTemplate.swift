@@ -74,8 +74,10 @@ public struct EventTemplate: Sendable {
         guard dataBytes >= 2, json[dataRange.lowerBound] == UInt8(ascii: "{"), json[dataRange.upperBound - 1] == UInt8(ascii: "}") else {
             throw EventLogError(.invalidEvent, "data must be a JSON object")
         }
+        // Digested here, on the producer's thread: the log's writer then chains 72 bytes.
+        let digest = json.withUnsafeBytes { EventDigest(json: $0) }
         return EncodedEvent(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
-                            envelope: nil, hint: hint)
+                            envelope: nil, hint: hint, digest: digest)
     }
 
 }

@@ -181,7 +181,9 @@ extension LMDBEventStore {
                     continue
                 }
                 let position = head.position + 1
-                let chain = e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
+                let chain = formatVersion >= 2
+                    ? ChainHash.next(after: head.chainHash, position: position, digest: e.digest ?? e.json.withUnsafeBytes { EventDigest(json: $0) })
+                    : e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
                 try UInt64BE.withBytes(of: position) { key in
                     try appender.appendReserved(key, size: 32 + e.json.count) { out in
                         chain.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }

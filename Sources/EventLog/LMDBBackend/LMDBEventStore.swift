@@ -24,12 +24,17 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         public var initialMapSize: Int
         /// The most the map may grow to, in bytes.
         public var maxMapSize: Int
+        /// The format a store created by this open is in: the newest (the default), or 1 for a
+        /// copy of a format-1 store (replays keep their source's chain). An existing store keeps
+        /// its own format.
+        public var formatVersion: Int
 
         public init(
             create: Bool = false, durability: Durability = .durable, readOnly: Bool = false,
             projections: [any Projection] = [], stateTables: [String] = [],
-            initialMapSize: Int = 64 << 20, maxMapSize: Int = 1 << 40
+            initialMapSize: Int = 64 << 20, maxMapSize: Int = 1 << 40, formatVersion: Int = LMDBEventStore.newestFormat
         ) {
+            self.formatVersion = formatVersion
             self.create = create
             self.durability = durability
             self.readOnly = readOnly
@@ -39,6 +44,13 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
             self.maxMapSize = maxMapSize
         }
     }
+
+    /// The newest store format this build reads, and the one it creates stores in.
+    public static let newestFormat = StoreLayout.formatVersion
+
+    /// The store's format (`meta.format_version`): how its events are chained (see
+    /// ``ChainHash``).
+    public let formatVersion: Int
 
     /// The store directory.
     public let path: String
@@ -78,6 +90,9 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     }
 
     private init(path: String, options: Options) throws {
+        guard (1...StoreLayout.formatVersion).contains(options.formatVersion) else {
+            throw EventLogError(.invalidOptions, "store format \(options.formatVersion) is not one this build writes (1…\(StoreLayout.formatVersion))")
+        }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
@@ -154,7 +169,7 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
                 let meta = dbs[0]
                 guard try txn.get(meta, Array("format_version".utf8)) == nil else { return }  // created concurrently
                 func put(_ k: String, _ v: String) throws { try txn.put(meta, Array(k.utf8), Array(v.utf8)) }
-                try put("format_version", String(StoreLayout.formatVersion))
+                try put("format_version", String(options.formatVersion))
                 try put("store_id", EventID.generate().description)
                 try put("created_at", Timestamp.now().description)
             }
@@ -168,6 +183,14 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
             return db
         }
         meta = try open(StoreLayout.meta)
+        let metaTable = meta
+        let format = try env.read { txn in
+            try txn.get(metaTable, Array("format_version".utf8)).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+        }
+        guard let format, (1...StoreLayout.formatVersion).contains(format) else {
+            throw EventLogError(.notAStore, "\(path) has no Atlas format version this build reads")
+        }
+        formatVersion = format
         events = try open(StoreLayout.events)
         eventIDs = try open(StoreLayout.eventIDs)
         tenantEvents = try open(StoreLayout.tenantEvents)

@@ -1,8 +1,10 @@
 /// Names and layouts of the LMDB named databases of a store (documented in
 /// docs/event-stream-format.md).
 enum StoreLayout {
-    /// The on-disk format this build writes and reads.
-    static let formatVersion = 1
+    /// The on-disk format this build creates stores in, and the newest it reads: 2 chains each
+    /// event's digest (see ``ChainHash``); format 1 stores, which chain each event's JSON, are
+    /// read and appended to in their own format.
+    static let formatVersion = 2
 
     /// `events`: 8-byte big-endian position → 32-byte chain hash ‖ canonical envelope JSON.
     static let events = "events"

@@ -24,6 +24,8 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         case storage = "storage_error"
         /// The store was opened read-only.
         case readOnly = "read_only"
+        /// The store was opened with options that cannot be used.
+        case invalidOptions = "invalid_options"
     }
 
     public var code: Code
