@@ -191,12 +191,15 @@ import Testing
             let version = 1
             let tableNames = ["seen"]
             func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+                tables.tally("picky.seen", 1)
+                if event.tenant == "g1" { tables.tally("picky.g1", 2) }
                 if event.type == "test.poison" { throw Boom() }
                 try tables.put(table("seen"), UInt64BE.bytes(event.position), [])
             }
         }
         let store = try openStore(tempPath(), projections: [Picky()])
-        _ = try await store.append([makeEvent()])
+        // Each batch gets the tallies its own events made.
+        #expect(try await store.append([makeEvent()]).tallies == ["picky.seen": 1])
         await expectCode(.projectionFailed) { _ = try await store.append([makeEvent(), makeEvent(type: "test.poison")]) }
         _ = try await store.append([makeEvent()])
         #expect(try store.head().position == 2)
@@ -230,6 +233,7 @@ import Testing
         }
         #expect(env.info().lastTransactionID - txnBefore == 1, "one commit")
         #expect(results.flatMap(\.positions).sorted() == Array(1...12))
+        #expect(results.map(\.tallies) == [["picky.seen": 4], ["picky.seen": 4, "picky.g1": 8], ["picky.seen": 4]])
         for e in poisoned { #expect(try grouped.position(of: e.id) == nil) }
         #expect(try dump(grouped, Picky().table("seen")).count == 12)
         #expect(try grouped.read { try $0.get(state, Array("a".utf8)) } == [1])

@@ -89,7 +89,7 @@ extension LMDBEventStore {
                         let before = head
                         let mark = ids.mark
                         do {
-                            let r: (positions: [UInt64], written: Int)
+                            let r: (positions: [UInt64], written: Int, tallies: [String: Int])
                             if !isolated {
                                 r = try apply(request, in: txn, handles: allHandles, head: &head, ids: &ids)
                             } else if nestEvents {
@@ -107,7 +107,7 @@ extension LMDBEventStore {
                                     throw RedoNested()
                                 }
                             }
-                            results.append(.success(AppendResult(positions: r.positions, written: r.written, head: .empty)))
+                            results.append(.success(AppendResult(positions: r.positions, written: r.written, head: .empty, tallies: r.tallies)))
                         } catch {
                             if Self.abortsGroup(error) || !isolated || error is RedoNested { throw error }
                             head = before
@@ -161,7 +161,7 @@ extension LMDBEventStore {
     private func apply(
         _ request: PendingAppend, in txn: WriteTransaction, handles: [StoreTable: RawDatabase], head: inout LogHead,
         ids: inout GroupEventIDs, checked: Bool = false
-    ) throws -> (positions: [UInt64], written: Int) {
+    ) throws -> (positions: [UInt64], written: Int, tallies: [String: Int]) {
         let tables = LMDBTables(write: txn, handles: handles, events: events)
         if !checked, let precondition = request.precondition { try precondition(tables) }
         var positions: [UInt64] = []
@@ -217,7 +217,7 @@ extension LMDBEventStore {
                 written += 1
             }
         }
-        return (positions, written)
+        return (positions, written, tables.tallies.isEmpty ? [:] : tables.tallyCounts)
     }
 
     func readHead(_ txn: ReadTransaction) throws -> LogHead {

@@ -8,6 +8,23 @@ final class LMDBTables: KeyValueWriter {
     private let write: WriteTransaction?
     private let handles: [StoreTable: RawDatabase]
     private let events: RawDatabase
+    /// Counters projections kept (see ``KeyValueWriter/tally(_:_:)``): a few names, compared by
+    /// their static text's address first.
+    private(set) var tallies: [(name: StaticString, count: Int)] = []
+
+    func tally(_ name: StaticString, _ n: Int) {
+        for i in tallies.indices where tallies[i].name.utf8Start == name.utf8Start
+            || tallies[i].name.description == name.description {
+            tallies[i].count += n
+            return
+        }
+        tallies.append((name, n))
+    }
+
+    /// ``tallies`` by name.
+    var tallyCounts: [String: Int] {
+        tallies.reduce(into: [:]) { $0[$1.name.description, default: 0] += $1.count }
+    }
 
     init(read: ReadTransaction, handles: [StoreTable: RawDatabase], events: RawDatabase) {
         self.read = read

@@ -7,4 +7,7 @@ public struct AppendResult: Sendable, Hashable {
     public var written: Int
     /// The head after the commit that carried the batch.
     public var head: LogHead
+    /// The counters projections kept while applying this batch's events (see
+    /// ``KeyValueWriter/tally(_:_:)``), by name.
+    public var tallies: [String: Int] = [:]
 }

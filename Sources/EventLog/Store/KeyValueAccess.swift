@@ -47,9 +47,16 @@ public protocol KeyValueWriter: KeyValueReader {
     /// Read-modify-write projections use this: a backend may find the key once and reuse the
     /// value's storage.
     func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws
+    /// Adds `n` to the counter `name` of the append being applied, which its caller gets in
+    /// ``AppendResult/tallies``: for what a projection learns as it writes (rows it made new
+    /// or changed) that the appender would otherwise read back. Ignored outside an append
+    /// (rebuilds, state updates).
+    func tally(_ name: StaticString, _ n: Int)
 }
 
 extension KeyValueWriter {
+    public func tally(_ name: StaticString, _ n: Int) {}
+
     public func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         let k = Array(key)
         var value = try withValue(table, k) { Array($0) }

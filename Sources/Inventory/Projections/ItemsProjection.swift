@@ -1,4 +1,5 @@
 import EventLog
+import Foundation
 
 /// The last-seen inventory: one row per tenant + policy type + external id.
 ///
@@ -26,16 +27,21 @@ public struct ItemsProjection: Projection {
         guard let f = ItemObserved.IndexFields.of(event), let sha = f.contentSHA256 else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256")
         }
+        // Whether the row is new or its content changed (the last call of the closure saw the
+        // stored row): what a sync reports as upserted.
+        var changed = true
         try InventoryKeys.withItemKey(event.tenant, typeAndID: f.typeAndID) { key in
             try tables.update(Self.table, key: key) { value in
                 if value?.count == 56 {
                     // Seen before: first seen stays; last seen and content change in place.
+                    changed = value!.withUnsafeBytes { v in sha.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) != 0 } }
                     value!.withUnsafeMutableBytes { v in
                         InventoryKeys.storeBigEndian(event.position, to: v, at: 16)
                         sha.withUnsafeBytes { (v.baseAddress! + 24).copyMemory(from: $0.baseAddress!, byteCount: 32) }
                     }
                     return
                 }
+                changed = true
                 var new = [UInt8]()
                 new.reserveCapacity(56)
                 if let old = value, old.count >= 16 {
@@ -49,5 +55,10 @@ public struct ItemsProjection: Projection {
                 value = new
             }
         }
+        if changed { tables.tally(Self.changedTally, 1) }
     }
+
+    /// The tally (see `KeyValueWriter.tally`) of `item_observed` events that made an item's row
+    /// new or changed its content: the rows a sync upserted.
+    public static let changedTally: StaticString = "inventory.items_changed"
 }

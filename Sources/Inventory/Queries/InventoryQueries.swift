@@ -50,28 +50,6 @@ public struct InventoryQueries: Sendable {
             lastSeenRunID: p.runID, lastSeenPosition: lastPosition)
     }
 
-    /// How many of `observations` are new or differ in content from the stored items: what a
-    /// sync counts as upserted.
-    public func countChanged(tenant: String, _ observations: [ObservationEncoder.Encoded]) throws -> Int {
-        try store.read { r in
-            // tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id, the tail taken from each observation.
-            var key = InventoryKeys.tenantPrefix(tenant)
-            let prefix = key.count
-            var changed = 0
-            for i in observations.indices {
-                let fields = observations[i].fields
-                key.removeSubrange(prefix...)
-                key += fields.typeAndID
-                let same = try r.withValue(ItemsProjection.table, key) { v in
-                    guard v.count >= 56, let sha = fields.contentSHA256 else { return false }
-                    return sha.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) == 0 }
-                } ?? false
-                if !same { changed += 1 }
-            }
-            return changed
-        }
-    }
-
     /// The tenant's runs, newest first.
     public func runs(tenant: String) throws -> [SyncRun] {
         try store.read { r in

@@ -6,7 +6,6 @@ import Inventory
 /// a bounded number of appends in flight, and tracks counts, errors and each type's outcome.
 actor RunRecorder: EncodingSourceSink {
     let store: any EventStore
-    let queries: InventoryQueries
     let tenant: String
     let runID: String
     let selectionHash: String
@@ -32,12 +31,13 @@ actor RunRecorder: EncodingSourceSink {
     private var fatal: SourceError?
 
     static let maxContextEntries = 20
+    /// The tally of the items projection that counts upserted rows.
+    static let upsertedTally = ItemsProjection.changedTally.description
 
     init(store: any EventStore, tenant: String, runID: String, selectionHash: String, correlationID: String, types: [PolicyType],
          redactor: Redactor, options: SyncRunner.Options, leaseCheck: @escaping @Sendable (any KeyValueWriter) throws -> Void,
          progress: (@Sendable (String, SourceProgress) -> Void)?) {
         self.store = store
-        self.queries = InventoryQueries(store: store)
         self.tenant = tenant
         self.runID = runID
         self.selectionHash = selectionHash
@@ -104,13 +104,12 @@ actor RunRecorder: EncodingSourceSink {
         counts[type.key, default: 0] += observations.count
         let store = self.store
         let check = leaseCheck
-        let (queries, tenant) = (self.queries, self.tenant)
-        // Counting the rows that are new or changed (against the store as it is before this
-        // page) and appending run off the source's path, while it reads the next page.
+        // Appending runs off the source's path, while it reads the next page. The items
+        // projection counts the rows the page made new or changed, as the log's writer applies
+        // it (exact even when another run of the tenant writes the same items at the same time).
         inFlight.append((Task {
-            let changed = try queries.countChanged(tenant: tenant, observations)
-            _ = try await store.append(encoded: observations.map(\.event), precondition: check)
-            return changed
+            let result = try await store.append(encoded: observations.map(\.event), precondition: check)
+            return result.tallies[Self.upsertedTally] ?? 0
         }, observations.count))
         itemsInFlight += observations.count
         // The budget is counted in items, whatever the pages' sizes: when the log's writer is
