@@ -18,7 +18,10 @@ extension CanonicalJSON {
         guard let raw = input.baseAddress, input.count > 0 else {
             throw JSONParseError(offset: 0, message: "unexpected end of input, expected a JSON value")
         }
-        var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits)
+        let workspace = TranscoderWorkspace.current
+        var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits,
+                                             workspace: workspace)
+        defer { transcoder.giveBack(to: workspace) }
         try transcoder.run()
         out.append(contentsOf: transcoder.out.elements)
     }
@@ -43,7 +46,10 @@ extension CanonicalJSON {
         guard let raw = input.baseAddress, input.count > 0 else {
             throw JSONParseError(offset: 0, message: "unexpected end of input, expected a JSON value")
         }
-        var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits)
+        let workspace = TranscoderWorkspace.current
+        var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits,
+                                             workspace: workspace)
+        defer { transcoder.giveBack(to: workspace) }
         transcoder.indexing = true
         try transcoder.run()
         let topCount = transcoder.topMembers.count

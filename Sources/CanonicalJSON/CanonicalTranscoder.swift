@@ -81,13 +81,6 @@ struct CanonicalTranscoder: ~Copyable {
         }
     }
 
-    /// A transcoder over the `count` (at least one) bytes at `base`.
-    init(base: UnsafePointer<UInt8>, count: Int, limits: JSONLimits) {
-        state = _ParserState(base: base, count: count, limits: limits)
-        out = RawBuffer(capacity: count &+ 32)
-        members = RawBuffer(capacity: 32)
-    }
-
     /// Writes the canonical form of the whole input to ``out``, or throws.
     mutating func run() throws(JSONParseError) {
         skipWhitespace()

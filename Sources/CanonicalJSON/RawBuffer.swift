@@ -7,11 +7,6 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     private(set) var count = 0
     private(set) var capacity: Int
 
-    init(capacity: Int) {
-        self.capacity = max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
-    }
-
     /// An empty buffer that allocates nothing until the first append.
     init() {
         capacity = 0
@@ -67,6 +62,29 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     @inline(__always)
     mutating func truncate(to newCount: Int) {
         count = newCount
+    }
+
+    /// Memory kept between uses (see ``TranscoderWorkspace``): a block and its capacity, or none.
+    struct Spare {
+        var base: UnsafeMutablePointer<Element>?
+        var capacity = 0
+
+        func free() { if let base, capacity > 0 { base.deallocate() } }
+    }
+
+    /// Exchanges this buffer's memory with `spare`'s: the buffer is left empty (count 0) in the
+    /// spare's memory (or none), and `spare` holds the buffer's memory (or none).
+    mutating func exchangeMemory(_ spare: inout Spare) {
+        let mine = Spare(base: capacity > 0 ? base : nil, capacity: capacity)
+        if let b = spare.base, spare.capacity > 0 {
+            base = b
+            capacity = spare.capacity
+        } else {
+            base = UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+            capacity = 0
+        }
+        count = 0
+        spare = mine
     }
 }
 

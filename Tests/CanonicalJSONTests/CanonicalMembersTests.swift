@@ -116,3 +116,34 @@ import TestSupport
         #expect(accepted > 4_500 && objects > 3_000)
     }
 }
+
+/// A thread's transcoders reuse one workspace: transcodes nested in another's body, failed
+/// ones, and ones larger than the workspace keeps all give the same results as fresh ones.
+@Suite struct TranscoderWorkspaceTests {
+    @Test func nestedFailedAndLargeTranscodesAgree() throws {
+        let small = Array(#"{"b":{"y":1,"x":[2,{"q":1,"p":2}]},"a":"s"}"#.utf8)
+        let large = Array(("{\"z\":\"" + String(repeating: "é", count: 400_000) + "\",\"y\":\"" + String(repeating: "x", count: 300_000)
+            + "\",\"a\":[" + (0..<1000).map(String.init).joined(separator: ",") + "]}").utf8)  // over the 1 MiB kept
+        let expectedSmall = try transcoded(small).get()
+        let expectedLarge = try treeCanonical(large).get()
+        for round in 0..<3 {
+            let outer: [UInt8] = try small.withUnsafeBytes { b in
+                try CanonicalJSON.withCanonicalMembers(of: b) { c in
+                    // Inside the body, while the outer transcode holds the workspace.
+                    #expect((try? transcoded(large).get()) == expectedLarge)
+                    #expect((try? transcoded(Array(#"{"a":1,"a":2}"#.utf8)).get()) == nil)
+                    #expect(Self.indexedMembers(small) == Self.indexedMembers(small))
+                    return Array(c.bytes)
+                }
+            }
+            #expect((try? transcoded(outer).get()) == expectedSmall, "round \(round)")
+            #expect((try? transcoded(large).get()) == expectedLarge, "round \(round)")
+            #expect((try? transcoded(Array("[1,".utf8)).get()) == nil)
+            #expect((try? transcoded(small).get()) == expectedSmall, "round \(round)")
+        }
+    }
+
+    static func indexedMembers(_ bytes: [UInt8]) -> [JSONObjectScanner.Member]? {
+        try? bytes.withUnsafeBytes { b in try CanonicalJSON.withCanonicalMembers(of: b) { Array($0.members) } }
+    }
+}
