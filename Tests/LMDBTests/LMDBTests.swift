@@ -58,6 +58,36 @@ struct Boom: Error {}
         try env.read { txn throws in #expect(try txn.get(db, [1]) == [1]) }
     }
 
+    /// `insertReserved` and `insertRaw` store only under an absent key, in one search, and
+    /// hand back the value already there otherwise.
+    @Test func insertsOnlyUnderAbsentKeys() throws {
+        let env = try openEnv(tempStorePath())
+        let db = try bytesDB(env)
+        try env.writeSync { txn throws in
+            var filled = 0
+            let first = try [UInt8]([1]).withUnsafeBytes { k in
+                try txn.insertReserved(db, k, size: 3, fill: { v in filled += 1; v.copyBytes(from: [7, 8, 9]) }, existing: { Array($0) })
+            }
+            #expect(first == nil && filled == 1)
+            let second = try [UInt8]([1]).withUnsafeBytes { k in
+                try txn.insertReserved(db, k, size: 5, fill: { _ in filled += 1 }, existing: { Array($0) })
+            }
+            #expect(second == [7, 8, 9] && filled == 1)
+            let third = try [UInt8]([1]).withUnsafeBytes { k in
+                try [UInt8]([4]).withUnsafeBytes { v in try txn.insertRaw(db, k, v) { Array($0) } }
+            }
+            #expect(third == [7, 8, 9])
+            let fourth = try [UInt8]([2]).withUnsafeBytes { k in
+                try [UInt8]([4]).withUnsafeBytes { v in try txn.insertRaw(db, k, v) { Array($0) } }
+            }
+            #expect(fourth == nil)
+        }
+        try env.read { txn throws in
+            #expect(try txn.get(db, [1]) == [7, 8, 9])
+            #expect(try txn.get(db, [2]) == [4])
+        }
+    }
+
     @Test func refusedAppendLeavesTheTransactionUsable() throws {
         let env = try openEnv(tempStorePath())
         let db = try bytesDB(env)

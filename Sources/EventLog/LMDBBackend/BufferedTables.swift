@@ -60,6 +60,17 @@ final class BufferedTables: KeyValueWriter {
         }
     }
 
+    func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
+                insert: (UnsafeMutableRawBufferPointer) throws -> Void, update change: (inout [UInt8]?) throws -> Void) throws {
+        // `update` calls its body once here, with the buffered or stored value.
+        try update(table, key: key) { value in
+            if value != nil { return try change(&value) }
+            var new = [UInt8](repeating: 0, count: size)
+            try new.withUnsafeMutableBytes { try insert($0) }
+            value = new
+        }
+    }
+
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool {
         let present = try withValue(table, key) { _ in true } ?? false

@@ -96,6 +96,20 @@ final class LMDBTables: KeyValueWriter {
         }
     }
 
+    func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
+                insert: (UnsafeMutableRawBufferPointer) throws -> Void, update: (inout [UInt8]?) throws -> Void) throws {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
+        let db = try db(table)
+        // One search finds the key or reserves the new row's bytes.
+        guard var current: [UInt8]? = try write.insertReserved(db, key, size: size, fill: insert, existing: { Array($0) }) else { return }
+        try update(&current)
+        if let current {
+            try current.withUnsafeBytes { v in try write.putRaw(db, key, v) }
+        } else {
+            _ = try write.deleteRaw(db, key)
+        }
+    }
+
     func scan(
         _ table: StoreTable, prefix: [UInt8], from start: [UInt8]?, reverse: Bool,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool

@@ -47,6 +47,13 @@ public protocol KeyValueWriter: KeyValueReader {
     /// Read-modify-write projections use this: a backend may find the key once and reuse the
     /// value's storage.
     func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws
+    /// Writes a value under `key`: when the key is absent, `insert` writes the new value (of
+    /// `size` bytes) in place; when present, `update` changes the current value as in
+    /// ``update(_:key:_:)`` (`nil` removes the key). Exactly one of them runs, and neither may
+    /// use the tables. For projections whose new rows have a known size: a backend may write
+    /// them without making an array per row.
+    func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
+                insert: (UnsafeMutableRawBufferPointer) throws -> Void, update: (inout [UInt8]?) throws -> Void) throws
     /// Adds `n` to the counter `name` of the append being applied, which its caller gets in
     /// ``AppendResult/tallies``: for what a projection learns as it writes (rows it made new
     /// or changed) that the appender would otherwise read back. Ignored outside an append
@@ -56,6 +63,20 @@ public protocol KeyValueWriter: KeyValueReader {
 
 extension KeyValueWriter {
     public func tally(_ name: StaticString, _ n: Int) {}
+
+    public func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
+                       insert: (UnsafeMutableRawBufferPointer) throws -> Void, update: (inout [UInt8]?) throws -> Void) throws {
+        let k = Array(key)
+        var value = try withValue(table, k) { Array($0) }
+        if value == nil {
+            var new = [UInt8](repeating: 0, count: size)
+            try new.withUnsafeMutableBytes { try insert($0) }
+            try put(table, k, new)
+            return
+        }
+        try update(&value)
+        if let value { try put(table, k, value) } else { try delete(table, k) }
+    }
 
     public func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         let k = Array(key)

@@ -31,7 +31,13 @@ public struct ItemsProjection: Projection {
         // stored row): what a sync reports as upserted.
         var changed = true
         try InventoryKeys.withItemKey(event.tenant, typeAndID: f.typeAndID) { key in
-            try tables.update(Self.table, key: key) { value in
+            try tables.upsert(Self.table, key: key, size: 56, insert: { v in
+                // First seen: now, here; last seen the same.
+                InventoryKeys.storeBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: v, at: 0)
+                InventoryKeys.storeBigEndian(event.position, to: v, at: 8)
+                InventoryKeys.storeBigEndian(event.position, to: v, at: 16)
+                sha.withUnsafeBytes { (v.baseAddress! + 24).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            }, update: { value in
                 if value?.count == 56 {
                     // Seen before: first seen stays; last seen and content change in place.
                     changed = value!.withUnsafeBytes { v in sha.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) != 0 } }
@@ -41,7 +47,7 @@ public struct ItemsProjection: Projection {
                     }
                     return
                 }
-                changed = true
+                // A row of another layout: rewritten, keeping what first-seen bytes it has.
                 var new = [UInt8]()
                 new.reserveCapacity(56)
                 if let old = value, old.count >= 16 {
@@ -53,7 +59,7 @@ public struct ItemsProjection: Projection {
                 InventoryKeys.appendBigEndian(event.position, to: &new)
                 new += sha
                 value = new
-            }
+            })
         }
         if changed { tables.tally(Self.changedTally, 1) }
     }

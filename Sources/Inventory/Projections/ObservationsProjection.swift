@@ -30,11 +30,9 @@ public struct ObservationsProjection: Projection {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
         }
         try InventoryKeys.withObservationKey(event.tenant, selection, typeAndID: f.typeAndID) { key in
-            try tables.update(Self.table, key: key) { value in
-                guard value != nil else {
-                    value = Array(runID)
-                    return
-                }
+            try tables.upsert(Self.table, key: key, size: 16, insert: { v in
+                runID.withUnsafeBytes { v.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 16) }
+            }, update: { value in
                 // runID, then the older runs but runID, newest first, at most `depth` in all;
                 // written over the old value in place.
                 withUnsafeTemporaryAllocation(byteCount: 16 * Self.depth, alignment: 8) { new in
@@ -55,7 +53,7 @@ public struct ObservationsProjection: Projection {
                     }
                     value!.replaceSubrange(0..<value!.count, with: UnsafeRawBufferPointer(rebasing: new[0..<n]))
                 }
-            }
+            })
         }
     }
 }

@@ -49,6 +49,24 @@ public final class WriteTransaction: ReadTransaction {
         return nil
     }
 
+    /// Reserves `size` bytes under raw `key` only if the key is absent (`MDB_NOOVERWRITE |
+    /// MDB_RESERVE`), in one search either way: when it reserved them, `fill` writes the value in
+    /// place and this returns `nil`; otherwise it returns what `existing` returns for the value
+    /// already there (valid only inside `existing`).
+    public func insertReserved<K, V, R>(
+        _ database: Database<K, V>, _ key: UnsafeRawBufferPointer, size: Int,
+        fill: (UnsafeMutableRawBufferPointer) throws -> Void, existing: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        try ensureValid()
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: size, mv_data: nil)
+        let rc = mdb_put(pointer, database.dbi, &k, &v, UInt32(MDB_NOOVERWRITE | MDB_RESERVE))
+        if rc == MDB_KEYEXIST { return try existing(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) }
+        try check(rc, "mdb_put \(database.name)")
+        try fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: size))
+        return nil
+    }
+
     /// Reserves `size` bytes under raw `key` and lets `body` fill them in place (`MDB_RESERVE`),
     /// saving a copy of large values.
     public func putReserved<K, V>(
