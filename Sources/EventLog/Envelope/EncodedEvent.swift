@@ -6,61 +6,79 @@ import CanonicalJSON
 /// Make one from an ``EventEnvelope``, or — on hot paths — write the payload's canonical bytes
 /// directly with ``init(id:type:schema:tenant:recordedAt:correlationID:writingData:)`` and skip
 /// building a `JSONValue` tree. Either way the bytes are the envelope's RFC 8785 form.
-public struct EncodedEvent: Sendable {
-    /// The fields, in one immutable object: events are handed along in arrays from producers
-    /// to the writer, and copying one reference is cheaper than copying each field's.
-    private final class Storage: Sendable {
+// Sendable: the storage is never changed once the event is made, and holds only Sendable values
+// (a `ManagedBuffer` cannot be declared Sendable itself).
+public struct EncodedEvent: @unchecked Sendable {
+    /// The header fields of an event; its JSON follows them in the same allocation.
+    struct Header {
         let id: EventID
         let type: String
         let tenant: String
         let recordedAt: Timestamp
-        let json: [UInt8]
+        /// The JSON's length (the allocation may hold more bytes).
+        let count: Int
         let dataRange: Range<Int>
         let envelope: EventEnvelope?
         let hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?
-        let digest: EventDigest?
-
-        init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
-             envelope: EventEnvelope?, hint: (key: ObjectIdentifier, box: AnyObject & Sendable)?, digest: EventDigest?) {
-            self.digest = digest
-            self.id = id
-            self.type = type
-            self.tenant = tenant
-            self.recordedAt = recordedAt
-            self.json = json
-            self.dataRange = dataRange
-            self.envelope = envelope
-            self.hint = hint
-        }
+        var digest: EventDigest?
     }
+
+    /// The fields and the JSON bytes, in one immutable allocation: events are handed along in
+    /// arrays from producers to the writer, and one object (one allocation, one reference count
+    /// for the writer to touch) is cheaper than several.
+    final class Storage: ManagedBuffer<Header, UInt8> {}
 
     private let storage: Storage
 
-    public var id: EventID { storage.id }
-    public var type: String { storage.type }
-    public var tenant: String { storage.tenant }
-    public var recordedAt: Timestamp { storage.recordedAt }
-    /// The canonical envelope JSON.
-    public var json: [UInt8] { storage.json }
+    /// An event of `header` whose `header.count` bytes of JSON `write` writes; digested (see
+    /// ``digest``) when `digesting`.
+    init(_ header: Header, digesting: Bool = false, writingJSON write: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        let buffer = Storage.create(minimumCapacity: header.count) { _ in header }
+        storage = unsafeDowncast(buffer, to: Storage.self)
+        try storage.withUnsafeMutablePointerToElements { p in
+            let json = UnsafeMutableRawBufferPointer(start: p, count: header.count)
+            try write(json)
+            // Before the event is shared: the header is immutable from then on.
+            if digesting { storage.header.digest = EventDigest(json: UnsafeRawBufferPointer(json)) }
+        }
+    }
+
+    private var header: Header { storage.header }
+
+    public var id: EventID { header.id }
+    public var type: String { header.type }
+    public var tenant: String { header.tenant }
+    public var recordedAt: Timestamp { header.recordedAt }
+    /// The canonical envelope JSON (a copy; see ``withJSON(_:)``).
+    public var json: [UInt8] { withJSON { Array($0) } }
+    /// The length of ``json``.
+    public var jsonCount: Int { header.count }
+    /// Calls `body` with the canonical envelope JSON, without copying it.
+    public func withJSON<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeMutablePointerToElements { try body(UnsafeRawBufferPointer(start: $0, count: storage.header.count)) }
+    }
     /// Where the `data` object lies in ``json``.
-    public var dataRange: Range<Int> { storage.dataRange }
+    public var dataRange: Range<Int> { header.dataRange }
     /// The envelope, when the event was made from one (projections then need not decode it).
-    var envelope: EventEnvelope? { storage.envelope }
+    var envelope: EventEnvelope? { header.envelope }
     /// A value the producer already knows that projections would otherwise read from the
     /// payload; see ``withProjectionHint(_:)``.
-    var hint: (key: ObjectIdentifier, box: AnyObject & Sendable)? { storage.hint }
+    var hint: (key: ObjectIdentifier, box: AnyObject & Sendable)? { header.hint }
     /// The SHA-256 of ``json``, when the code that made the event computed it (off the log's
     /// writer, which chains it in a format-2 store).
-    var digest: EventDigest? { storage.digest }
+    var digest: EventDigest? { header.digest }
 
     /// This event with `value` handed to projections: ``ProjectionEvent/memoized(_:)`` asked
     /// for a `T` returns it instead of reading the payload. It must equal what the projection
     /// would read from the payload (rebuilds from the log read the payload), so only the code
     /// that wrote the payload should give one.
     public func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
-        let s = storage
-        return EncodedEvent(id: s.id, type: s.type, tenant: s.tenant, recordedAt: s.recordedAt, json: s.json,
-                            dataRange: s.dataRange, envelope: s.envelope, hint: ProjectionHint(value), digest: s.digest)
+        let h = header
+        let hint = ProjectionHint(value)
+        return withJSON { json in
+            EncodedEvent(Header(id: h.id, type: h.type, tenant: h.tenant, recordedAt: h.recordedAt, count: h.count, dataRange: h.dataRange,
+                                envelope: h.envelope, hint: (hint.key, hint.box), digest: h.digest)) { $0.copyMemory(from: json) }
+        }
     }
 
     /// The hint of type `T` this event carries, if any (see ``withProjectionHint(_:)``).
@@ -138,16 +156,8 @@ public struct EncodedEvent: Sendable {
 
     init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
          envelope: EventEnvelope?) {
-        storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
-                          envelope: envelope, hint: nil, digest: nil)
-    }
-
-    /// An event carrying a projection hint (see ``withProjectionHint(_:)``) and its digest
-    /// from the start.
-    init(id: EventID, type: String, tenant: String, recordedAt: Timestamp, json: [UInt8], dataRange: Range<Int>,
-         envelope: EventEnvelope?, hint: ProjectionHint?, digest: EventDigest?) {
-        storage = Storage(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
-                          envelope: envelope, hint: hint.map { ($0.key, $0.box) }, digest: digest)
+        self.init(Header(id: id, type: type, tenant: tenant, recordedAt: recordedAt, count: json.count, dataRange: dataRange,
+                         envelope: envelope, hint: nil, digest: nil)) { out in json.withUnsafeBytes { out.copyMemory(from: $0) } }
     }
 
     /// What the envelope writes between the payload and the id, and between the id and the

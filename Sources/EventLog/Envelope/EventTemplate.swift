@@ -52,8 +52,12 @@ public struct EventTemplate: Sendable {
             throw EventLogError(.invalidEvent, "envelope is \(total) bytes; the limit is \(EventEnvelope.Limits.envelopeBytes)")
         }
         let dataRange = prefix.count..<(prefix.count + dataBytes)
-        let json = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let out = UnsafeMutableRawBufferPointer(buffer)
+        guard dataBytes >= 2 else { throw EventLogError(.invalidEvent, "data must be a JSON object") }
+        // Written in place, and digested here, on the producer's thread: the log's writer then
+        // chains 72 bytes.
+        let event = EncodedEvent(EncodedEvent.Header(id: id, type: type, tenant: tenant, recordedAt: recordedAt, count: total,
+                                                     dataRange: dataRange, envelope: nil, hint: hint.map { ($0.key, $0.box) },
+                                                     digest: nil), digesting: true) { out in
             var at = 0
             func put(_ bytes: UnsafeRawBufferPointer) {
                 if let base = bytes.baseAddress { (out.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count) }
@@ -69,15 +73,11 @@ public struct EventTemplate: Sendable {
             recordedAt.write(to: out.baseAddress! + at)
             at += Timestamp.textBytes
             suffix.withUnsafeBytes(put)
-            initialized = at
+            precondition(at == total, "event template size miscounted")
         }
-        guard dataBytes >= 2, json[dataRange.lowerBound] == UInt8(ascii: "{"), json[dataRange.upperBound - 1] == UInt8(ascii: "}") else {
-            throw EventLogError(.invalidEvent, "data must be a JSON object")
-        }
-        // Digested here, on the producer's thread: the log's writer then chains 72 bytes.
-        let digest = json.withUnsafeBytes { EventDigest(json: $0) }
-        return EncodedEvent(id: id, type: type, tenant: tenant, recordedAt: recordedAt, json: json, dataRange: dataRange,
-                            envelope: nil, hint: hint, digest: digest)
+        let isObject = event.withJSON { $0[dataRange.lowerBound] == UInt8(ascii: "{") && $0[dataRange.upperBound - 1] == UInt8(ascii: "}") }
+        guard isObject else { throw EventLogError(.invalidEvent, "data must be a JSON object") }
+        return event
     }
 
 }

@@ -182,12 +182,12 @@ extension LMDBEventStore {
                 }
                 let position = head.position + 1
                 let chain = formatVersion >= 2
-                    ? ChainHash.next(after: head.chainHash, position: position, digest: e.digest ?? e.json.withUnsafeBytes { EventDigest(json: $0) })
-                    : e.json.withUnsafeBytes { ChainHash.next(after: head.chainHash, position: position, json: $0) }
+                    ? ChainHash.next(after: head.chainHash, position: position, digest: e.digest ?? e.withJSON { EventDigest(json: $0) })
+                    : e.withJSON { ChainHash.next(after: head.chainHash, position: position, json: $0) }
                 try UInt64BE.withBytes(of: position) { key in
-                    try appender.appendReserved(key, size: 32 + e.json.count) { out in
+                    try appender.appendReserved(key, size: 32 + e.jsonCount) { out in
                         chain.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
-                        e.json.withUnsafeBytes { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                        e.withJSON { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                     }
                     ids.add(e.id, at: position)
                     let tenant = e.tenant
@@ -206,7 +206,7 @@ extension LMDBEventStore {
                 }
                 head = LogHead(position: position, chainHash: chain)
                 if !projections.isEmpty {
-                    try e.json.withUnsafeBytes { json in
+                    try e.withJSON { json in
                         try chain.withUnsafeBytes { chainBytes in
                             let event = ProjectionEvent(position: position, chain: chainBytes, json: json, encoded: e, memo: memo)
                             try Self.apply(projections, filter: &filter, to: event, tables: tables)
