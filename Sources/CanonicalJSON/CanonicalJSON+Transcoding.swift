@@ -12,6 +12,13 @@ extension CanonicalJSON {
     /// - Throws: ``JSONParseError`` when `input` is not valid I-JSON within `limits`.
     public static func canonicalize(_ input: UnsafeRawBufferPointer, limits: JSONLimits = .default,
                                     into out: inout [UInt8]) throws(JSONParseError) {
+        try transcode(input, limits: limits, indexing: false) { transcoder in out.append(contentsOf: transcoder.out.elements) }
+    }
+
+    /// Transcodes the whole of `input` in this thread's workspace (indexing members when
+    /// `indexing`), then calls `body` with the transcoder.
+    static func transcode<R>(_ input: UnsafeRawBufferPointer, limits: JSONLimits, indexing: Bool,
+                             _ body: (borrowing CanonicalTranscoder) -> R) throws(JSONParseError) -> R {
         if input.count > limits.maxInputBytes {
             throw JSONParseError(offset: limits.maxInputBytes, message: "input larger than \(limits.maxInputBytes) bytes")
         }
@@ -22,8 +29,9 @@ extension CanonicalJSON {
         var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits,
                                              workspace: workspace)
         defer { transcoder.giveBack(to: workspace) }
+        transcoder.indexing = indexing
         try transcoder.run()
-        out.append(contentsOf: transcoder.out.elements)
+        return body(transcoder)
     }
 }
 
@@ -40,18 +48,11 @@ extension CanonicalJSON {
     public static func withCanonicalMembers<R>(
         of input: UnsafeRawBufferPointer, limits: JSONLimits = .default, _ body: (CanonicalMembers) -> R
     ) throws(JSONParseError) -> R {
-        if input.count > limits.maxInputBytes {
-            throw JSONParseError(offset: limits.maxInputBytes, message: "input larger than \(limits.maxInputBytes) bytes")
-        }
-        guard let raw = input.baseAddress, input.count > 0 else {
-            throw JSONParseError(offset: 0, message: "unexpected end of input, expected a JSON value")
-        }
-        let workspace = TranscoderWorkspace.current
-        var transcoder = CanonicalTranscoder(base: raw.assumingMemoryBound(to: UInt8.self), count: input.count, limits: limits,
-                                             workspace: workspace)
-        defer { transcoder.giveBack(to: workspace) }
-        transcoder.indexing = true
-        try transcoder.run()
+        try transcode(input, limits: limits, indexing: true) { transcoder in Self.withMembers(of: transcoder, body) }
+    }
+
+    /// Hands `body` the index `transcoder` recorded.
+    private static func withMembers<R>(of transcoder: borrowing CanonicalTranscoder, _ body: (CanonicalMembers) -> R) -> R {
         let topCount = transcoder.topMembers.count
         return withUnsafeTemporaryAllocation(of: JSONObjectScanner.Member.self, capacity: topCount + transcoder.nested.count) { all in
             for (i, m) in transcoder.topMembers.elements.enumerated() {

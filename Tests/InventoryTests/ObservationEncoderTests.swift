@@ -114,6 +114,22 @@ import TestSupport
         }
     }
 
+    /// Expects two encodings of one object to give the same payload and hint, or the same
+    /// rejection.
+    static func expectSame(_ x: Result<ObservationEncoder.Encoded, any Error>, _ y: Result<ObservationEncoder.Encoded, any Error>,
+                           _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        switch (x, y) {
+        case (.success(let a), .success(let b)):
+            #expect(Array(a.event.json[a.event.dataRange]) == Array(b.event.json[b.event.dataRange]), sourceLocation: sourceLocation)
+            #expect(a.event.projectionHint(as: ItemObserved.IndexFields?.self) == b.event.projectionHint(as: ItemObserved.IndexFields?.self),
+                    sourceLocation: sourceLocation)
+        case (.failure(let a as ItemObserved.Rejection), .failure(let b as ItemObserved.Rejection)):
+            #expect(a == b, sourceLocation: sourceLocation)
+        default:
+            Issue.record("\(what) disagree: \(x) vs \(y)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func directEncodingEqualsTheGeneralPath() throws {
         var rng = SplitMix64(seed: 0x0E4C)
         let run = EventID.generate().description
@@ -131,24 +147,8 @@ import TestSupport
             // With the members indexed by the transcoder (as the offline source reads a line), from
             // a text whose members are out of order: the same result again.
             let indexed = try Self.encodeIndexed(Self.shuffledText(item, &rng), encoder)
-            switch (inPlace, indexed) {
-            case (.success(let a), .success(let b)):
-                #expect(Array(a.event.json[a.event.dataRange]) == Array(b.event.json[b.event.dataRange]))
-                #expect(a.event.projectionHint(as: ItemObserved.IndexFields?.self) == b.event.projectionHint(as: ItemObserved.IndexFields?.self))
-            case (.failure(let a as ItemObserved.Rejection), .failure(let b as ItemObserved.Rejection)):
-                #expect(a == b)
-            default:
-                Issue.record("indexed and scanned disagree: \(inPlace) vs \(indexed)")
-            }
-            switch (direct, inPlace) {
-            case (.success(let a), .success(let b)):
-                #expect(Array(a.event.json[a.event.dataRange]) == Array(b.event.json[b.event.dataRange]))
-                #expect(a.event.projectionHint(as: ItemObserved.IndexFields?.self) == b.event.projectionHint(as: ItemObserved.IndexFields?.self))
-            case (.failure(let a as ItemObserved.Rejection), .failure(let b as ItemObserved.Rejection)):
-                #expect(a == b)
-            default:
-                Issue.record("in place and from a GraphObject disagree: \(direct) vs \(inPlace)")
-            }
+            Self.expectSame(inPlace, indexed, "indexed and scanned")
+            Self.expectSame(direct, inPlace, "in place and from a GraphObject")
             switch (general, direct) {
             case (.success(let o), .success(let e)):
                 accepted += 1
