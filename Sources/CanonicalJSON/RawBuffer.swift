@@ -10,8 +10,11 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     /// An empty buffer that allocates nothing until the first append.
     init() {
         capacity = 0
-        base = UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+        base = Self.noMemory
     }
+
+    /// The base of a buffer with no memory: aligned, never read or freed (capacity 0).
+    private static var noMemory: UnsafeMutablePointer<Element> { UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)! }
 
     deinit { if capacity > 0 { base.deallocate() } }
 
@@ -80,7 +83,7 @@ struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
             base = b
             capacity = spare.capacity
         } else {
-            base = UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+            base = Self.noMemory
             capacity = 0
         }
         count = 0

@@ -89,6 +89,13 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         try LMDBEventStore(path: path, options: options)
     }
 
+    /// `meta.format_version` as a number, or `nil` when absent or not a number.
+    private static func formatVersion(_ env: Environment, _ meta: RawDatabase) throws -> Int? {
+        try env.read { txn in
+            try txn.get(meta, Array("format_version".utf8)).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+
     private init(path: String, options: Options) throws {
         guard (1...StoreLayout.formatVersion).contains(options.formatVersion) else {
             throw EventLogError(.invalidOptions, "store format \(options.formatVersion) is not one this build writes (1…\(StoreLayout.formatVersion))")
@@ -145,11 +152,11 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
             // An LMDB file with no databases at all: a creation that died before its first commit.
             fresh = true
         }
+        // The format of a store that exists; a store created below is read back once created.
+        var storedFormat: Int?
         if let metaDB {
-            let version = try env.read { txn in
-                try txn.get(metaDB, Array("format_version".utf8)).map { String(decoding: $0, as: UTF8.self) }
-            }
-            guard let version, let v = Int(version) else {
+            storedFormat = try Self.formatVersion(env, metaDB)
+            guard let v = storedFormat, v >= 1 else {
                 throw EventLogError(.notAStore, "\(path) has no Atlas format version")
             }
             guard v <= StoreLayout.formatVersion else {
@@ -183,10 +190,8 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
             return db
         }
         meta = try open(StoreLayout.meta)
-        let metaTable = meta
-        let format = try env.read { txn in
-            try txn.get(metaTable, Array("format_version".utf8)).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
-        }
+        // Created here, or by another process at the same time: its format as written.
+        let format = try storedFormat ?? Self.formatVersion(env, meta)
         guard let format, (1...StoreLayout.formatVersion).contains(format) else {
             throw EventLogError(.notAStore, "\(path) has no Atlas format version this build reads")
         }

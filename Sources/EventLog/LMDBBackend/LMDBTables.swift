@@ -1,3 +1,4 @@
+import Foundation
 import LMDB
 
 typealias RawDatabase = Database<RawBytes, RawBytes>
@@ -9,12 +10,15 @@ final class LMDBTables: KeyValueWriter {
     private let handles: [StoreTable: RawDatabase]
     private let events: RawDatabase
     /// Counters projections kept (see ``KeyValueWriter/tally(_:_:)``): a few names, compared by
-    /// their static text's address first.
+    /// their static text's address first, then by its bytes (no `String` made per call).
     private(set) var tallies: [(name: StaticString, count: Int)] = []
 
     func tally(_ name: StaticString, _ n: Int) {
-        for i in tallies.indices where tallies[i].name.utf8Start == name.utf8Start
-            || tallies[i].name.description == name.description {
+        func same(_ a: StaticString) -> Bool {
+            a.utf8Start == name.utf8Start
+                || (a.utf8CodeUnitCount == name.utf8CodeUnitCount && memcmp(a.utf8Start, name.utf8Start, a.utf8CodeUnitCount) == 0)
+        }
+        for i in tallies.indices where same(tallies[i].name) {
             tallies[i].count += n
             return
         }
