@@ -5,8 +5,9 @@ import Inventory
 import Sync
 
 /// `atlas-bench inventory [--items 200000] [--missing-items 10000] [--relaxed 1] [--random-ids 1]
-/// [--batch 5000] [--in-flight 30000] [--page 5000] [--sync-only 1]`
-/// (`--in-flight`: items appended and not yet committed, at most)
+/// [--batch 5000] [--in-flight 30000] [--page 5000] [--sync-only 1] [--source-only RUNS] [--writer-only RUNS]`
+/// (`--in-flight`: items appended and not yet committed, at most; `--source-only` and
+/// `--writer-only`: only the producers, or only the log's writer, RUNS times)
 ///
 /// The export's objects have their members in Graph's order (not sorted), so canonicalizing
 /// them is real work. Ids are GUIDs whose first group counts up (`--random-ids 1`: random
@@ -54,7 +55,7 @@ enum InventoryBenchmark {
             create: true, durability: relaxed ? .relaxed : .durable, projections: InventoryProjections.all,
             stateTables: SyncRunner.stateTables))
         let runner = SyncRunner(store: store, options: options)
-        let selection = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection
+        let selection = try Self.selection()
         var summary: SyncSummary?
         var commits = store.commitCount
         // CPU time per item is steadier than the rate on a VM whose speed drifts with its host.
@@ -101,10 +102,15 @@ enum InventoryBenchmark {
         return 0
     }
 
+    /// What every measurement syncs: the configuration and compliance types.
+    static func selection() throws -> Selection {
+        try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection
+    }
+
     /// The producers alone: CPU per item (all threads) of the offline source reading, parsing
     /// and encoding the export into a sink that drops the events, `runs` times.
     static func sourceCosts(_ source: OfflineExportSource, runs: Int) async throws {
-        let types = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection.resolvedTypes
+        let types = try Self.selection().resolvedTypes
         var costs: [Double] = []
         for _ in 0..<runs {
             let sink = DroppingSink()
@@ -121,7 +127,7 @@ enum InventoryBenchmark {
     /// (as a sync sends them, one page at a time) into a fresh durable store with the inventory
     /// projections, `runs` times; prints the writer thread's CPU per item.
     static func writerCosts(_ source: OfflineExportSource, runs: Int, dir: String) async throws {
-        let types = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection.resolvedTypes
+        let types = try Self.selection().resolvedTypes
         let sink = DroppingSink(keeping: true)
         await source.enumerate(tenant: "contoso", types: types, into: sink)
         let pages = sink.pages
