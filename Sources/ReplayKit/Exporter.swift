@@ -96,7 +96,14 @@ public enum Exporter {
                 let positions = try store.tenantPositions(tenant, after: after, limit: chunk)
                 guard let last = positions.last else { break }
                 let raws = try store.read { r in try positions.prefix { $0 <= end }.compactMap { try r.rawEvent(at: $0) } }
-                for raw in raws where try matchesType(raw) {
+                for raw in raws {
+                    // The index is not trusted to name the tenant: the event itself must.
+                    let owner = try EnvelopeFields.read(raw.json)?.tenant ?? raw.decode().envelope.tenant
+                    guard owner == tenant else {
+                        out.flush()
+                        throw ReplayFailure("the tenant index lists position \(raw.position) under tenant \(tenant), but that event belongs to another tenant; the export stops here (run `atlas-replay verify`)")
+                    }
+                    guard try matchesType(raw) else { continue }
                     line(raw, into: out)
                     written += 1
                 }

@@ -90,7 +90,12 @@ public final class Verifier {
     private var problems: [VerifyReport.Problem] = []
     private var problemCount = 0
     private var checked: UInt64 = 0
-    private var tenantCounts: [String: UInt64] = [:]
+    /// The tenant and id of every event scanned, for the entry-by-entry index comparison.
+    private var scanned = ScannedEvents()
+    /// The greatest `events` key seen so far: the scan resumes after it.
+    private var greatestKey: [UInt8]?
+    /// Set when the key order is too damaged to walk on.
+    private var scanStopped = false
     /// The canonical transcoder's output, reused from event to event.
     private var scratch: [UInt8] = []
     private var replayer: Replayer?
@@ -117,7 +122,16 @@ public final class Verifier {
             replayer = Replayer(source: source, scratch: try ScratchStore(label: "verify", parent: scratchParent, projections: projections, formatVersion: source.formatVersion))
         }
         try await scan(through: pinned)
-        try checkTenantIndex(through: pinned)
+        try checkIndexes(through: pinned)
+
+        // A projection that has seen positions beyond the log's head: events were removed from
+        // the end (the status is read before the head, and heads only grow).
+        let statuses = try source.projectionStatus()
+        let headNow = try source.head().position
+        for s in statuses where s.checkpoint > max(pinned, headNow) {
+            problem("truncation", position: headNow,
+                    "log shorter than its projections: projection \(s.name) has applied events through position \(s.checkpoint), but the log ends at \(headNow) (truncated?)")
+        }
 
         var checks: [VerifyReport.ProjectionCheck] = []
         var inconclusive = false
@@ -138,7 +152,7 @@ public final class Verifier {
                 }
                 notes.append("attempt \(attempt): the log moved from \(pinned) to \(newHead) while comparing; checking the new events and comparing again")
                 try await scan(through: newHead)
-                try checkTenantIndex(through: newHead)
+                try checkIndexes(through: newHead)
                 pinned = newHead
                 if problemCount > 0 || replayBroken { break }
             }
@@ -159,22 +173,54 @@ public final class Verifier {
                             problemCount: problemCount, projections: checks, notes: notes)
     }
 
-    /// Checks events `next...end` and replays intact ones into the scratch store.
+    /// Checks events `next...end` in the order a cursor walks the `events` table (so keys out of
+    /// B-tree order, bad lengths and duplicates are named, not trapped on) and replays intact
+    /// ones into the scratch store.
     private func scan(through end: UInt64) async throws {
-        while next <= end {
-            let raws = try source.rawEvents(from: next, limit: Int(min(UInt64(chunk), end - next + 1)))
-            guard !raws.isEmpty else {
+        while next <= end && !scanStopped {
+            let entries = try source.rawEntries(.events, after: greatestKey, limit: chunk)
+            guard !entries.isEmpty else {
                 problem("gap", position: next, "the log ends at position \(next - 1), but its head was \(end)")
                 replayBroken = true
                 return
             }
             var events: [EncodedEvent] = []
             var batch: [RawEvent] = []
-            events.reserveCapacity(raws.count)
-            batch.reserveCapacity(raws.count)
-            for raw in raws {
-                if raw.position > end { break }
-                check(raw, events: &events, batch: &batch)
+            events.reserveCapacity(entries.count)
+            batch.reserveCapacity(entries.count)
+            var advanced = false
+            var reachedEnd = false
+            for entry in entries {
+                if let key = greatestKey, !entry.key.lexicographicallyPrecedes(key) && entry.key != key {
+                    // Beyond everything seen: the scan moves on.
+                } else if greatestKey != nil {
+                    let at = greatestKey.flatMap { RawTableEntry(key: $0, value: []).eventPosition }
+                    let p = entry.eventPosition
+                    problem("order", position: p ?? at,
+                            p == at ? "position \(p.map(String.init) ?? "?") appears twice in the events table"
+                                    : "position \(p.map(String.init) ?? "(a key of \(entry.key.count) bytes)") appears after position \(at.map(String.init) ?? "?"): the events table's keys are out of order")
+                    replayBroken = true
+                    continue
+                }
+                greatestKey = entry.key
+                advanced = true
+                guard let position = entry.eventPosition else {
+                    problem("key", position: next, "an events key of \(entry.key.count) bytes (not 8) follows position \(next - 1)")
+                    replayBroken = true
+                    afterGap = true
+                    continue
+                }
+                if position > end { reachedEnd = true; break }
+                guard let stored = entry.storedEvent else {
+                    problem("length", position: position, "event at position \(position) is \(entry.value.count) bytes, shorter than its 32-byte chain hash")
+                    scanned.record(position, .unreadable)
+                    replayBroken = true
+                    afterGap = true
+                    if position >= next { next = position + 1 }
+                    checked += 1
+                    continue
+                }
+                check(RawEvent(position: position, chainHash: stored.chainHash, json: stored.json), events: &events, batch: &batch)
             }
             if let replayer, !batch.isEmpty {
                 do { try await replayer.appendChecked(events, raws: batch) } catch {
@@ -183,14 +229,20 @@ public final class Verifier {
                 }
             }
             progress?(next - 1, end)
+            if reachedEnd { return }
+            if !advanced {
+                // A whole chunk behind keys already seen: the B-tree's order is too damaged to walk on.
+                problem("order", position: next, "the events table's key order is damaged after position \(next - 1); the scan stops there")
+                replayBroken = true
+                scanStopped = true
+            }
         }
     }
 
     private func check(_ raw: RawEvent, events: inout [EncodedEvent], batch: inout [RawEvent]) {
         checked += 1
         if raw.position != next {
-            let missing = raw.position - next
-            problem("gap", position: next, missing == 1
+            problem("gap", position: next, raw.position == next + 1
                     ? "position \(next) is missing (the log jumps from \(next - 1) to \(raw.position))"
                     : "positions \(next)…\(raw.position - 1) are missing (the log jumps from \(next - 1) to \(raw.position))")
             replayBroken = true
@@ -219,7 +271,7 @@ public final class Verifier {
         // The envelope: decodable and canonical. Proven in place when it is (the common case);
         // otherwise decoded, which names what is wrong.
         if let proven = EncodedEvent.proven(stored: raw.json, scratch: &scratch) {
-            tenantCounts[proven.tenant, default: 0] += 1
+            scanned.record(raw.position, .event(tenant: proven.tenant, id: proven.id))
             if !replayBroken {
                 events.append(proven)
                 batch.append(raw)
@@ -229,10 +281,11 @@ public final class Verifier {
         let envelope: EventEnvelope
         do { envelope = try raw.decode().envelope } catch {
             problem("decode", position: raw.position, "event at position \(raw.position) cannot be decoded: \(error.message)")
+            scanned.record(raw.position, .unreadable)
             replayBroken = true
             return
         }
-        tenantCounts[envelope.tenant, default: 0] += 1
+        scanned.record(raw.position, .event(tenant: envelope.tenant, id: envelope.id))
         let encoded: EncodedEvent
         do { encoded = try EncodedEvent(envelope) } catch {
             problem("canonical", position: raw.position, "event at position \(raw.position) is not a valid envelope: \(error.message)")
@@ -252,20 +305,62 @@ public final class Verifier {
         }
     }
 
-    /// Every event of each tenant is in the tenant index, and nothing else is.
-    private func checkTenantIndex(through end: UInt64) throws {
-        for (tenant, expected) in tenantCounts.sorted(by: { $0.key < $1.key }) {
-            var count: UInt64 = 0
-            var after: UInt64 = 0
-            while true {
-                let ps = try source.tenantPositions(tenant, after: after, limit: 65_536)
-                let within = ps.prefix { $0 <= end }
-                count += UInt64(within.count)
-                if within.count < ps.count || ps.isEmpty { break }
-                after = ps.last!
+    /// Walks `table` entry by entry, `limit` per short read transaction.
+    private func forEachEntry(_ table: LogTable, _ body: (RawTableEntry) -> Void) throws {
+        var after: [UInt8]?
+        while true {
+            let entries = try source.rawEntries(table, after: after, limit: 65_536)
+            guard let last = entries.last else { return }
+            for e in entries where after.map({ $0.lexicographicallyPrecedes(e.key) }) ?? true { body(e) }
+            guard after.map({ $0.lexicographicallyPrecedes(last.key) }) ?? true else { return }
+            after = last.key
+        }
+    }
+
+    /// The tenant index and the id index hold exactly one entry per event through `end`, each
+    /// naming that event (its tenant; its id): compared entry by entry in both directions.
+    private func checkIndexes(through end: UInt64) throws {
+        var inTenantIndex = Set<UInt64>()
+        try forEachEntry(.tenantEvents) { e in
+            guard let (tenant, p) = e.tenantIndexKey else {
+                problem("tenant_index", "a tenant_events key of \(e.key.count) bytes is not a tenant, a NUL and an 8-byte position")
+                return
             }
-            if count != expected {
-                problem("tenant_index", "tenant index of \(tenant) lists \(count) events through position \(end); the log has \(expected)")
+            guard p <= end else { return }  // appended after the scan's head
+            switch scanned[p] {
+            case .absent:
+                problem("tenant_index", position: p, "the tenant index lists position \(p) under tenant \(tenant), but the log has no event there")
+            case .unreadable: inTenantIndex.insert(p)
+            case let .event(owner, _):
+                if owner == tenant { inTenantIndex.insert(p) } else {
+                    problem("tenant_index", position: p, "the tenant index lists position \(p) under tenant \(tenant), but that event belongs to tenant \(owner)")
+                }
+            }
+        }
+        var inIDIndex = Set<UInt64>()
+        try forEachEntry(.eventIDs) { e in
+            guard let (id, p) = e.eventIDIndex else {
+                problem("event_ids", "an event_ids entry with a \(e.key.count)-byte key and a \(e.value.count)-byte value is not an event id and a position")
+                return
+            }
+            guard p <= end else { return }
+            switch scanned[p] {
+            case .absent:
+                problem("event_ids", position: p, "event_ids maps id \(id) to position \(p), but the log has no event there")
+            case .unreadable: inIDIndex.insert(p)
+            case let .event(_, owner):
+                if owner == id { inIDIndex.insert(p) } else {
+                    problem("event_ids", position: p, "event_ids maps id \(id) to position \(p), whose event has id \(owner)")
+                }
+            }
+        }
+        for p in scanned.positions where p <= end {
+            guard case let .event(tenant, id) = scanned[p] else { continue }
+            if !inTenantIndex.contains(p) {
+                problem("tenant_index", position: p, "event at position \(p) (tenant \(tenant)) is missing from the tenant index")
+            }
+            if !inIDIndex.contains(p) {
+                problem("event_ids", position: p, "event at position \(p) (id \(id)) is missing from event_ids")
             }
         }
     }

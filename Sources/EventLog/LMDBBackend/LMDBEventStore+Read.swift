@@ -16,6 +16,12 @@ extension LMDBEventStore {
                     var e = try c.seek(atLeast: UInt64BE.bytes(max(position, 1)))
                     while let entry = e, out.count < limit {
                         let p = try UInt64BE.decode(entry.key)
+                        // Keys out of B-tree order (a damaged page) would hand readers positions
+                        // going backwards: refuse instead.
+                        let floor = out.last.map { $0.position + 1 } ?? max(position, 1)
+                        guard p >= floor else {
+                            throw EventLogError(.corruptEvent, "the events table's keys are out of order: position \(p) follows position \(max(floor, 1) - 1); run `atlas-replay verify`")
+                        }
                         out.append(RawEvent(position: p, stored: try StoredEvent(entry.value, at: p)))
                         e = try c.next()
                     }
@@ -36,7 +42,11 @@ extension LMDBEventStore {
                     var out: [UInt64] = []
                     var e = try start.withUnsafeBytes { try c.seekRaw(atLeast: $0) }
                     while let entry = e, out.count < limit, entry.key.count == prefix.count + 8, entry.key.starts(with: prefix) {
-                        out.append(try UInt64BE.decode(UnsafeRawBufferPointer(rebasing: entry.key[prefix.count...])))
+                        let p = try UInt64BE.decode(UnsafeRawBufferPointer(rebasing: entry.key[prefix.count...]))
+                        guard p > (out.last ?? position) else {
+                            throw EventLogError(.corruptEvent, "the tenant index of \(tenant) is out of order at position \(p); run `atlas-replay verify`")
+                        }
+                        out.append(p)
                         e = try c.next()
                     }
                     return out

@@ -52,9 +52,9 @@ struct VerifyCommand: AsyncParsableCommand {
     static func render(_ r: VerifyReport) -> String {
         var lines: [String] = []
         lines.append("log: \(r.eventsChecked) events checked through position \(r.head.position) (chain \(r.head.chainHash.hex))")
-        let logKinds: Set<String> = ["gap", "chain", "decode", "canonical", "replay", "tenant_index"]
+        let logKinds: Set<String> = ["gap", "order", "key", "length", "chain", "decode", "canonical", "replay", "tenant_index", "event_ids", "truncation"]
         let logProblems = r.problems.filter { logKinds.contains($0.kind) }
-        lines.append(logProblems.isEmpty ? "chain, positions, envelopes, canonical form, tenant index: ok"
+        lines.append(logProblems.isEmpty ? "chain, positions, envelopes, canonical form, tenant and id indexes: ok"
                                          : "log: \(logProblems.count) problem(s)")
         for p in r.projections {
             lines.append("projection \(p.name): \(p.equal ? "ok" : "DIFFERS") at position \(p.at) (live \(p.live.prefix(16))…, rebuilt \(p.rebuilt.prefix(16))…, \(p.entries.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))")

@@ -1,0 +1,45 @@
+/// One entry of a ``LogTable`` exactly as stored, whatever its bytes: a verifier reads these
+/// to name damage (a key of the wrong length, a value too short) instead of failing on it.
+/// The accessors give the entry's meaning when its bytes have the documented layout
+/// (docs/event-stream-format.md) and `nil` when they do not.
+public struct RawTableEntry: Sendable, Hashable {
+    public var key: [UInt8]
+    public var value: [UInt8]
+
+    public init(key: [UInt8], value: [UInt8]) {
+        self.key = key
+        self.value = value
+    }
+
+    /// An 8-byte big-endian number, or `nil` for another length.
+    static func position(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// An `events` key: the position.
+    public var eventPosition: UInt64? { Self.position(key[...]) }
+
+    /// An `events` value split into its stored chain hash and envelope JSON; `nil` when it is
+    /// shorter than a chain hash.
+    public var storedEvent: (chainHash: ChainHash, json: [UInt8])? {
+        guard value.count >= 32 else { return nil }
+        return (ChainHash(unchecked: Array(value[0..<32])), Array(value[32...]))
+    }
+
+    /// A `tenant_events` key: the tenant and the position; `nil` unless it is valid UTF-8,
+    /// one NUL, then 8 bytes.
+    public var tenantIndexKey: (tenant: String, position: UInt64)? {
+        guard key.count >= 9, key[key.count - 9] == 0, let p = Self.position(key[(key.count - 8)...]) else { return nil }
+        let name = key[..<(key.count - 9)]
+        guard !name.contains(0), let tenant = String(validating: name, as: UTF8.self) else { return nil }
+        return (tenant, p)
+    }
+
+    /// An `event_ids` entry: the id and the position it names; `nil` unless the key is 16
+    /// bytes and the value 8.
+    public var eventIDIndex: (id: EventID, position: UInt64)? {
+        guard let id = EventID(bytes: key), let p = Self.position(value[...]) else { return nil }
+        return (id, p)
+    }
+}
