@@ -131,7 +131,8 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
                 mapSize: options.initialMapSize, maxMapSize: options.maxMapSize,
                 maxDatabases: StoreLayout.maxDatabases, maxReaders: 1024,
                 durability: options.durability == .durable ? .durable : .relaxed,
-                readOnly: options.readOnly, createIfMissing: fresh, fileMode: 0o600))
+                readOnly: options.readOnly, createIfMissing: fresh, fileMode: 0o600,
+                useLockFile: !options.readOnly || Self.lockFileUsable(path)))
         } catch {
             switch error.code {
             case EACCES, EPERM, EROFS: throw EventLogError(.permissionDenied, "cannot open \(path): \(error.message)")
@@ -209,6 +210,20 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
 
         try prepareProjections()
     }
+
+    /// Whether a read-only open can share `lock.mdb` with other processes: it is a regular file
+    /// (not a symlink) this process may read and write. Otherwise (read-only file system, a copy
+    /// owned by someone else, no lock file) the store is opened without it, and nothing is created.
+    static func lockFileUsable(_ path: String) -> Bool {
+        let lock = path + "/lock.mdb"
+        var st = stat()
+        guard lstat(lock, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        return access(lock, R_OK | W_OK) == 0
+    }
+
+    /// Whether this open coordinates with other processes through `lock.mdb`; `false` for a
+    /// read-only open of a copy or snapshot whose lock file cannot be used.
+    public var usesLockFile: Bool { env.configuration.useLockFile }
 
     /// The store's id and creation time, from the `meta` database.
     public func metadata() throws -> [String: String] {

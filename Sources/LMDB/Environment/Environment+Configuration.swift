@@ -24,6 +24,11 @@ extension Environment {
         public var readOnly: Bool
         /// Create the directory and files when they do not exist.
         public var createIfMissing: Bool
+        /// Coordinate with other processes through `lock.mdb`. Turned off (`MDB_NOLOCK`) only
+        /// for read-only opens of copies and snapshots whose lock file cannot be used (read-only
+        /// file system, no write permission, no lock file): nothing coordinates with a live
+        /// writer then.
+        public var useLockFile: Bool
         /// Permission bits for files LMDB creates (owner-only by default).
         public var fileMode: UInt32
 
@@ -35,8 +40,10 @@ extension Environment {
             durability: Durability = .durable,
             readOnly: Bool = false,
             createIfMissing: Bool = false,
-            fileMode: UInt32 = 0o600
+            fileMode: UInt32 = 0o600,
+            useLockFile: Bool = true
         ) {
+            self.useLockFile = useLockFile
             self.mapSize = mapSize
             self.maxMapSize = maxMapSize
             self.maxDatabases = maxDatabases

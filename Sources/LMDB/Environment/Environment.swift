@@ -71,6 +71,9 @@ public final class Environment: @unchecked Sendable {
                 throw LMDBError(code: EACCES, operation: op, message: "cannot create directory: \(error.localizedDescription)")
             }
         }
+        guard configuration.readOnly || configuration.useLockFile else {
+            throw LMDBError(code: EINVAL, operation: op, message: "an environment opened without its lock file must be read-only")
+        }
         if !configuration.readOnly && access(path, W_OK) != 0 {
             throw LMDBError(code: errno, operation: op, message: "directory is not writable")
         }
@@ -88,6 +91,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(env, configuration.mapSize), "mdb_env_set_mapsize")
             var flags = UInt32(MDB_NOTLS)
             if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
+            if !configuration.useLockFile { flags |= UInt32(MDB_NOLOCK) }
             if configuration.durability == .relaxed { flags |= UInt32(MDB_NOMETASYNC) }
             try check(mdb_env_open(env, path, flags, mdb_mode_t(configuration.fileMode)), op)
             var dead: Int32 = 0

@@ -17,7 +17,7 @@ struct ItemsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let s = try store.open(readOnly: false)
+        let s = try store.openForReading()
         let items = try InventoryQueries(store: s).items(tenant: tenant, policyType: policyType)
         if json { Output.json(.array(items.map(\.json))) } else {
             Output.items(items)

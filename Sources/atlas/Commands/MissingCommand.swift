@@ -15,7 +15,7 @@ struct MissingCommand: AsyncParsableCommand {
     func run() async throws {
         let parsed = try SelectionArgument.parse(selection)
         SelectionArgument.reportDropped(parsed)
-        let s = try store.open()
+        let s = try store.openForReading()
         let report = try InventoryQueries(store: s).missing(tenant: tenant, selection: parsed.selection)
         if json { Output.json(report.json) } else { Output.missing(report) }
     }

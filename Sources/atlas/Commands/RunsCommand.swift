@@ -10,7 +10,7 @@ struct RunsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let s = try store.open()
+        let s = try store.openForReading()
         let runs = try InventoryQueries(store: s).runs(tenant: tenant)
         if json { Output.json(.array(runs.map(\.json))) } else { Output.runs(runs) }
     }
