@@ -7,7 +7,7 @@ struct Atlas: AsyncParsableCommand {
         commandName: "atlas",
         abstract: "Auditable, tenant-scoped inventory of Microsoft Intune / Entra configuration.",
         discussion: "Exit codes: 0 success, 1 failure, 2 usage error. The store is --store, $ATLAS_STORE or ./atlas-store.",
-        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, SelectionCommand.self, DemoCommand.self]
+        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, HistoryCommand.self, ChangesCommand.self, SelectionCommand.self, DemoCommand.self]
     )
 }
 
