@@ -135,7 +135,7 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
                 useLockFile: !options.readOnly || Self.lockFileUsable(path)))
         } catch {
             switch error.code {
-            case EACCES, EPERM, EROFS: throw EventLogError(.permissionDenied, "cannot open \(path): \(error.message)")
+            case EACCES, EPERM, EROFS, ELOOP: throw EventLogError(.permissionDenied, "cannot open \(path): \(error.message)")
             case LMDBError.invalid, LMDBError.versionMismatch:
                 throw EventLogError(.notAStore, "\(path)/data.mdb is not an LMDB file of a supported version")
             default: throw EventLogError(.storage, "cannot open \(path): \(error)")

@@ -71,6 +71,7 @@ public final class Environment: @unchecked Sendable {
                 throw LMDBError(code: EACCES, operation: op, message: "cannot create directory: \(error.localizedDescription)")
             }
         }
+        try Self.checkFiles(path, readOnly: configuration.readOnly, creating: configuration.createIfMissing)
         guard configuration.readOnly || configuration.useLockFile else {
             throw LMDBError(code: EINVAL, operation: op, message: "an environment opened without its lock file must be read-only")
         }
