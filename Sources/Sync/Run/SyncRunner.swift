@@ -12,9 +12,11 @@ public final class SyncRunner: Sendable {
         public var globalLimit: Int
         /// Live runs allowed at once per tenant.
         public var perTenantLimit: Int
-        /// Wait for a concurrency slot instead of recording the run as skipped.
-        public var waitForSlot: Bool
-        /// Longest wait for a slot.
+        /// Live runs of this process beyond the limits always wait for their turn; with `wait`,
+        /// a run also waits when *other processes'* runs hold its concurrency slot or its
+        /// tenant + selection lock, instead of being recorded as skipped.
+        public var wait: Bool
+        /// Longest wait for other processes' runs (with `wait`); then the run is skipped.
         public var maxWait: Duration
         /// How long a lease lasts without a heartbeat.
         public var leaseDuration: Duration
@@ -24,11 +26,11 @@ public final class SyncRunner: Sendable {
         /// while its earlier pages are appended, and waits beyond this (one append always goes).
         public var itemsInFlight: Int
 
-        public init(globalLimit: Int = 16, perTenantLimit: Int = 2, waitForSlot: Bool = false, maxWait: Duration = .seconds(600),
+        public init(globalLimit: Int = 16, perTenantLimit: Int = 2, wait: Bool = false, maxWait: Duration = .seconds(600),
                     leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, itemsInFlight: Int = 30_000) {
             self.globalLimit = globalLimit
             self.perTenantLimit = perTenantLimit
-            self.waitForSlot = waitForSlot
+            self.wait = wait
             self.maxWait = maxWait
             self.leaseDuration = leaseDuration
             self.batchSize = batchSize
@@ -39,6 +41,7 @@ public final class SyncRunner: Sendable {
     public let store: any EventStore
     public let options: Options
     let identity: ProcessIdentity
+    let queue: RunQueue
 
     /// The state tables the runner needs; pass them when opening the store.
     public static let stateTables = ["run_leases"]
@@ -47,6 +50,7 @@ public final class SyncRunner: Sendable {
         self.store = store
         self.options = options
         self.identity = identity
+        self.queue = RunQueue(globalLimit: options.globalLimit, perTenantLimit: options.perTenantLimit)
     }
 
     /// Runs one sync of `tenant` + `selection` from `source`.
@@ -60,9 +64,43 @@ public final class SyncRunner: Sendable {
                                      resolvedTypes: types.map(\.key), source: source.kind, correlationID: correlation)
         let startEvent = EventEnvelope(type: InventoryEventType.syncRunStarted, tenant: tenant, correlationID: correlation, data: started.data)
 
-        // 1. Lock + slot + start event, atomically; or a skipped run.
+        // 1. This process's turn under the limits, then lock + slot + start event, atomically;
+        //    or a skipped run.
         identity.begin(runID)
         defer { identity.end(runID) }
+        let turn: RunQueue.Turn
+        do {
+            turn = try await queue.acquire(tenant: tenant, selectionHash: hash)
+        } catch {
+            return try await recordSkipped(Skip(code: .cancelled, message: "the run was cancelled while waiting for its turn"),
+                                           startEvent: startEvent, runID: runID, tenant: tenant, hash: hash, correlation: correlation)
+        }
+        do {
+            let summary = try await runWithTurn(runID: runID, tenant: tenant, hash: hash, correlation: correlation, types: types,
+                                                startEvent: startEvent, source: source, progress: progress)
+            await queue.release(turn)
+            return summary
+        } catch {
+            await queue.release(turn)
+            throw error
+        }
+    }
+
+    /// Records `skip` as a skipped run: its start event and its finish event at once.
+    func recordSkipped(_ skip: Skip, startEvent: EventEnvelope, runID: String, tenant: String, hash: String,
+                       correlation: String) async throws -> SyncSummary {
+        let finished = SyncRunFinished(runID: runID, selectionHash: hash, status: .skipped, hadErrors: false, observed: 0,
+                                       upserted: 0, errors: 0, errorCodes: [skip.code], errorContext: [skip.message])
+        try await store.append([startEvent, EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: tenant,
+                                                         correlationID: correlation, data: finished.data)])
+        return SyncSummary(tenant: tenant, runID: runID, status: .skipped, selectionHash: hash, observed: 0, upserted: 0,
+                           errors: 0, errorCodes: [skip.code], types: [:])
+    }
+
+    /// The run once this process has given it a turn: the lease, the source, the finish.
+    func runWithTurn(runID: String, tenant: String, hash: String, correlation: String, types: [PolicyType],
+                     startEvent: EventEnvelope, source: any InventorySource,
+                     progress: (@Sendable (String, SourceProgress) -> Void)?) async throws -> SyncSummary {
         let waitStart = ContinuousClock.now
         var delay = Duration.milliseconds(100)
         while true {
@@ -72,18 +110,19 @@ public final class SyncRunner: Sendable {
                 try await store.append([startEvent], precondition: acquire(lease))
                 break
             } catch let skip as Skip {
-                if skip.code != .lockHeld && options.waitForSlot && ContinuousClock.now - waitStart < options.maxWait {
-                    try await Task.sleep(for: delay)
+                if skip.holderIsDead { continue }  // reclaimed on the next turn of the loop
+                let waited = ContinuousClock.now - waitStart
+                if options.wait && waited < options.maxWait {
+                    try await Task.sleep(for: min(delay, options.maxWait - waited))
                     delay = min(delay * 2, .seconds(2))
                     continue
                 }
-                if skip.code == .lockHeld && skip.message == "dead" { continue }
-                let finished = SyncRunFinished(runID: runID, selectionHash: hash, status: .skipped, hadErrors: false, observed: 0,
-                                               upserted: 0, errors: 0, errorCodes: [skip.code], errorContext: [skip.message])
-                try await store.append([startEvent, EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: tenant,
-                                                                 correlationID: correlation, data: finished.data)])
-                return SyncSummary(tenant: tenant, runID: runID, status: .skipped, selectionHash: hash, observed: 0, upserted: 0,
-                                   errors: 0, errorCodes: [skip.code], types: [:])
+                var reason = skip
+                if options.wait {
+                    reason.message += "; gave up after waiting \(Self.seconds(waited)) s (the wait limit is \(Self.seconds(options.maxWait)) s)"
+                }
+                return try await recordSkipped(reason, startEvent: startEvent, runID: runID, tenant: tenant, hash: hash,
+                                               correlation: correlation)
             }
         }
 
@@ -128,6 +167,12 @@ public final class SyncRunner: Sendable {
     struct Skip: Error {
         var code: InventoryErrorCode
         var message: String
+        /// The lock's holder is dead: reclaim its run and try again.
+        var holderIsDead = false
+    }
+
+    static func seconds(_ d: Duration) -> String {
+        String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
     }
 
     struct LeaseLost: Error {}
@@ -150,7 +195,7 @@ public final class SyncRunner: Sendable {
                 if holder.isLive(now: now, identity: identity) {
                     throw Skip(code: .lockHeld, message: "run \(holder.runID) (pid \(holder.pid) on \(holder.host)) holds the lock for this tenant and selection")
                 }
-                throw Skip(code: .lockHeld, message: "dead")  // reclaim first, then retry
+                throw Skip(code: .lockHeld, message: "the lock's holder is dead", holderIsDead: true)
             }
             var global = 0
             var tenant = 0

@@ -12,6 +12,8 @@ struct SyncCommand: AsyncParsableCommand {
         abstract: "Sync tenants' policies for a selection into the store (from Microsoft Graph, or an offline export).",
         discussion: """
             Graph credentials come from ATLAS_CLIENT_ID / ATLAS_CLIENT_SECRET or --credentials-file, never from an argument.
+            Tenants beyond --global-limit / --tenant-limit wait for their turn within this process; only runs of other
+            processes on the store make a run skipped (or, with --wait, wait up to --wait-timeout, default 600 s).
             Exit code 1 when any run failed; partial and skipped runs exit 0 and say so.
             """)
 
@@ -33,8 +35,10 @@ struct SyncCommand: AsyncParsableCommand {
     var globalLimit = 16
     @Option(name: .customLong("tenant-limit"), help: "Live runs allowed at once per tenant.")
     var tenantLimit = 2
-    @Flag(help: "Wait for a concurrency slot instead of recording the run as skipped.")
+    @Flag(help: "When other processes' runs hold a concurrency slot or this tenant + selection's lock, wait instead of recording the run as skipped. (Runs of this process beyond the limits always wait for their turn.)")
     var wait = false
+    @Option(name: .customLong("wait-timeout"), help: "With --wait (implied): give up waiting after this many seconds; the run is then skipped, saying why.")
+    var waitTimeout: Double?
     @Option(name: .customLong("lease-seconds"), help: "How long a run's lease lasts without a heartbeat.")
     var leaseSeconds = 60
     @Flag(help: "Relaxed durability: a system crash may undo the last commit (never corrupts).")
@@ -43,6 +47,9 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard globalLimit >= 1, tenantLimit >= 1 else { throw ValidationError("--global-limit and --tenant-limit must be at least 1") }
+        if let waitTimeout, !(waitTimeout >= 0 && waitTimeout <= 86_400) {
+            throw ValidationError("--wait-timeout must be 0-86400 seconds")
+        }
         guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
         if tenants.isEmpty && tenantsFile == nil { throw ValidationError("give --tenant or --tenants-file") }
         for t in tenants { try Self.checkTenant(t) }
@@ -82,7 +89,8 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let s = try store.open(create: true, stateTables: SyncRunner.stateTables, durability: relaxed ? .relaxed : .durable)
         let runner = SyncRunner(store: s, options: .init(
-            globalLimit: globalLimit, perTenantLimit: tenantLimit, waitForSlot: wait, leaseDuration: .seconds(leaseSeconds)))
+            globalLimit: globalLimit, perTenantLimit: tenantLimit, wait: wait || waitTimeout != nil,
+            maxWait: waitTimeout.map { .milliseconds(Int64($0 * 1000)) } ?? .seconds(600), leaseDuration: .seconds(leaseSeconds)))
         let progress = (!json && isatty(STDERR_FILENO) == 1) ? ProgressDisplay() : nil
         let summaries: [SyncSummary]
         if let fromFile {
