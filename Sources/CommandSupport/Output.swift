@@ -28,6 +28,12 @@ public enum Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// The CSV columns of an item (`InventoryItem.json`).
+    public static let itemCSVColumns = [
+        "policy_type", "external_id", "display_name", "category", "platform", "content_sha256", "first_seen_at",
+        "last_seen_at", "last_seen_run_id", "meta",
+    ]
+
     /// A human table of items.
     public static func items(_ items: [InventoryItem]) {
         table(["TYPE", "EXTERNAL ID", "NAME", "PLATFORM", "LAST SEEN", "CONTENT"],

@@ -8,7 +8,7 @@ struct ItemsCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "The tenant.") var tenant: String
     @Option(name: .customLong("policy-type"), help: "Only this policy type (registry key).") var policyType: String?
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: FormatOptions
 
     func validate() throws {
         if let policyType, PolicyTypeRegistry.type(policyType) == nil {
@@ -19,7 +19,7 @@ struct ItemsCommand: AsyncParsableCommand {
     func run() async throws {
         let s = try store.openForReading()
         let items = try InventoryQueries(store: s).items(tenant: tenant, policyType: policyType)
-        if json { Output.json(.array(items.map(\.json))) } else {
+        output.format.render(rows: items.map(\.json), columns: Output.itemCSVColumns) {
             Output.items(items)
             print("\(items.count) item(s)")
         }

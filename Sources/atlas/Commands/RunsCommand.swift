@@ -7,11 +7,17 @@ struct RunsCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(help: "The tenant.") var tenant: String
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: FormatOptions
+
+    /// The CSV columns: the run's scalars and counts (`--format json` has everything).
+    static let csvColumns = [
+        "run_id", "tenant", "status", "had_errors", "selection_hash", "source", "started_at", "finished_at",
+        "counts.observed", "counts.upserted", "counts.errors", "error_codes", "error_context", "correlation_id",
+    ]
 
     func run() async throws {
         let s = try store.openForReading()
         let runs = try InventoryQueries(store: s).runs(tenant: tenant)
-        if json { Output.json(.array(runs.map(\.json))) } else { Output.runs(runs) }
+        output.format.render(rows: runs.map(\.json), columns: Self.csvColumns) { Output.runs(runs) }
     }
 }
