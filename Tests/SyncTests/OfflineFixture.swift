@@ -52,8 +52,30 @@ final class OfflineFixture: @unchecked Sendable {
                                                                 "failed": .object(["code": .string(code), "message": .string(message)])])), as: UTF8.self)
     }
 
-    func sync(_ tenant: String, _ selection: String, lines: [String]) async throws -> SyncSummary {
+    /// The coverage marker of `type`: exported completely with `count` item lines.
+    static func markerLine(_ type: String, count: Int) -> String {
+        String(decoding: try! CanonicalJSON.serialize(.object(["policy_type": .string(type),
+                                                                "enumerated": .object(["count": .number(Double(count))])])), as: UTF8.self)
+    }
+
+    /// `lines` followed by a coverage marker for each of `types`, counting the item lines of
+    /// each type as an exporter would (a type with a `failed` line gets no marker).
+    static func withMarkers(_ lines: [String], types: [String]) -> [String] {
+        var counts: [String: Int] = [:]
+        var failed = Set<String>()
+        for line in lines {
+            guard case .object(let o)? = try? JSONParser().parse(Array(line.utf8)), let t = o["policy_type"]?.stringValue else { continue }
+            if o["item"] != nil { counts[t, default: 0] += 1 }
+            if o["failed"] != nil { failed.insert(t) }
+        }
+        return lines + types.filter { !failed.contains($0) }.map { markerLine($0, count: counts[$0, default: 0]) }
+    }
+
+    /// Syncs `lines` as an export of `tenant`; unless `markers` is false, the export ends with
+    /// a coverage marker for each type of the selection (``withMarkers(_:types:)``).
+    func sync(_ tenant: String, _ selection: String, lines: [String], markers: Bool = true) async throws -> SyncSummary {
         let s = try SelectionParser.parse(selection).selection
+        let lines = markers ? Self.withMarkers(lines, types: s.resolvedTypes.map(\.key)) : lines
         return try await runner.run(tenant: tenant, selection: s, source: OfflineExportSource(path: try export(lines)))
     }
 

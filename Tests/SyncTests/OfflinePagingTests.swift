@@ -53,6 +53,7 @@ import Testing
     static func exportFile() throws -> String {
         let path = NSTemporaryDirectory() + "offline-paging-\(UUID().uuidString).ndjson"
         let text = lines.map { #"{"policy_type":"\#($0.type)","item":{"id":"\#($0.id)","displayName":"D"}}"# }
+            + [OfflineFixture.markerLine("deviceConfiguration", count: 1000), OfflineFixture.markerLine("deviceCompliancePolicy", count: 300)]
         try (text.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

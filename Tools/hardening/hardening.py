@@ -303,6 +303,9 @@ def write_export(path, n, pad=2000, name_pad=0):
         for i in range(n):
             f.write(json.dumps({"policy_type": "deviceConfiguration",
                                 "item": {"id": f"dc-{i:06d}", "displayName": f"Policy {i} " + "n" * name_pad, "blob": "x" * pad}}) + "\n")
+        # Coverage markers: each type of SEL was exported completely.
+        f.write(json.dumps({"policy_type": "deviceConfiguration", "enumerated": {"count": n}}) + "\n")
+        f.write(json.dumps({"policy_type": "deviceCompliancePolicy", "enumerated": {"count": 0}}) + "\n")
 
 
 def case_diskfull():
@@ -472,6 +475,8 @@ def case_hostile():
             for i in range(20)]
     good += [json.dumps({"policy_type": "deviceCompliancePolicy", "item": {"id": f"cp-{i}", "displayName": f"C {i}"}}).encode()
              for i in range(10)]
+    good += [json.dumps({"policy_type": t, "enumerated": {"count": n}}).encode()
+             for t, n in (("deviceConfiguration", 20), ("deviceCompliancePolicy", 10))]
     n_exp = 6 if A.quick else 25
     store = os.path.join(WORK, "hostile-store")
     c.stores.append(store)

@@ -26,6 +26,9 @@ public enum InventoryErrorCode: String, Sendable, Hashable, CaseIterable, Codabl
     case exportLineInvalid = "export_line_invalid"
     /// The exporter reported that it could not enumerate the type.
     case exportTypeFailed = "export_type_failed"
+    /// The export does not show that the type was read completely: its `enumerated` marker is
+    /// missing, counts other than the item lines read, is repeated, or items follow it.
+    case exportIncomplete = "export_incomplete"
     /// An export line named a policy type this build does not support.
     case exportUnknownType = "export_unknown_type"
     /// Another run of the same tenant and selection holds the lock.

@@ -1,11 +1,15 @@
 import CanonicalJSON
 import Inventory
 
-/// One line of an offline export: `{"policy_type": K, "item": {…}}` or
-/// `{"policy_type": K, "failed": {"code": C, "message": M}}`.
+/// One line of an offline export: `{"policy_type": K, "item": {…}}`,
+/// `{"policy_type": K, "failed": {"code": C, "message": M}}`, or the coverage marker
+/// `{"policy_type": K, "enumerated": {"count": N}}` written after type K's last item (see
+/// docs/offline-export.md).
 public enum ExportLine: Sendable, Hashable {
     case item(policyType: String, item: GraphObject)
     case failed(policyType: String, code: String, message: String)
+    /// Type K was exported completely, with `count` item lines.
+    case enumerated(policyType: String, count: Int)
 
     /// A line that cannot be used, with the policy type when it could still be read.
     public struct Error: Swift.Error, Sendable, Hashable {
@@ -36,7 +40,7 @@ public enum ExportLine: Sendable, Hashable {
     enum Parsed<Item> {
         /// An item line: what the `item` closure returned.
         case item(Item)
-        /// Any other valid line (`failed`).
+        /// Any other valid line (`failed`, `enumerated`).
         case other(ExportLine)
     }
 
@@ -83,8 +87,8 @@ public enum ExportLine: Sendable, Hashable {
         return try result.get()
     }
 
-    /// A line as ``members(of:)`` reads it: an item (its range in the canonical line) or a
-    /// `failed` line.
+    /// A line as ``members(of:)`` reads it: an item (its range in the canonical line), a
+    /// `failed` or an `enumerated` line.
     private enum Members {
         case item(policyType: String, Range<Int>)
         case line(ExportLine)
@@ -106,7 +110,7 @@ public enum ExportLine: Sendable, Hashable {
             throw Error(policyType: nil, message: "line is \(Self.typeName(b, 0..<b.count)), not an object")
         }
         var type: String?, typeIsString = true
-        var item: Range<Int>?, failed: Range<Int>?, extra: String?
+        var item: Range<Int>?, failed: Range<Int>?, enumerated: Range<Int>?, extra: String?
         var scanner = JSONObjectScanner(b)
         while let m = scanner.next() {
             let key = UnsafeRawBufferPointer(rebasing: b[m.key])
@@ -117,6 +121,8 @@ public enum ExportLine: Sendable, Hashable {
                 item = m.value
             } else if key.elementsEqual("failed".utf8) {
                 failed = m.value
+            } else if key.elementsEqual("enumerated".utf8) {
+                enumerated = m.value
             } else if extra == nil {
                 // Members come in canonical order, so this is the first unknown key in that order.
                 extra = JSONObjectScanner.string(b, m.key)
@@ -124,6 +130,12 @@ public enum ExportLine: Sendable, Hashable {
         }
         guard typeIsString, let type else { throw Error(policyType: nil, message: "\"policy_type\" is missing or not a string") }
         if let extra { throw Error(policyType: type, message: "unknown key \"\(extra.prefix(100))\"") }
+        if let enumerated {
+            guard item == nil, failed == nil else {
+                throw Error(policyType: type, message: "line has \"enumerated\" and \"\(item == nil ? "failed" : "item")\"")
+            }
+            return .line(.enumerated(policyType: type, count: try markerCount(b, enumerated, type: type)))
+        }
         switch (item, failed) {
         case (let item?, nil):
             guard b[item.lowerBound] == UInt8(ascii: "{") else {
@@ -136,10 +148,25 @@ public enum ExportLine: Sendable, Hashable {
             else { throw Error(policyType: type, message: "\"failed\" is not an object") }
             return .line(.failed(policyType: type, code: f["code"]?.stringValue ?? "unknown", message: f["message"]?.stringValue ?? ""))
         case (nil, nil):
-            throw Error(policyType: type, message: "line has neither \"item\" nor \"failed\"")
+            throw Error(policyType: type, message: "line has none of \"item\", \"failed\" and \"enumerated\"")
         default:
             throw Error(policyType: type, message: "line has both \"item\" and \"failed\"")
         }
+    }
+
+    /// The largest count a marker may state.
+    static let maxMarkerCount = 1 << 40
+
+    /// The `count` of the `enumerated` object at `range`: `{"count": N}`, N an integer from 0
+    /// to ``maxMarkerCount``, and nothing else.
+    private static func markerCount(_ b: UnsafeRawBufferPointer, _ range: Range<Int>, type: String) throws(Error) -> Int {
+        let bad = Error(policyType: type, message: "\"enumerated\" must be {\"count\": N} with N a whole number of item lines")
+        guard b[range.lowerBound] == UInt8(ascii: "{"),
+              case .object(let marker)? = try? JSONParser(limits: limits).parse(UnsafeRawBufferPointer(rebasing: b[range])),
+              marker.count == 1, case .number(let n)? = marker["count"],
+              n >= 0, n <= Double(maxMarkerCount), n.rounded(.towardZero) == n
+        else { throw bad }
+        return Int(n)
     }
 
     /// The JSON type name (as ``JSONValue/typeName``) of the valid value at `range`.

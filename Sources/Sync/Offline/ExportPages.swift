@@ -2,8 +2,8 @@ import EventLog
 import Inventory
 
 /// What an offline read collects for its sink, line by line in file order: each type's page
-/// (objects, or observations when the sink encodes), the types a line made incomplete, and
-/// the errors the sink is told about.
+/// (objects, or observations when the sink encodes), each type's item lines and coverage
+/// marker, the types a line made incomplete, and the errors the sink is told about.
 struct ExportPages {
     let types: [PolicyType]
     let sink: any SourceSink
@@ -19,6 +19,10 @@ struct ExportPages {
     var incomplete: [String: SourceError] = [:]
     /// Set when a line that might have held any type's item was unusable.
     var allIncomplete: SourceError?
+    /// Item lines read, by type index (usable or not as items: the marker counts lines).
+    private var itemLines: [Int]
+    /// Each type's `enumerated` marker, by type index: its line and the count it states.
+    private var markers: [(line: Int, count: Int)?]
 
     init(types: [PolicyType], sink: any SourceSink, pageSize: Int) {
         self.types = types
@@ -28,6 +32,8 @@ struct ExportPages {
         objects = types.map { _ in [] }
         observations = types.map { _ in [] }
         rejected = types.map { _ in [] }
+        itemLines = types.map { _ in 0 }
+        markers = types.map { _ in nil }
         flushOrder = types.indices.sorted { types[$0].key < types[$1].key }
     }
 
@@ -37,9 +43,11 @@ struct ExportPages {
     mutating func handle(_ outcome: LineOutcome, line number: Int) async throws {
         switch outcome {
         case .observed(let t, let observation):
+            try await itemLine(of: t, line: number)
             observations[t].append(observation)
             if observations[t].count >= pageSize { try await flush(t) }
         case .rejected(let t, let message):
+            try await itemLine(of: t, line: number)
             rejected[t].append("line \(number): \(message)")
         case .unencodable(let t, let message):
             throw SinkRefused(error: SourceError(.internalError, policyType: types[t].key,
@@ -51,6 +59,7 @@ struct ExportPages {
                           of: error.policyType)
         case .line(.item(let key, let item)):
             guard let t = index(of: key) else { return await unwanted(key, line: number) }
+            try await itemLine(of: t, line: number)
             objects[t].append(item)
             if objects[t].count >= pageSize { try await flush(t) }
         case .line(.failed(let key, let code, let message)):
@@ -58,7 +67,53 @@ struct ExportPages {
             let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
             await sink.record(e)
             incomplete[key] = incomplete[key] ?? e
+        case .line(.enumerated(let key, let count)):
+            guard let t = index(of: key) else { return }
+            if let first = markers[t] {
+                await exportIncomplete(t, "line \(number): a second enumerated marker for \(key) (the first is on line \(first.line))")
+            } else {
+                markers[t] = (number, count)
+            }
         }
+    }
+
+    /// Counts an item line of type `t`; one after its type's marker makes the type incomplete.
+    private mutating func itemLine(of t: Int, line number: Int) async throws {
+        itemLines[t] += 1
+        if let marker = markers[t] {
+            await exportIncomplete(t, "line \(number): an item of \(types[t].key) after its enumerated marker (line \(marker.line))")
+        }
+    }
+
+    /// Makes type `t` incomplete with `export_incomplete`, recorded once (unless the type is
+    /// already incomplete for another reason).
+    private mutating func exportIncomplete(_ t: Int, _ message: String) async {
+        let key = types[t].key
+        guard incomplete[key] == nil else { return }
+        let e = SourceError(.exportIncomplete, policyType: key, message)
+        await sink.record(e)
+        incomplete[key] = e
+    }
+
+    /// Checks each type's coverage at the end of the file: a type without a marker, or whose
+    /// marker's count differs from its item lines, is incomplete. Returns the types without a
+    /// marker.
+    mutating func checkCoverage() async -> [String] {
+        var unmarked: [String] = []
+        for t in types.indices {
+            let key = types[t].key
+            guard let marker = markers[t] else {
+                unmarked.append(key)
+                if allIncomplete == nil {
+                    await exportIncomplete(t, "no enumerated marker for \(key): the export does not show that \(key) was read completely")
+                }
+                continue
+            }
+            if marker.count != itemLines[t], allIncomplete == nil {
+                await exportIncomplete(t, "line \(marker.line): the enumerated marker for \(key) counts \(marker.count) item lines, the export has \(itemLines[t])")
+            }
+        }
+        return unmarked
     }
 
     /// A line that cannot be used: its type (when it could be read) is incomplete, or every

@@ -5,8 +5,12 @@ import Inventory
 
 /// Reads an NDJSON export file, streaming it in constant memory.
 ///
-/// Types of the selection absent from the file were enumerated and are empty. A `failed` line
-/// makes its type incomplete. A malformed line is reported with its line number and makes its
+/// A type of the selection is complete only when the file holds its coverage marker,
+/// `{"policy_type": K, "enumerated": {"count": N}}`, after its last item line, and N equals
+/// its item lines; otherwise (no marker, a wrong count, items after the marker, a second
+/// marker) it is incomplete with `export_incomplete`, so that a cut-short or legacy export
+/// never makes items look deleted. The counts are kept as the lines are handled, in the one
+/// pass over the file. A `failed` line makes its type incomplete. A malformed line is reported with its line number and makes its
 /// type incomplete; when its type cannot be read, every type is incomplete (a line that might
 /// have held any item must never let items look deleted). Lines of types outside the selection
 /// are ignored; lines naming unsupported types are errors.
@@ -27,6 +31,10 @@ public struct OfflineExportSource: InventorySource {
     public var pageSize = 5000
     /// Longest line, in bytes.
     public var maxLineBytes = 8 << 20
+    /// Told, once the file was read, the selection's types the file has no coverage marker for
+    /// (an export written without markers), so that a command can say why nothing of them
+    /// can be missing.
+    public var unmarkedTypesHandler: (@Sendable ([String]) -> Void)?
 
     public init(path: String) { self.path = path }
 
@@ -108,6 +116,8 @@ public struct OfflineExportSource: InventorySource {
             await sink.record(e)
             pages.allIncomplete = pages.allIncomplete ?? e
         }
+        let unmarked = await pages.checkCoverage()
+        if !unmarked.isEmpty { unmarkedTypesHandler?(unmarked) }
         for t in types {
             let e = pages.incomplete[t.key] ?? pages.allIncomplete
             await sink.finishType(t, complete: e == nil, error: e)

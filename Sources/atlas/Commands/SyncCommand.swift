@@ -94,7 +94,12 @@ struct SyncCommand: AsyncParsableCommand {
         let progress = (!json && isatty(STDERR_FILENO) == 1) ? ProgressDisplay() : nil
         let summaries: [SyncSummary]
         if let fromFile {
-            let source = OfflineExportSource(path: fromFile)
+            var source = OfflineExportSource(path: fromFile)
+            source.unmarkedTypesHandler = { types in
+                Output.note("warning: the export has no coverage marker for \(types.joined(separator: ", ")): their items are observed, "
+                    + "but none can be reported missing (export_incomplete); an exporter writes {\"policy_type\": K, \"enumerated\": {\"count\": N}} "
+                    + "after type K's last item (see docs/offline-export.md)")
+            }
             summaries = [try await runner.run(tenant: tenants[0], selection: parsed.selection, source: source,
                                               progress: progress?.handler)]
         } else {

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Runs the built `atlas` executable as a real child process.
+enum AtlasProcess {
+    struct Ran {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Both outputs' bytes, for scans.
+        var output: Data { Data((stdout + stderr).utf8) }
+    }
+
+    /// The environment of the test process without Atlas's credential variables, plus `extra`.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["ATLAS_CLIENT_ID"] = nil
+        e["ATLAS_CLIENT_SECRET"] = nil
+        e["ATLAS_STORE"] = nil
+        return e.merging(extra) { $1 }
+    }
+
+    /// Starts `atlas ARGS` with `environment`, its outputs on pipes.
+    static func start(_ args: [String], environment: [String: String] = environment()) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CrossProcessRunTests.atlasBinary)
+        p.arguments = args
+        p.environment = environment
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        return p
+    }
+
+    /// Waits for a process `start` began and returns what it printed.
+    static func finish(_ p: Process) -> Ran {
+        let out = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        let err = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Ran(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Runs `atlas ARGS` to its end.
+    static func run(_ args: [String], environment: [String: String] = environment()) throws -> Ran {
+        finish(try start(args, environment: environment))
+    }
+}
