@@ -32,6 +32,8 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // Layer 0: prctl for the sync layer (variadic in C, so not callable from Swift).
+        .target(name: "CProcessGuard"),
         // Layer 1: a typed, thread-safe LMDB wrapper.
         .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
         // Layer 1: RFC 8785 canonical JSON and a byte-level parser.
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "Inventory", "EventLog", "CanonicalJSON",
+                "Inventory", "EventLog", "CanonicalJSON", "CProcessGuard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

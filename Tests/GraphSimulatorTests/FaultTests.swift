@@ -186,6 +186,7 @@ import Testing
             .init(.forbidden), .init(.unauthorized), .init(.nonJSON), .init(.missingValue), .init(.itemWithoutId),
             .init(.slow(seconds: 0.5)), .init(.foreignNextLink("http://127.0.0.2:9/steal")), .init(.endlessNextLink),
             .init(.errorBody200(code: "X", message: "Y")), .init(.resetConnection),
+            .init(.reply(status: 401, body: ["error": "invalid_client", "error_description": "AADSTS7000215"])),
         ]
         for fault in faults {
             #expect(try SimulatedFault(json: fault.jsonValue) == fault)

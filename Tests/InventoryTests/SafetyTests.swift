@@ -28,6 +28,37 @@ import Testing
         #expect(Redactor().redact(text) == text)
     }
 
+    /// Any 8-byte-or-longer piece of a registered secret is redacted wherever it appears: at the
+    /// start, the end, in the middle, twice, next to another piece; shorter pieces are not.
+    @Test func redactsEveryFragmentOfASecret() {
+        let secret = "Zq8~vN3.pR5_tY7-wK9xB2mL4cF6hJ0gD1sA3eU5iO7uT9yW"
+        let r = Redactor(secrets: [secret])
+        let bytes = Array(secret.utf8)
+        for start in 0..<bytes.count {
+            for end in stride(from: start + 8, through: bytes.count, by: 3) {
+                let piece = String(decoding: bytes[start..<end], as: UTF8.self)
+                let out = r.redact("before \(piece) after \(piece)")
+                #expect(out == "before [REDACTED] after [REDACTED]", "\(piece) → \(out)")
+            }
+        }
+        // Two pieces glued together are one redacted run; text around them is kept.
+        #expect(r.redact("x" + String(secret.prefix(10)) + String(secret.suffix(9)) + "y") == "x[REDACTED]y")
+        // Seven bytes are not a fragment; ordinary text is untouched.
+        #expect(r.redact("id " + String(secret.prefix(7)) + " ok") == "id " + String(secret.prefix(7)) + " ok")
+        #expect(r.redact("Graph answered 401 Unauthorized") == "Graph answered 401 Unauthorized")
+    }
+
+    /// Redaction sees the whole text before it is bounded: a secret straddling the bound is
+    /// not left half visible.
+    @Test func redactsBeforeTruncating() {
+        let secret = "fragment-secret-0123456789abcdefghijklmnopqrstuvwx"
+        let text = String(repeating: "t", count: 260) + secret + " tail"
+        let out = Redactor(maxBytes: 280, secrets: [secret]).redact(text)
+        for i in 0...(secret.utf8.count - 8) {
+            #expect(!out.contains(String(Array(secret)[i..<(i + 8)])), "\(out)")
+        }
+    }
+
     @Test func boundsLength() {
         let long = String(repeating: "é", count: 5000)
         let out = Redactor(maxBytes: 100).redact(long)

@@ -137,7 +137,14 @@ actor RecordingSink: SourceSink {
 }
 
 extension Data {
-    func contains(text: String) -> Bool { range(of: Data(text.utf8)) != nil }
+    /// Whether the bytes hold any 8-byte piece of `secret` (so any fragment of 8 bytes or more).
+    func containsFragment(of secret: String) -> Bool {
+        let s = Array(secret.utf8)
+        guard s.count >= 8, count >= 8 else { return false }
+        var windows = Set<UInt64>()
+        s.withUnsafeBytes { p in for i in 0...(s.count - 8) { windows.insert(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) } }
+        return withUnsafeBytes { p in (0...(count - 8)).contains { windows.contains(p.loadUnaligned(fromByteOffset: $0, as: UInt64.self)) } }
+    }
 }
 
 /// `date` as an IMF-fixdate.

@@ -55,9 +55,11 @@ struct GraphUnitTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("good.json")
         try Data(#"{"client_id":"app","client_secret":"file-secret-1"}"#.utf8).write(to: good)
+        chmod(good.path, 0o600)
         #expect(try GraphCredentials.load(file: good.path) == GraphCredentials(clientID: "app", clientSecret: "file-secret-1"))
         let bad = dir.appendingPathComponent("bad.json")
         try Data(#"{"client_id":"app","client_secret":"file-secret-2""#.utf8).write(to: bad)
+        chmod(bad.path, 0o600)
         do {
             _ = try GraphCredentials.load(file: bad.path)
             Issue.record("expected an error")
@@ -67,8 +69,44 @@ struct GraphUnitTests {
         }
         let noSecret = dir.appendingPathComponent("nosecret.json")
         try Data(#"{"client_id":"app"}"#.utf8).write(to: noSecret)
+        chmod(noSecret.path, 0o600)
         #expect(throws: GraphConfigurationError.self) { try GraphCredentials.load(file: noSecret.path) }
         #expect(throws: GraphConfigurationError.self) { try GraphCredentials.load(file: dir.appendingPathComponent("absent.json").path) }
+    }
+
+    @Test("a credentials file group or others may access is refused, naming chmod 600", arguments: [0o644, 0o640, 0o604, 0o660, 0o602])
+    func looseCredentialsFile(mode: Int) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("atlas-cred-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"client_id":"app","client_secret":"loose-secret-123456"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, mode_t(mode))
+        do {
+            _ = try GraphCredentials.load(file: path)
+            Issue.record("mode \(String(mode, radix: 8)) was accepted")
+        } catch {
+            #expect(error.message.contains("chmod 600 \(path)") && error.message.contains(String(mode, radix: 8)), "\(error.message)")
+            #expect(!error.message.contains("loose-secret"))
+        }
+        chmod(path, 0o400)
+        #expect(try GraphCredentials.load(file: path).clientSecret == "loose-secret-123456")
+    }
+
+    @Test("https only, except loopback hosts", arguments: [
+        ("http://login.example.invalid", false), ("http://graph.microsoft.com", false), ("http://10.0.0.1:8080", false),
+        ("http://127.0.0.2", true), ("http://127.255.0.1:9", true), ("http://localhost:8080", true), ("http://[::1]:8080", true),
+        ("http://128.0.0.1", false), ("http://127.0.0.1.example.com", false), ("http://[::2]", false), ("https://login.example.invalid", true),
+        ("HTTP://login.example.invalid", false),
+    ])
+    func httpsOnlyExceptLoopback(url: String, accepted: Bool) throws {
+        for (graph, login) in [(url, "https://login.microsoftonline.com"), ("https://graph.microsoft.com", url)] {
+            do {
+                _ = try GraphEndpoints(graphBaseURL: graph, loginBaseURL: login)
+                #expect(accepted, "\(url) was accepted")
+            } catch {
+                #expect(!accepted, "\(url): \(error.message)")
+                #expect(error.message.contains(url) && error.message.contains("not https"), "\(error.message)")
+            }
+        }
     }
 
     @Test("endpoints: defaults, trailing slashes, invalid URLs")

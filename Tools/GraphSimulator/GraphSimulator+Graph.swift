@@ -200,6 +200,8 @@ extension GraphSimulator {
             return .json(200, .object(body))
         case .errorBody200(let code, let message):
             return .json(200, SimulatorReply.graphErrorBody(code: code, message: message))
+        case .reply(let status, let body):
+            return .json(status, body)
         case .resetConnection:
             var r = SimulatorReply(status: 500)
             r.closeConnection = true

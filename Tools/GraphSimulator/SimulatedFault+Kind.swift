@@ -26,6 +26,9 @@ extension SimulatedFault {
         case errorBody200(code: String = "InternalServerError", message: String = "Simulated error in a 200 response.")
         /// Close the connection without answering.
         case resetConnection
+        /// Answer with `status` and exactly this JSON body (an identity-platform or Graph error
+        /// that quotes what it was sent, say).
+        case reply(status: Int, body: JSONValue)
 
         /// The snake-case name used in JSON, e.g. `foreign_next_link`.
         public var name: String {
@@ -41,6 +44,7 @@ extension SimulatedFault {
             case .endlessNextLink: "endless_next_link"
             case .errorBody200: "error_body_200"
             case .resetConnection: "reset_connection"
+            case .reply: "reply"
             }
         }
 
@@ -57,6 +61,9 @@ extension SimulatedFault {
             case .errorBody200(let code, let message):
                 o["code"] = .string(code)
                 o["message"] = .string(message)
+            case .reply(let status, let body):
+                o["status"] = .number(Double(status))
+                o["body"] = body
             default:
                 break
             }
@@ -102,6 +109,11 @@ extension SimulatedFault {
                     code: json["code"]?.stringValue ?? "InternalServerError",
                     message: json["message"]?.stringValue ?? "Simulated error in a 200 response.")
             case "resetconnection": self = .resetConnection
+            case "reply":
+                guard let status = json["status"]?.intValue, (100...599).contains(status), let body = json["body"] else {
+                    throw SimulatorError.invalidFault("reply fault needs an integer status and a body")
+                }
+                self = .reply(status: status, body: body)
             default:
                 throw SimulatorError.invalidFault("unknown kind \(raw)")
             }

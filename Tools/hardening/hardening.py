@@ -156,8 +156,15 @@ def last_json(out):
 
 
 def scan_and_perms(case):
-    """Counts occurrences of secrets/tokens in captured output and store files; checks modes."""
-    needles = [s.encode() for s in SECRETS | TOKENS if len(s) >= 8]
+    """Counts occurrences of secrets/tokens, and of fragments of them, in captured output and store
+    files; checks modes. Every 8-byte piece of a client secret is a needle (so any fragment of 8 or
+    more bytes is found); of a token, its 8-byte pieces at every 8th offset (so any fragment of 16
+    or more bytes is found: a token is long, and every piece of it would make the scan slow)."""
+    needles = set()
+    for s in SECRETS | TOKENS:
+        b = s.encode()
+        step = 1 if s in SECRETS else 8
+        needles.update(b[i:i + 8] for i in range(0, len(b) - 7, step))
     files = list(case.files)
     for s in case.stores:
         for f in ("data.mdb", "lock.mdb"):

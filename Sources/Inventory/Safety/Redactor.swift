@@ -3,12 +3,23 @@
 /// Redacts bearer tokens, JWTs, `Authorization` header values, and the values of
 /// `client_secret`, `password`, `sig` (SAS signatures), `code`, `access_token`,
 /// `refresh_token` and `client_assertion` (as query parameters, form fields or JSON members),
-/// plus any literal secrets registered with the redactor.
+/// plus any literal secrets registered with the redactor: whole, and any fragment of 8 or more
+/// bytes of one (a message cut, or quoting part of a secret, must not leak most of it).
+///
+/// Redaction happens before truncation: ``redact(_:)`` is given the whole text.
 public struct Redactor: Sendable {
     /// The longest text kept, in UTF-8 bytes, after redaction.
     public var maxBytes: Int
     /// Literal secrets (client secret, tokens) to remove wherever they appear.
-    public var secrets: [String]
+    public var secrets: [String] {
+        didSet { windows = Self.windows(of: secrets) }
+    }
+    /// Every ``fragmentBytes``-byte window of every secret at least that long, as the
+    /// native-endian load of its bytes: a text byte is a secret's fragment when a window
+    /// covering it is one of these.
+    private var windows: Set<UInt64>
+    /// The shortest run of a secret's bytes that is redacted wherever it appears.
+    public static let fragmentBytes = 8
 
     public static let placeholder = "[REDACTED]"
     /// Redacted after `=`, `:` or as JSON members.
@@ -19,13 +30,57 @@ public struct Redactor: Sendable {
 
     public init(maxBytes: Int = 2048, secrets: [String] = []) {
         self.maxBytes = maxBytes
-        self.secrets = secrets.filter { $0.count >= 4 }
+        let kept = secrets.filter { $0.count >= 4 }
+        self.secrets = kept
+        windows = Self.windows(of: kept)
+    }
+
+    private static func windows(of secrets: [String]) -> Set<UInt64> {
+        var set = Set<UInt64>()
+        for s in secrets where s.utf8.count >= fragmentBytes {
+            let b = Array(s.utf8)
+            b.withUnsafeBytes { p in
+                for i in 0...(b.count - fragmentBytes) { set.insert(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
+            }
+        }
+        return set
+    }
+
+    /// `b` with every run of bytes covered by a secret's window replaced by the placeholder.
+    func redactFragments(_ b: [UInt8]) -> [UInt8] {
+        let n = Self.fragmentBytes
+        guard !windows.isEmpty, b.count >= n else { return b }
+        // The end (exclusive) of the covered run each covered byte belongs to, found in one scan.
+        var coveredUntil = 0
+        var runs: [Range<Int>] = []
+        b.withUnsafeBytes { p in
+            for i in 0...(b.count - n) where windows.contains(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                if let last = runs.last, i <= coveredUntil {
+                    runs[runs.count - 1] = last.lowerBound..<(i + n)
+                } else {
+                    runs.append(i..<(i + n))
+                }
+                coveredUntil = i + n
+            }
+        }
+        guard !runs.isEmpty else { return b }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var at = 0
+        for r in runs {
+            out += b[at..<r.lowerBound]
+            out += Self.placeholder.utf8
+            at = r.upperBound
+        }
+        out += b[at...]
+        return out
     }
 
     /// `text` with secrets replaced by `[REDACTED]`, truncated to ``maxBytes``.
     public func redact(_ text: String) -> String {
         var b = Array(text.utf8)
         for s in secrets { b = Self.replaceLiteral(Array(s.utf8), in: b) }
+        b = redactFragments(b)
         b = Self.redactAfterKeyword(b, keyword: Array("bearer".utf8), separators: [32, 9])
         b = Self.redactAfterKeyword(b, keyword: Array("authorization".utf8), separators: [58, 61, 32, 34, 9], wholeValue: true)
         for name in Self.sensitiveNames {

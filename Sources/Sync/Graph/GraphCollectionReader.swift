@@ -53,7 +53,7 @@ struct GraphCollectionReader {
             pages += 1
             let page: GraphPage
             do {
-                page = try GraphPage.parse(body, type: type, page: pages, parser: parser)
+                page = try GraphPage.parse(body, type: type, page: pages, parser: parser, redact: secrets.redact)
             } catch {
                 return Failure(error: error, record: true)
             }
@@ -127,7 +127,7 @@ struct GraphCollectionReader {
                 let response = try await GraphHTTP.send(request, client: client, timeout: options.requestTimeout,
                                                          maxBytes: options.maxResponseBytes)
                 status = response.status
-                let detail = GraphErrorBody.summary(body: response.body)
+                let detail = GraphErrorBody.summary(body: response.body, redact: secrets.redact)
                 switch status {
                 case 200..<300:
                     return .success(response.body)

@@ -46,14 +46,10 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
 
     /// Credentials from a JSON file `{"client_id": "…", "client_secret": "…"}`
     /// (`clientId` / `clientSecret` are accepted too). Errors name the file, never its content.
+    /// A file that group or others may access (mode `& 0o077`) is refused, as is one larger
+    /// than 1 MiB (checked before it is read).
     public static func load(file path: String) throws(GraphConfigurationError) -> GraphCredentials {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw GraphConfigurationError("cannot read credentials file \(path): \((error as NSError).localizedDescription)")
-        }
-        guard data.count <= 1 << 20 else { throw GraphConfigurationError("credentials file \(path) is larger than 1 MiB") }
+        let data = try readPrivateFile(path)
         let json: JSONValue
         do {
             json = try JSONParser().parse(Array(data))
@@ -75,6 +71,37 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
         } catch {
             throw GraphConfigurationError("credentials file \(path): \(error.message)")
         }
+    }
+
+    /// The bytes of the credentials file at `path`: a regular file only its owner may access,
+    /// at most 1 MiB, checked on the opened file (no race with a swap of the path).
+    static func readPrivateFile(_ path: String) throws(GraphConfigurationError) -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else {
+            throw GraphConfigurationError("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw GraphConfigurationError("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw GraphConfigurationError("credentials file \(path) is not a regular file") }
+        guard st.st_mode & 0o077 == 0 else {
+            throw GraphConfigurationError("credentials file \(path) is accessible by group or others (mode "
+                + String(st.st_mode & 0o777, radix: 8) + "): run chmod 600 \(path)")
+        }
+        guard st.st_size <= 1 << 20 else { throw GraphConfigurationError("credentials file \(path) is larger than 1 MiB") }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var read = 0
+        while read < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + read, $0.count - read) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw GraphConfigurationError("cannot read credentials file \(path): \(n < 0 ? String(cString: strerror(errno)) : "it shrank while read")")
+            }
+            read += n
+        }
+        return Data(bytes)
     }
 
     /// The client id with the secret hidden.

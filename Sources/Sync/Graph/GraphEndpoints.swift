@@ -15,8 +15,9 @@ public struct GraphEndpoints: Sendable, Hashable {
     /// The origin (scheme, host, port) every Graph request must go to.
     let graphOrigin: URLOrigin
 
-    /// Endpoints from base URLs: `http` or `https`, with a host, without user info, query or
-    /// fragment.
+    /// Endpoints from base URLs: `https` with a host, without user info, query or fragment.
+    /// Plain `http` is accepted only for a loopback host (127.0.0.0/8, `::1`, `localhost`),
+    /// where simulators run: the client secret and tokens never travel in clear text.
     public init(graphBaseURL: String = Self.defaultGraphBaseURL, loginBaseURL: String = Self.defaultLoginBaseURL)
         throws(GraphConfigurationError)
     {
@@ -37,6 +38,10 @@ public struct GraphEndpoints: Sendable, Hashable {
         }
         guard url.user == nil, url.password == nil, url.query == nil, url.fragment == nil else {
             throw GraphConfigurationError("the \(name) must not carry user info, a query or a fragment")
+        }
+        guard origin.scheme == "https" || origin.isLoopback else {
+            throw GraphConfigurationError("the \(name) \"\(raw.prefix(200))\" is not https: credentials and tokens would travel "
+                + "in clear text (plain http is allowed only for loopback: 127.0.0.0/8, ::1, localhost)")
         }
         return (text, origin)
     }

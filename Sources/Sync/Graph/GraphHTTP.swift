@@ -35,9 +35,10 @@ enum GraphHTTP {
         }
     }
 
-    /// A short description of a transport error (never headers: the error types carry none).
+    /// A description of a transport error (never headers: the error types carry none). Not
+    /// cut here: whoever keeps or prints it redacts it first, then bounds it.
     static func describe(_ error: any Error) -> String {
         if let e = error as? HTTPClientError { return "\(e)" }
-        return String(describing: error).prefix(300).description
+        return String(describing: error)
     }
 }

@@ -9,8 +9,9 @@ struct GraphPage: Sendable {
 
     /// Reads a 200 response body. Bodies that are not JSON objects, carry a Graph `error`
     /// object, lack `value` or have a non-array `value` or non-string nextLink are
-    /// `graph_bad_response`.
-    static func parse(_ body: [UInt8], type: PolicyType, page: Int, parser: JSONParser) throws(SourceError) -> GraphPage {
+    /// `graph_bad_response`; a Graph error's message is redacted by `redact` before it is cut.
+    static func parse(_ body: [UInt8], type: PolicyType, page: Int, parser: JSONParser,
+                      redact: (String) -> String) throws(SourceError) -> GraphPage {
         func bad(_ message: String) -> SourceError {
             SourceError(.graphBadResponse, policyType: type.key, "\(type.versionedPath) page \(page): \(message)")
         }
@@ -22,7 +23,7 @@ struct GraphPage: Sendable {
         }
         guard let object = json.objectValue else { throw bad("the 200 response is a JSON \(json.typeName), not an object") }
         if let error = object["error"], object["value"] == nil {
-            throw bad("the 200 response is a Graph error\(GraphErrorBody.summary(error))")
+            throw bad("the 200 response is a Graph error\(GraphErrorBody.summary(error, redact: redact))")
         }
         guard let value = object["value"] else { throw bad("the 200 response has no value member") }
         guard let items = value.arrayValue else { throw bad("the value member is a \(value.typeName), not an array") }

@@ -9,7 +9,13 @@ final class SecretRegistry: @unchecked Sendable {
     /// Tokens kept for redaction; older ones are dropped (they have long expired).
     static let maxTokens = 64
 
-    init(clientSecret: String) { values = [clientSecret] }
+    /// The redactor of ``all``, built once per change (it indexes every secret's fragments).
+    private var redactor: Redactor
+
+    init(clientSecret: String) {
+        values = [clientSecret]
+        redactor = Redactor(maxBytes: 2048, secrets: values)
+    }
 
     /// The client secret first, then the tokens, newest last.
     var all: [String] {
@@ -24,10 +30,15 @@ final class SecretRegistry: @unchecked Sendable {
         guard !values.contains(token) else { return }
         values.append(token)
         if values.count > Self.maxTokens + 1 { values.remove(at: 1) }
+        redactor.secrets = values
     }
 
-    /// `text` with every known secret, bearer value and credential-shaped value removed.
+    /// `text` with every known secret (and fragment of one), bearer value and
+    /// credential-shaped value removed, then bounded.
     func redact(_ text: String) -> String {
-        Redactor(maxBytes: 2048, secrets: all).redact(text)
+        lock.lock()
+        let redactor = self.redactor
+        lock.unlock()
+        return redactor.redact(text)
     }
 }

@@ -154,7 +154,7 @@ public actor TokenProvider {
                     secrets.addToken(issued.token)
                     return issued
                 }
-                problem = "the token endpoint answered \(status)\(aadError(response.body))"
+                problem = "the token endpoint answered \(status)\(aadError(response.body, redact: secrets.redact))"
                 if !(status == 429 || status >= 500) { throw failure(problem, permanent: (400..<500).contains(status)) }
             }
             guard attempt < retry.maxAttempts else { throw failure("\(problem) (after \(attempt) attempts)") }
@@ -180,10 +180,11 @@ public actor TokenProvider {
         return Issued(token: token, expiresIn: max(0, min(expires, 86_400)))
     }
 
-    /// `: error: description` from an AAD error body, bounded, or empty.
-    static func aadError(_ body: [UInt8]) -> String {
+    /// `: error: description` from an AAD error body, redacted and then bounded, or empty.
+    static func aadError(_ body: [UInt8], redact: (String) -> String) -> String {
         guard let json = try? JSONParser().parse(body) else { return "" }
-        return GraphErrorBody.format(code: json["error"]?.stringValue ?? "", message: json["error_description"]?.stringValue ?? "")
+        return GraphErrorBody.format(code: json["error"]?.stringValue ?? "", message: json["error_description"]?.stringValue ?? "",
+                                     redact: redact)
     }
 
     static func isUnreserved(_ c: UInt8) -> Bool {
