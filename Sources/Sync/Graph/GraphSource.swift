@@ -70,26 +70,43 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
 
     /// Reads `types` of `tenant`; every type is finished exactly once, complete or not.
     /// Cancelling the task stops reading at once; unread types finish incomplete (`cancelled`).
+    ///
+    /// A token is obtained before any type is read: when the identity platform refuses the
+    /// credentials (or cannot be reached), the run records that one `auth_failed` error and
+    /// finishes every type incomplete without a request to Graph. A later refusal (a token
+    /// refresh) is recorded once too, and the types not yet started are not attempted.
     public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
         let provider = tokenProvider(tenant: tenant)
+        let latch = AuthFailureLatch()
+        do { _ = try await provider.token() } catch {
+            var e = error
+            e.message = secretRegistry.redact(e.message)
+            await sink.record(e)
+            for type in types { await sink.finishType(type, complete: false, error: e) }
+            return
+        }
         let width = options.typeConcurrency
         await withTaskGroup(of: Void.self) { group in
             var pending = types.makeIterator()
             for _ in 0..<width {
                 guard let type = pending.next() else { break }
-                group.addTask { await self.read(type, provider: provider, sink: sink) }
+                group.addTask { await self.read(type, provider: provider, sink: sink, latch: latch) }
             }
             while await group.next() != nil {
                 // After cancellation the remaining types still start, and finish incomplete at once.
                 if let type = pending.next() {
-                    group.addTask { await self.read(type, provider: provider, sink: sink) }
+                    group.addTask { await self.read(type, provider: provider, sink: sink, latch: latch) }
                 }
             }
         }
     }
 
-    /// Reads one type and finishes it exactly once.
-    func read(_ type: PolicyType, provider: TokenProvider, sink: any SourceSink) async {
+    /// Reads one type and finishes it exactly once; after an authentication failure of the run
+    /// (`latch`), finishes it incomplete without reading.
+    func read(_ type: PolicyType, provider: TokenProvider, sink: any SourceSink, latch: AuthFailureLatch) async {
+        if let refused = latch.error {
+            return await sink.finishType(type, complete: false, error: refused)
+        }
         let reader = GraphCollectionReader(type: type, endpoints: endpoints, client: httpClient, provider: provider,
                                            options: options, secrets: secretRegistry, sink: sink)
         guard let failure = await reader.read() else {
@@ -98,7 +115,13 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
         }
         var error = failure.error
         error.message = secretRegistry.redact(error.message)
-        if failure.record { await sink.record(error) }
+        if error.code == .authFailed {
+            // One error for the run, not one per type.
+            error.policyType = nil
+            if latch.close(with: error), failure.record { await sink.record(error) }
+        } else if failure.record {
+            await sink.record(error)
+        }
         await sink.finishType(type, complete: false, error: error)
     }
 

@@ -5,16 +5,27 @@ import Sync
 /// Runs Graph syncs of several tenants concurrently through one source (one HTTP client, one
 /// token cache per tenant) and one store (its writer groups the runs' appends into commits).
 enum GraphSync {
-    static func run(runner: SyncRunner, tenants: [String], selection: Selection, graphBaseURL: String, loginBaseURL: String,
-                    credentialsFile: String?, progress: (@Sendable (String, SourceProgress) -> Void)?) async throws -> [SyncSummary] {
-        let credentials: GraphCredentials
-        let endpoints: GraphEndpoints
+    /// The endpoints of `graphBaseURL` and `loginBaseURL` (https, or http on loopback only);
+    /// a usage error naming the URL otherwise. Checked before any store is opened.
+    static func endpoints(graphBaseURL: String, loginBaseURL: String) throws -> GraphEndpoints {
+        do { return try GraphEndpoints(graphBaseURL: graphBaseURL, loginBaseURL: loginBaseURL) } catch {
+            throw CommandFailure.usage("\(error)")
+        }
+    }
+
+    /// The credentials from `credentialsFile` or the environment, with core dumps turned off
+    /// first; a usage error otherwise. Checked before any store is opened.
+    static func credentials(file credentialsFile: String?) throws -> GraphCredentials {
         do {
-            credentials = try credentialsFile.map { try GraphCredentials.load(file: $0) } ?? GraphCredentials.fromEnvironment()
-            endpoints = try GraphEndpoints(graphBaseURL: graphBaseURL, loginBaseURL: loginBaseURL)
+            try CoreDumps.disable()
+            return try credentialsFile.map { try GraphCredentials.load(file: $0) } ?? GraphCredentials.fromEnvironment()
         } catch {
             throw CommandFailure.usage("\(error)")
         }
+    }
+
+    static func run(runner: SyncRunner, tenants: [String], selection: Selection, credentials: GraphCredentials, endpoints: GraphEndpoints,
+                    progress: (@Sendable (String, SourceProgress) -> Void)?) async throws -> [SyncSummary] {
         let source = GraphSource(credentials: credentials, endpoints: endpoints)
         let results = await run(runner: runner, tenants: tenants, selection: selection, source: source, progress: progress)
         try? await source.shutdown()

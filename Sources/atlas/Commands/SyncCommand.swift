@@ -87,6 +87,9 @@ struct SyncCommand: AsyncParsableCommand {
         if let fromFile, !FileManager.default.isReadableFile(atPath: fromFile) {
             throw CommandFailure.usage("cannot read export file \(fromFile)")
         }
+        // Everything is checked before the store is created or opened for write.
+        let endpoints = try GraphSync.endpoints(graphBaseURL: graphBaseURL, loginBaseURL: loginBaseURL)
+        let credentials = fromFile == nil ? try GraphSync.credentials(file: credentialsFile) : nil
         let s = try store.open(create: true, stateTables: SyncRunner.stateTables, durability: relaxed ? .relaxed : .durable)
         let runner = SyncRunner(store: s, options: .init(
             globalLimit: globalLimit, perTenantLimit: tenantLimit, wait: wait || waitTimeout != nil,
@@ -102,10 +105,11 @@ struct SyncCommand: AsyncParsableCommand {
             }
             summaries = [try await runner.run(tenant: tenants[0], selection: parsed.selection, source: source,
                                               progress: progress?.handler)]
-        } else {
+        } else if let credentials {
             summaries = try await GraphSync.run(runner: runner, tenants: tenants, selection: parsed.selection,
-                                                graphBaseURL: graphBaseURL, loginBaseURL: loginBaseURL,
-                                                credentialsFile: credentialsFile, progress: progress?.handler)
+                                                credentials: credentials, endpoints: endpoints, progress: progress?.handler)
+        } else {
+            preconditionFailure("credentials are loaded whenever no export file is given")
         }
         progress?.finish()
         if json {
