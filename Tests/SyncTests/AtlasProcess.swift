@@ -31,16 +31,23 @@ enum AtlasProcess {
         return p
     }
 
-    /// Waits for a process `start` began and returns what it printed.
-    static func finish(_ p: Process) -> Ran {
-        let out = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-        let err = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Ran(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    /// Waits for a process `start` began and returns what it printed. The blocking reads and
+    /// wait run on a Dispatch thread, never on the tests' cooperative pool (which the in-process
+    /// Graph simulator needs while the child talks to it).
+    static func finish(_ p: Process) async -> Ran {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                let out = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+                let err = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                done.resume(returning: Ran(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                                           stderr: String(decoding: err, as: UTF8.self)))
+            }
+        }
     }
 
     /// Runs `atlas ARGS` to its end.
-    static func run(_ args: [String], environment: [String: String] = environment()) throws -> Ran {
-        finish(try start(args, environment: environment))
+    static func run(_ args: [String], environment: [String: String] = environment()) async throws -> Ran {
+        await finish(try start(args, environment: environment))
     }
 }

@@ -202,14 +202,14 @@ import Testing
         let f = try F()
         let store = f.dir + "/cli-store"
         let legacy = Self.full.filter { !$0.contains("\"enumerated\"") }
-        let first = try Self.atlas(["sync", "--tenant", "contoso", "--selection", Self.sel, "--from-file", try f.export(legacy), "--json"], store: store)
+        let first = try await Self.atlas(["sync", "--tenant", "contoso", "--selection", Self.sel, "--from-file", try f.export(legacy), "--json"], store: store)
         #expect(first.status == 1, "no type is complete: the run failed")
         #expect(first.stdout.contains(#""status":"failed""#) && first.stdout.contains("export_incomplete"), "\(first.stdout)")
         #expect(first.stderr.contains("no coverage marker for deviceConfiguration, deviceCompliancePolicy"), "\(first.stderr)")
-        let second = try Self.atlas(["sync", "--tenant", "contoso", "--selection", Self.sel, "--json",
+        let second = try await Self.atlas(["sync", "--tenant", "contoso", "--selection", Self.sel, "--json",
                                      "--from-file", try f.export(legacy.filter { !$0.contains("\"Y\"") })], store: store)
         #expect(second.status == 1)
-        let missing = try Self.atlas(["missing", "--tenant", "contoso", "--selection", Self.sel, "--json"], store: store)
+        let missing = try await Self.atlas(["missing", "--tenant", "contoso", "--selection", Self.sel, "--json"], store: store)
         #expect(missing.status == 0, "\(missing.stderr)")
         let report = try JSONParser().parse(missing.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(report["missing"] == .array([]), "\(missing.stdout)")
@@ -218,7 +218,7 @@ import Testing
             .items(tenant: "contoso").count == 5, "the items were observed")
     }
 
-    static func atlas(_ args: [String], store: String) throws -> AtlasProcess.Ran {
-        try AtlasProcess.run(args + ["--store", store])
+    static func atlas(_ args: [String], store: String) async throws -> AtlasProcess.Ran {
+        try await AtlasProcess.run(args + ["--store", store])
     }
 }

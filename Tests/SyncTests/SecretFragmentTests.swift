@@ -70,8 +70,8 @@ import Testing
         let fault = SimulatedFault(.reply(status: 401, body: ["error": "invalid_client", "error_description": .string(Self.quoting(env.secret))]),
                                    times: nil)
         _ = env.simulator.addFault(tenant: "contoso", path: GraphSimulator.tokenFaultPath, fault)
-        let sync = AtlasProcess.finish(try env.atlas(["sync", "--tenant", "contoso", "--selection", Self.selection, "--json"]))
-        let runs = AtlasProcess.finish(try env.atlas(["runs", "--tenant", "contoso", "--json"]))
+        let sync = await AtlasProcess.finish(try env.atlas(["sync", "--tenant", "contoso", "--selection", Self.selection, "--json"]))
+        let runs = await AtlasProcess.finish(try env.atlas(["runs", "--tenant", "contoso", "--json"]))
         #expect(runs.status == 0, "\(runs.stderr)")
         let store = try Self.storeBytes(env)
         await env.close()
@@ -93,8 +93,8 @@ import Testing
         let message = JSONValue.string(Self.quoting(env.secret))
         _ = env.simulator.addFault(tenant: "contoso", path: PolicyTypeRegistry.type("deviceConfiguration")!.versionedPath,
                                    SimulatedFault(.reply(status: 403, body: ["error": ["code": "Forbidden", "message": message]]), times: nil))
-        let sync = AtlasProcess.finish(try env.atlas(["sync", "--tenant", "contoso", "--selection", Self.selection, "--json"]))
-        let runs = AtlasProcess.finish(try env.atlas(["runs", "--tenant", "contoso", "--json"]))
+        let sync = await AtlasProcess.finish(try env.atlas(["sync", "--tenant", "contoso", "--selection", Self.selection, "--json"]))
+        let runs = await AtlasProcess.finish(try env.atlas(["runs", "--tenant", "contoso", "--json"]))
         #expect(runs.status == 0, "\(runs.stderr)")
         let store = try Self.storeBytes(env)
         await env.close()
@@ -123,7 +123,7 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let ran = AtlasProcess.finish(p)
+        let ran = await AtlasProcess.finish(p)
         await env.close()
         #expect(ran.status == 0, "\(ran.stderr)")
         let fields = try #require(limit, "the sync ended before its limits were read").split(separator: " ")

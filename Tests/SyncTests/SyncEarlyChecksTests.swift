@@ -9,7 +9,7 @@ import Testing
     /// Runs `atlas sync ARGS` against a store path that does not exist yet; returns what it printed
     /// and whether the store directory appeared.
     static func sync(_ args: [String], env: [String: String] = ["ATLAS_CLIENT_ID": "app", "ATLAS_CLIENT_SECRET": "secret-value-123456"],
-                     files: [String: (String, Int)] = [:]) throws -> (AtlasProcess.Ran, storeCreated: Bool, dir: String) {
+                     files: [String: (String, Int)] = [:]) async throws -> (AtlasProcess.Ran, storeCreated: Bool, dir: String) {
         let dir = NSTemporaryDirectory() + "atlas-early-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -18,27 +18,27 @@ import Testing
             chmod(dir + "/" + name, mode_t(mode))
         }
         let args = args.map { $0.replacingOccurrences(of: "$DIR", with: dir) }
-        let ran = try AtlasProcess.run(["sync", "--store", dir + "/store"] + args, environment: AtlasProcess.environment(env))
+        let ran = try await AtlasProcess.run(["sync", "--store", dir + "/store"] + args, environment: AtlasProcess.environment(env))
         return (ran, FileManager.default.fileExists(atPath: dir + "/store"), dir)
     }
 
-    @Test func missingCredentialsCreateNoStore() throws {
-        let (ran, created, _) = try Self.sync(["--tenant", "contoso", "--selection", Self.selection], env: [:])
+    @Test func missingCredentialsCreateNoStore() async throws {
+        let (ran, created, _) = try await Self.sync(["--tenant", "contoso", "--selection", Self.selection], env: [:])
         #expect(ran.status == 2)
         #expect(ran.stderr.contains("ATLAS_CLIENT_ID") && ran.stderr.contains("ATLAS_CLIENT_SECRET"), "\(ran.stderr)")
         #expect(!created, "no store directory may appear")
     }
 
     @Test(arguments: ["--login-base-url", "--graph-base-url"])
-    func plainHTTPToARemoteHostIsRefusedBeforeAnyConnection(option: String) throws {
-        let (ran, created, _) = try Self.sync(["--tenant", "contoso", "--selection", Self.selection, option, "http://login.example.invalid"])
+    func plainHTTPToARemoteHostIsRefusedBeforeAnyConnection(option: String) async throws {
+        let (ran, created, _) = try await Self.sync(["--tenant", "contoso", "--selection", Self.selection, option, "http://login.example.invalid"])
         #expect(ran.status == 2)
         #expect(ran.stderr.contains("http://login.example.invalid") && ran.stderr.contains("not https"), "\(ran.stderr)")
         #expect(!created)
     }
 
-    @Test func aCredentialsFileOthersCanReadIsRefused() throws {
-        let (ran, created, dir) = try Self.sync(["--tenant", "contoso", "--selection", Self.selection, "--credentials-file", "$DIR/creds.json"],
+    @Test func aCredentialsFileOthersCanReadIsRefused() async throws {
+        let (ran, created, dir) = try await Self.sync(["--tenant", "contoso", "--selection", Self.selection, "--credentials-file", "$DIR/creds.json"],
                                                 env: [:], files: ["creds.json": (#"{"client_id":"app","client_secret":"file-secret-123456"}"#, 0o644)])
         #expect(ran.status == 2)
         #expect(ran.stderr.contains("chmod 600 \(dir)/creds.json"), "\(ran.stderr)")
@@ -46,7 +46,7 @@ import Testing
         #expect(!created)
     }
 
-    @Test func badFilesAndSelectionsCreateNoStore() throws {
+    @Test func badFilesAndSelectionsCreateNoStore() async throws {
         let cases: [([String], String)] = [
             (["--tenant", "contoso", "--selection", #"{"policy_types":["nope"]}"#], "policy_types"),
             (["--tenants-file", "$DIR/absent.txt", "--selection", Self.selection], "absent.txt"),
@@ -55,7 +55,7 @@ import Testing
             (["--tenant", "contoso", "--selection", "@$DIR/absent.json"], "absent.json"),
         ]
         for (args, named) in cases {
-            let (ran, created, _) = try Self.sync(args)
+            let (ran, created, _) = try await Self.sync(args)
             #expect(ran.status == 2, "\(args): \(ran.stderr)")
             #expect(ran.stderr.contains(named), "\(args): \(ran.stderr)")
             #expect(!created, "\(args) created the store")
