@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "ReplayKit", "atlas-replay", "atlas"],
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "ReplayKit", "TestSupport", "atlas-replay", "atlas"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -80,6 +80,10 @@ public final class Verifier {
     /// Compare projections with a rebuild (off: log checks only).
     public var compareProjections = true
     public var progress: ((UInt64, UInt64) -> Void)?
+    /// Called as each later step starts (the index comparison, each projection's digest).
+    public var step: ((String) -> Void)?
+    /// The exact scratch store path to use (default: a new one under `scratchParent`).
+    public var scratchDirectory: String?
 
     // State of the scan.
     private var next: UInt64 = 1
@@ -119,7 +123,7 @@ public final class Verifier {
         var notes: [String] = []
         var pinned = try source.head().position
         if compareProjections {
-            replayer = Replayer(source: source, scratch: try ScratchStore(label: "verify", parent: scratchParent, projections: projections, formatVersion: source.formatVersion))
+            replayer = Replayer(source: source, scratch: try ScratchStore(label: "verify", parent: scratchParent, directory: scratchDirectory, projections: projections, formatVersion: source.formatVersion))
         }
         try await scan(through: pinned)
         try checkIndexes(through: pinned)
@@ -311,6 +315,7 @@ public final class Verifier {
         while true {
             let entries = try source.rawEntries(table, after: after, limit: 65_536)
             guard let last = entries.last else { return }
+            step?("comparing \(table.rawValue) with the log")
             for e in entries where after.map({ $0.lexicographicallyPrecedes(e.key) }) ?? true { body(e) }
             guard after.map({ $0.lexicographicallyPrecedes(last.key) }) ?? true else { return }
             after = last.key
@@ -320,6 +325,7 @@ public final class Verifier {
     /// The tenant index and the id index hold exactly one entry per event through `end`, each
     /// naming that event (its tenant; its id): compared entry by entry in both directions.
     private func checkIndexes(through end: UInt64) throws {
+        step?("comparing the indexes with the log through position \(end)")
         var inTenantIndex = Set<UInt64>()
         try forEachEntry(.tenantEvents) { e in
             guard let (tenant, p) = e.tenantIndexKey else {
@@ -369,12 +375,14 @@ public final class Verifier {
     /// store's; returns `nil` when the live head is no longer `at`.
     private func compareLive(at position: UInt64, replayer: Replayer) throws -> [VerifyReport.ProjectionCheck]? {
         precondition(replayer.replayed == position || (position == 0 && replayer.replayed == 0))
+        step?("digesting the rebuilt projections")
         let rebuilt = try replayer.digests(projections)
         return try source.read { live -> [VerifyReport.ProjectionCheck]? in
             if position > 0, try live.rawEvent(at: position) == nil { return nil }
             if try live.rawEvent(at: position + 1) != nil { return nil }
             var out: [VerifyReport.ProjectionCheck] = []
             for (p, r) in zip(projections, rebuilt) {
+                step?("comparing projection \(p.name) with its rebuild")
                 let l = try ProjectionDigest.compute(p, in: live)
                 out.append(.init(name: p.name, live: l.hex, rebuilt: r.hex, entries: l.entries, at: position))
                 if l.hex != r.hex {

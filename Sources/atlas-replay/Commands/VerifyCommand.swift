@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
+import CanonicalJSON
 import ReplayKit
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -11,33 +12,62 @@ struct VerifyCommand: AsyncParsableCommand {
             Recomputes the hash chain from position 1, checks positions are gapless, decodes every \
             envelope and checks it is in canonical form, checks the tenant index, and compares each \
             projection (by digest, at the same log head) with one rebuilt from scratch in a temporary \
-            store. Exit 0 when all hold, 1 otherwise (the first bad position or projection key is named).
+            store. Exit 0 when all hold, 1 otherwise (the first bad position or projection key is named). \
+            The checks run in a child process: a damaged page that crashes or hangs LMDB is reported \
+            as "page structure damaged" (exit 1), and the temporary store is removed on every exit.
             """)
 
-    @OptionGroup var store: StoreOptions
-    @Flag(help: "Print the report as JSON.") var json = false
-    @Flag(name: .customLong("log-only"), help: "Check the log only; do not rebuild and compare the projections.")
-    var logOnly = false
-    @Option(name: .customLong("scratch-dir"), help: "Where to create the temporary rebuild store (default: the system temporary directory).")
-    var scratchDir: String?
-    @Option(help: "How many times to retry the projection comparison at a newer head while a writer appends.")
-    var attempts = 5
+    @OptionGroup var options: VerifyOptions
+    @Option(name: .customLong("step-timeout"), help: "Seconds a verification step may go without progress before the store is reported damaged (1…86400).")
+    var stepTimeout = 300
 
     func validate() throws {
-        guard attempts >= 1 && attempts <= 100 else { throw ValidationError("--attempts must be 1…100") }
+        guard stepTimeout >= 1 && stepTimeout <= 86_400 else { throw ValidationError("--step-timeout must be 1…86400 seconds") }
     }
 
     func run() async throws {
-        let report = try await replayCommand {
-            let s = try ReplayStore.openReadOnly(store.path)
-            let verifier = Verifier(store: s, scratchParent: scratchDir)
-            verifier.compareProjections = !logOnly
-            verifier.attempts = attempts
-            let progress = TerminalProgress("verifying")
-            verifier.progress = { progress.update($0, $1) }
-            defer { progress.finish() }
-            return try await verifier.run()
+        // The path is checked here; the store is opened only in the child (a damaged page can
+        // crash whoever opens it).
+        try await replayCommand { try ReplayStore.checkPath(options.store.path) }
+        let parent = options.scratchDir ?? FileManager.default.temporaryDirectory.path
+        ScratchStore.removeStale(in: parent)
+        let scratch = ScratchStore.newDirectory(label: "verify", parent: parent)
+        let child = VerificationChild(arguments: ["verify-child", "--scratch-path", scratch] + options.arguments,
+                                      scratch: scratch, stepTimeout: TimeInterval(stepTimeout))
+        let progress = TerminalProgress("verifying")
+        let outcome = try child.run { progress.update($0, $1) }
+        progress.finish()
+        let reached = "checked through position \(child.reached.0) of \(child.reached.1)" + (child.lastStep.map { ", then \($0)" } ?? "")
+        switch outcome {
+        case let .exited(status, output?):
+            FileHandle.standardOutput.write(output)
+            if status != 0 { throw ExitCode(status) }
+        case let .exited(status, nil):
+            // Failed before reporting (its error is on stderr): a usage error stays one.
+            if status == 0 { throw damaged("the verifying process ended without a report") }
+            throw ExitCode(status)
+        case let .killed(signal):
+            throw damaged("the verifying process died by \(VerificationChild.name(of: signal)) (\(reached))")
+        case .timedOut:
+            throw damaged("a verification step made no progress for \(stepTimeout) s (\(reached)); it was stopped")
         }
+    }
+
+    /// The report when the checks could not finish: LMDB 0.9 has no page checksums, so a damaged
+    /// page crashes or hangs the reader.
+    private func damaged(_ what: String) -> CommandFailure {
+        let message = "page structure damaged: \(what); the store's LMDB pages are corrupt"
+        if options.json {
+            Output.json(.object(["status": .string("failed"), "problem_count": .number(1),
+                                 "problems": .array([.object(["kind": .string("pages"), "message": .string(message)])])]))
+        } else {
+            print("problem [pages]: \(message)\nstatus: failed")
+        }
+        return CommandFailure("verification failed: \(message)")
+    }
+
+    /// Prints `report` and leaves with its exit code.
+    static func finish(_ report: VerifyReport, json: Bool) throws {
         if json { Output.json(report.json) } else { print(Self.render(report)) }
         switch report.status {
         case .ok: return

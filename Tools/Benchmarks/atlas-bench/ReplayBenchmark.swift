@@ -99,6 +99,24 @@ enum ReplayBenchmark {
             guard report.status == .ok else { throw ReplayFailure("verify failed: \(report.problems.first?.message ?? "")") }
             return report.eventsChecked
         }
+        // The command an auditor runs: the built `atlas-replay verify`, its checks in a child
+        // process (timed end to end, process start included; memory is this process's only).
+        let replayTool = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("atlas-replay").path
+        if FileManager.default.isExecutableFile(atPath: replayTool) {
+            _ = try await measure("verifycli", &phases) {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: replayTool)
+                p.arguments = ["verify", "--store", store.path, "--scratch-dir", parent]
+                p.standardOutput = FileHandle.nullDevice
+                try p.run()
+                p.waitUntilExit()
+                guard p.terminationReason == .exit && p.terminationStatus == 0 else {
+                    throw ReplayFailure("atlas-replay verify exited \(p.terminationStatus)")
+                }
+                return head
+            }
+        }
         _ = try await measure("verifylog", &phases) {
             let v = Verifier(store: store, scratchParent: parent)
             v.compareProjections = false

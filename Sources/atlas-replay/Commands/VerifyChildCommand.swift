@@ -1,0 +1,40 @@
+import ArgumentParser
+import CommandSupport
+import EventLog
+import Foundation
+import ReplayKit
+
+/// `atlas-replay verify-child` (hidden): the process `verify` runs the checks in, so that a
+/// damaged page that crashes or hangs LMDB cannot take the report down. It reports its progress
+/// to the parent on stdout (``VerificationChild/Message``), then the report itself, and exits
+/// (removing its scratch store) when the parent goes away.
+struct VerifyChildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-child", abstract: "Run verify's checks for a supervising `verify` (internal).",
+        shouldDisplay: false)
+
+    @OptionGroup var options: VerifyOptions
+    @Option(name: .customLong("scratch-path"), help: "The exact path of the scratch store, chosen by the parent.")
+    var scratchPath: String
+
+    func run() async throws {
+        VerificationChild.exitWhenParentGoes(removing: scratchPath)
+        let report = try await replayCommand {
+            let s: LMDBEventStore
+            do { s = try ReplayStore.openReadOnly(options.store.path) } catch let e as ReplayUsageError
+                where e.cause == .notAStore && FileManager.default.fileExists(atPath: options.store.path + "/data.mdb") {
+                // The data file is there but its pages do not hold a readable store: damage.
+                throw ReplayFailure("the store cannot be read: \(e.message); its data file is damaged")
+            }
+            let verifier = Verifier(store: s, scratchParent: options.scratchDir)
+            verifier.scratchDirectory = scratchPath
+            verifier.compareProjections = !options.logOnly
+            verifier.attempts = options.attempts
+            verifier.progress = { VerificationChild.send(.progress($0, $1)) }
+            verifier.step = { VerificationChild.send(.step($0)) }
+            return try await verifier.run()
+        }
+        VerificationChild.send(.output)
+        try VerifyCommand.finish(report, json: options.json)
+    }
+}
