@@ -118,6 +118,39 @@ import Testing
         #expect(try Self.snapshot(copy) == before)
     }
 
+    @Test func tailWithoutAConsumerFollowsAnotherUsersReadOnlyCopy() async throws {
+        let dir = TempDir()
+        let head = try await makeStore(dir.store, tenants: ["contoso"], runs: 2, items: 3)
+        guard getuid() == 0 else {
+            print("skipped tailWithoutAConsumerFollowsAnotherUsersReadOnlyCopy: needs root to run a command as another user")
+            return
+        }
+        let copy = dir.path + "/copy"
+        try FileManager.default.copyItem(atPath: dir.store, toPath: copy)
+        for p in [dir.path, copy] { chmod(p, 0o755) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: copy) { chmod(copy + "/" + name, 0o644) }
+        let before = try Self.snapshot(copy)
+        let out = dir.path + "/tail.out"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups",
+                       productsDirectory().appendingPathComponent("atlas-replay").path, "tail", "--from", "1", "--store", copy]
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var lines = 0
+        for _ in 0..<600 where lines < Int(head.position) {
+            usleep(50_000)
+            lines = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+        p.terminate()
+        p.waitUntilExit()
+        #expect(lines == Int(head.position), "tail printed \(lines) of \(head.position) events")
+        #expect(p.terminationStatus == 0)
+        #expect(try Self.snapshot(copy) == before)
+    }
+
     @Test func aCopyWithoutItsLockFileGetsNoneCreated() async throws {
         let dir = TempDir()
         try await Self.makeReadStore(dir)

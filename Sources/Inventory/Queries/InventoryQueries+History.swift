@@ -52,7 +52,24 @@ extension InventoryQueries {
         }
     }
 
+    /// Whether `needle` occurs in `haystack`: `memchr` finds each candidate first byte, `memcmp`
+    /// checks the rest (both in libc, so the scan costs little per event).
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        needle.isEmpty || haystack.firstRange(of: needle) != nil
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return haystack.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in
+                let base = h.baseAddress!
+                let lastStart = h.count - n.count
+                var offset = 0
+                while offset <= lastStart {
+                    guard let hit = memchr(base + offset, Int32(first), lastStart - offset + 1) else { return false }
+                    let at = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + at, n.baseAddress!, n.count) == 0 { return true }
+                    offset = at + 1
+                }
+                return false
+            }
+        }
     }
 }
