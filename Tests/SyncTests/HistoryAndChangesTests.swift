@@ -143,6 +143,18 @@ import Testing
         let (ts, tout, _) = try atlas(["changes", "--tenant", "contoso", "--selection", h.runs[1].selectionHash])
         #expect(ts == 0 && tout.contains("1 added, 0 removed, 1 changed"), "\(tout)")
 
+        // ndjson: one entry per line; csv: a header and one record per item, its kind first.
+        let (ns, ndOut, _) = try atlas(["history", "--tenant", "contoso", "--policy-type", Self.dc, "--id", "X", "--format", "ndjson"])
+        #expect(ns == 0)
+        let lines = try ndOut.split(separator: "\n").map { try JSONParser().parse(String($0)) }
+        #expect(lines == entries)
+        let (vs, vout, _) = try atlas(["changes", "--tenant", "contoso", "--selection", Self.selA, "--format", "csv"])
+        #expect(vs == 0)
+        let records = vout.split(whereSeparator: \.isNewline)  // RFC 4180: CRLF
+        #expect(records.first == "change,policy_type,external_id,display_name,content_sha256,previous_content_sha256")
+        #expect(records.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
+                == ["added,deviceConfiguration,X", "changed,deviceCompliancePolicy,C1"])
+
         let (bad, _, badErr) = try atlas(["changes", "--tenant", "contoso", "--selection", Self.selA, "--to-run", h.runs[8].runID])
         #expect(bad == 2 && badErr.contains("not of the selection given"), "\(badErr)")
         let (none, nout, nerr) = try atlas(["history", "--tenant", "contoso", "--policy-type", Self.dc, "--id", "nope", "--json"])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonicalJSON
 import CommandSupport
 import EventLog
 import Inventory
@@ -20,7 +21,9 @@ struct ChangesCommand: AsyncParsableCommand {
     var fromRun: String?
     @Option(name: .customLong("to-run"), help: "The later run's id (default: the latest completed run).")
     var toRun: String?
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: FormatOptions
+
+    static let csvColumns = ["change", "policy_type", "external_id", "display_name", "content_sha256", "previous_content_sha256"]
 
     func validate() throws {
         for (name, value) in [("--from-run", fromRun), ("--to-run", toRun)] {
@@ -44,16 +47,27 @@ struct ChangesCommand: AsyncParsableCommand {
         } catch let e as InventoryQueries.ChangesError {
             throw CommandFailure.usage(e.description)
         }
-        if json { Output.json(changes.json); return }
-        print("from run \(changes.fromRun.runID) (finished \(changes.fromRun.finishedAt?.description ?? "-"))")
-        print("to run   \(changes.toRun.runID) (finished \(changes.toRun.finishedAt?.description ?? "-"))")
-        var rows: [[String]] = []
-        for (kind, items) in [("added", changes.added), ("removed", changes.removed), ("changed", changes.changed)] {
-            rows += items.map { [kind, $0.policyType, $0.externalID, $0.displayName ?? "-",
-                                 ($0.previousContentSHA256.map { String($0.prefix(12)) + " -> " } ?? "") + String($0.contentSHA256.prefix(12))] }
+        let groups = [("added", changes.added), ("removed", changes.removed), ("changed", changes.changed)]
+        // ndjson and csv: one row per item, its kind in `change`; json: the whole document.
+        let rows: [JSONValue] = groups.flatMap { kind, items in
+            items.map { item -> JSONValue in
+                guard case .object(var o) = item.json else { return item.json }
+                o["change"] = .string(kind)
+                return .object(o)
+            }
         }
-        Output.table(["CHANGE", "TYPE", "EXTERNAL ID", "NAME", "CONTENT"], rows)
-        print("\(changes.added.count) added, \(changes.removed.count) removed, \(changes.changed.count) changed; unknown types: "
-              + (changes.unknownTypes.isEmpty ? "none" : changes.unknownTypes.joined(separator: ", ")))
+        if output.format == .ndjson || output.format == .csv, !changes.unknownTypes.isEmpty {
+            Output.note("not compared (not enumerated completely in both runs): \(changes.unknownTypes.joined(separator: ", "))")
+        }
+        output.format.render(json: changes.json, rows: rows, columns: Self.csvColumns) {
+            print("from run \(changes.fromRun.runID) (finished \(changes.fromRun.finishedAt?.description ?? "-"))")
+            print("to run   \(changes.toRun.runID) (finished \(changes.toRun.finishedAt?.description ?? "-"))")
+            Output.table(["CHANGE", "TYPE", "EXTERNAL ID", "NAME", "CONTENT"], groups.flatMap { kind, items in
+                items.map { [kind, $0.policyType, $0.externalID, $0.displayName ?? "-",
+                             ($0.previousContentSHA256.map { String($0.prefix(12)) + " -> " } ?? "") + String($0.contentSHA256.prefix(12))] }
+            })
+            print("\(changes.added.count) added, \(changes.removed.count) removed, \(changes.changed.count) changed; unknown types: "
+                  + (changes.unknownTypes.isEmpty ? "none" : changes.unknownTypes.joined(separator: ", ")))
+        }
     }
 }

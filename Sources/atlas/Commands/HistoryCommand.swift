@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonicalJSON
 import CommandSupport
 import Inventory
 
@@ -18,7 +19,9 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(help: "The tenant.") var tenant: String
     @Option(name: .customLong("policy-type"), help: "The item's policy type (registry key).") var policyType: String
     @Option(help: "The item's external id (its Graph id).") var id: String
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: FormatOptions
+
+    static let csvColumns = ["run_id", "selection_hash", "finished_at", "position", "status", "change", "content_sha256"]
 
     func validate() throws {
         if PolicyTypeRegistry.type(policyType) == nil {
@@ -33,9 +36,10 @@ struct HistoryCommand: AsyncParsableCommand {
         if history.entries.isEmpty {
             Output.note("no finished run of tenant \(tenant) observed \(policyType) \(id)")
         }
-        if json { Output.json(history.json); return }
-        Output.table(["RUN", "FINISHED", "POSITION", "STATUS", "CHANGE", "CONTENT"],
-                     history.entries.map { [$0.runID, $0.finishedAt?.description ?? "-", String($0.position), $0.status.rawValue,
-                                            $0.change.rawValue, $0.contentSHA256.map { String($0.prefix(12)) } ?? "-"] })
+        output.format.render(json: history.json, rows: history.entries.map(\.json), columns: Self.csvColumns) {
+            Output.table(["RUN", "FINISHED", "POSITION", "STATUS", "CHANGE", "CONTENT"],
+                         history.entries.map { [$0.runID, $0.finishedAt?.description ?? "-", String($0.position), $0.status.rawValue,
+                                                $0.change.rawValue, $0.contentSHA256.map { String($0.prefix(12)) } ?? "-"] })
+        }
     }
 }
