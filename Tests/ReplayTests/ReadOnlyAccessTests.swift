@@ -69,6 +69,16 @@ import Testing
         return ProcessResult(status: status, stdout: out, stderr: err)
     }
 
+    /// A copy of `dir.store` owned by root that other users (65534) may read and traverse but
+    /// not write (its lock file included).
+    static func foreignReadableCopy(_ dir: TempDir) throws -> String {
+        let copy = dir.path + "/copy"
+        try FileManager.default.copyItem(atPath: dir.store, toPath: copy)
+        for p in [dir.path, copy] { chmod(p, 0o755) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: copy) { chmod(copy + "/" + name, 0o644) }
+        return copy
+    }
+
     /// A store with a few runs of contoso, the last one with an incomplete type (so `missing`
     /// has something to say), written and closed.
     static func makeReadStore(_ dir: TempDir) async throws {
@@ -101,11 +111,7 @@ import Testing
             print("skipped anotherUsersCopyGivesTheSameAnswersAndWritesNothing: needs root to run a command as another user")
             return
         }
-        // A copy owned by root that user 65534 may read and traverse but not write.
-        let copy = dir.path + "/copy"
-        try FileManager.default.copyItem(atPath: dir.store, toPath: copy)
-        for p in [dir.path, copy] { chmod(p, 0o755) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: copy) { chmod(copy + "/" + name, 0o644) }
+        let copy = try Self.foreignReadableCopy(dir)
         let asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         let probe = try Self.runBounded(asNobody + ["sh", "-c", "test -r \"$0/data.mdb\" && test -x \"$1\" && ! test -w \"$0/lock.mdb\"",
                                                     copy, productsDirectory().appendingPathComponent("atlas").path])
@@ -125,10 +131,7 @@ import Testing
             print("skipped tailWithoutAConsumerFollowsAnotherUsersReadOnlyCopy: needs root to run a command as another user")
             return
         }
-        let copy = dir.path + "/copy"
-        try FileManager.default.copyItem(atPath: dir.store, toPath: copy)
-        for p in [dir.path, copy] { chmod(p, 0o755) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: copy) { chmod(copy + "/" + name, 0o644) }
+        let copy = try Self.foreignReadableCopy(dir)
         let before = try Self.snapshot(copy)
         let out = dir.path + "/tail.out"
         FileManager.default.createFile(atPath: out, contents: nil)
