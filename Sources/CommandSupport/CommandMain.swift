@@ -18,7 +18,7 @@ public enum CommandMain {
             FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
             exit(failure.exitCode)
         } catch let error as EventLogError {
-            let usage: Set<EventLogError.Code> = [.notAStore, .newerFormat, .positionOutOfRange]
+            let usage: Set<EventLogError.Code> = [.notAStore, .newerFormat, .positionOutOfRange, .truncatedLog]
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             exit(usage.contains(error.code) ? 2 : 1)
         } catch {

@@ -25,7 +25,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
             return try LMDBEventStore.open(path: path, options: .init(
                 create: create, durability: durability, readOnly: readOnly, projections: InventoryProjections.all,
                 stateTables: stateTables))
-        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied {
+        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied || e.code == .truncatedLog {
             throw CommandFailure.usage(e.message)
         }
     }

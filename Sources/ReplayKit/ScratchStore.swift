@@ -72,7 +72,7 @@ public enum ReplayStore {
         try checkPath(path)
         do {
             return try LMDBEventStore.open(path: path, options: .init(readOnly: readOnly, projections: InventoryProjections.all))
-        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied {
+        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied || e.code == .truncatedLog {
             throw ReplayUsageError(e.message, cause: e.code)
         }
     }

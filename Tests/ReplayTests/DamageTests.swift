@@ -120,6 +120,15 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         let r = try runTool(["verify", "--store", dir.store])
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stderr.contains("log shorter than its projections"), "\(r.stderr)")
+        // Writing would reuse the removed positions: the store is not opened for writing.
+        #expect(throws: EventLogError.self) { _ = try openStore(dir.store) }
+        do { _ = try openStore(dir.store) } catch let e as EventLogError {
+            #expect(e.code == .truncatedLog && e.message.contains("log shorter than its projections: truncated?"), "\(e)")
+        }
+        let w = try runTool(["rebuild", "--store", dir.store])
+        #expect(w.status == 2, "\(w.stderr)")
+        #expect(w.stderr.contains("log shorter than its projections: truncated?"), "\(w.stderr)")
+        #expect(try ReplayStore.openReadOnly(dir.store).head().position == head.position - 4)
     }
 }
 

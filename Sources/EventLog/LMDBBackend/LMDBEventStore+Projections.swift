@@ -162,6 +162,14 @@ extension LMDBEventStore {
             try refreshProjectionHandles()
             return
         }
+        // A store never reuses positions: refuse before writing anything when a projection has
+        // applied events beyond the log's head.
+        for p in projections {
+            let (r, head) = try env.read { txn in (try record(txn, p.name), try readHead(txn)) }
+            if let r, r.checkpoint > head.position {
+                throw EventLogError(.truncatedLog, "log shorter than its projections: truncated? Projection \(p.name) has applied events through position \(r.checkpoint), but the log of \(path) ends at \(head.position); the store is not opened for writing, so no position is reused (run `atlas-replay verify`)")
+            }
+        }
         var toRebuild: [String] = []
         for p in projections {
             let (r, head) = try env.read { txn in (try record(txn, p.name), try readHead(txn)) }

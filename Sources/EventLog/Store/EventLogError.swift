@@ -26,6 +26,9 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         case readOnly = "read_only"
         /// The store was opened with options that cannot be used.
         case invalidOptions = "invalid_options"
+        /// The log is shorter than what its projections have seen (events were removed from its
+        /// end): writing would reuse positions, so it is not opened for writing.
+        case truncatedLog = "truncated_log"
     }
 
     public var code: Code
