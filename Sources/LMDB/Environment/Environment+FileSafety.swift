@@ -46,6 +46,21 @@ extension Environment {
         }
     }
 
+    /// After LMDB has opened the environment: the data file it holds open must still be the
+    /// regular file `data.mdb` names, so a file swapped for a symbolic link between
+    /// ``checkFiles(_:readOnly:creating:)`` and the open is caught before anything is read.
+    static func checkOpenedDataFile(_ env: OpaquePointer, path: String) throws(LMDBError) {
+        var fd: mdb_filehandle_t = -1
+        guard mdb_env_get_fd(env, &fd) == 0, fd >= 0 else { return }
+        var opened = stat(), named = stat()
+        let file = path + "/data.mdb"
+        guard fstat(fd, &opened) == 0, lstat(file, &named) == 0, named.st_mode & S_IFMT == S_IFREG,
+              opened.st_dev == named.st_dev, opened.st_ino == named.st_ino else {
+            throw LMDBError(code: ELOOP, operation: "open \(file)",
+                            message: "\(file) was replaced while it was being opened (by a symbolic link or another file); refusing it")
+        }
+    }
+
     /// Refuses, for writing, a path owned by another user or writable by group or others,
     /// naming the command that fixes it.
     private static func checkOwnership(_ path: String, _ st: stat, directory: Bool) throws(LMDBError) {

@@ -95,6 +95,7 @@ public final class Environment: @unchecked Sendable {
             if !configuration.useLockFile { flags |= UInt32(MDB_NOLOCK) }
             if configuration.durability == .relaxed { flags |= UInt32(MDB_NOMETASYNC) }
             try check(mdb_env_open(env, path, flags, mdb_mode_t(configuration.fileMode)), op)
+            try Self.checkOpenedDataFile(env, path: path)
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
             try Self.checkNotTruncated(env, path: path)
