@@ -7,7 +7,7 @@ struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write events as NDJSON: {\"position\":N,\"chain\":\"hex\",\"envelope\":{…}} per line.",
-        discussion: "The envelope is written exactly as stored (canonical JSON). Without --follow, the export ends at --to or at the head when it starts.")
+        discussion: "The envelope is written exactly as stored (canonical JSON). Without --follow, the export ends at --to or at the head when it starts. With --follow, it starts at --from (default 1; with --consumer, after the consumer's checkpoint when it has one) and keeps printing new events; `tail` starts with the next event instead.")
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Only this tenant's events.") var tenant: String?
@@ -28,7 +28,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         if follow {
-            try await FollowExport.run(store: store, tenant: tenant, typePrefix: typePrefix, from: from, consumer: consumer)
+            // From position 1 unless told otherwise (`tail` is the command that starts at the next event).
+            try await FollowExport.run(store: store, tenant: tenant, typePrefix: typePrefix, from: from ?? 1, consumer: consumer)
             return
         }
         try await replayCommand {

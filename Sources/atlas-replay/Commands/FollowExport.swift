@@ -5,8 +5,8 @@ import Foundation
 /// Follows the log and prints new envelopes as NDJSON (shared by `export --follow` and `tail`).
 ///
 /// Lines are `{"position":N,"chain":"<hex>","envelope":<stored canonical JSON>}`. Start: after a
-/// named consumer's checkpoint when it has one; otherwise at `from` (inclusive) when given;
-/// otherwise with the next event committed. For a named consumer, each line is acknowledged
+/// named consumer's checkpoint when it has one; otherwise at `from` (inclusive) when given
+/// (`export --follow` gives 1 by default); otherwise with the next event committed (`tail`). For a named consumer, each line is acknowledged
 /// once written to stdout (lines are written in batches while catching up). SIGINT and SIGTERM
 /// end the follow; the checkpoint is written and the process exits 0. A closed stdout (EPIPE)
 /// ends it the same way.
