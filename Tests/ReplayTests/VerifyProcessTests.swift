@@ -61,15 +61,22 @@ func scratchLeft(_ dir: String) -> [String] {
 }
 
 @Suite struct VerifyProcessTests {
-    /// The checks run in a child: when it dies by a signal (what a damaged page does to LMDB),
-    /// the parent reports page damage with exit 1 and removes the scratch store.
-    @Test func childKilledBySignalIsReportedAsPageDamage() async throws {
+    /// Starts `atlas-replay verify` (with `extra` arguments) on a new store, its scratch stores
+    /// in their own directory.
+    func startVerify(_ extra: [String]) async throws -> (TempDir, String, RunningVerify) {
         let dir = TempDir()
         try await makeStore(dir.store, runs: 6, items: 40)
         let scratch = dir.path + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let v = try RunningVerify(["--store", dir.store, "--scratch-dir", scratch])
+        return (dir, scratch, try RunningVerify(["--store", dir.store, "--scratch-dir", scratch] + extra))
+    }
+
+    /// The checks run in a child: when it dies by a signal (what a damaged page does to LMDB),
+    /// the parent reports page damage with exit 1 and removes the scratch store.
+    @Test func childKilledBySignalIsReportedAsPageDamage() async throws {
+        let (dir, scratch, v) = try await startVerify([])
         let child = try #require(v.child())
+        defer { withExtendedLifetime(dir) {} }
         kill(child, SIGSTOP)  // hold it mid-run, then crash it
         kill(child, SIGBUS)
         kill(child, SIGCONT)
@@ -81,12 +88,9 @@ func scratchLeft(_ dir: String) -> [String] {
 
     /// A step that makes no progress is stopped at the step timeout: exit 1, no hang.
     @Test func stalledChildTimesOut() async throws {
-        let dir = TempDir()
-        try await makeStore(dir.store, runs: 6, items: 40)
-        let scratch = dir.path + "/scratch"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let v = try RunningVerify(["--store", dir.store, "--scratch-dir", scratch, "--step-timeout", "2"])
+        let (dir, scratch, v) = try await startVerify(["--step-timeout", "2"])
         let child = try #require(v.child())
+        defer { withExtendedLifetime(dir) {} }
         kill(child, SIGSTOP)
         let r = v.finish()
         #expect(r.status == 1)
@@ -96,12 +100,9 @@ func scratchLeft(_ dir: String) -> [String] {
 
     /// SIGTERM to `verify`: the child is killed and the scratch store removed.
     @Test func terminatedVerifyLeavesNoScratch() async throws {
-        let dir = TempDir()
-        try await makeStore(dir.store, runs: 6, items: 40)
-        let scratch = dir.path + "/scratch"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let v = try RunningVerify(["--store", dir.store, "--scratch-dir", scratch])
+        let (dir, scratch, v) = try await startVerify([])
         let child = try #require(v.child())
+        defer { withExtendedLifetime(dir) {} }
         let deadline = Date().addingTimeInterval(20)
         while scratchLeft(scratch).isEmpty && Date() < deadline { usleep(500) }
         kill(child, SIGSTOP)  // the scratch store exists and the child is mid-run

@@ -113,7 +113,15 @@ struct SyncCommand: AsyncParsableCommand {
         }
         progress?.finish()
         if json {
-            for s in summaries { Output.json(s.json) }
+            // The log's head when the sync finished, to ship elsewhere as an anchor (compare it
+            // with the log later: `atlas-replay export --from N --to N`).
+            let head = try s.head()
+            let headJSON = JSONValue.object(["position": .number(Double(head.position)), "chain": .string(head.chainHash.hex)])
+            for summary in summaries {
+                guard case var .object(members) = summary.json else { continue }
+                members["head"] = headJSON
+                Output.json(.object(members))
+            }
         } else {
             Output.table(["TENANT", "RUN", "STATUS", "OBSERVED", "UPSERTED", "ERRORS", "CODES"], summaries.map {
                 [$0.tenant, $0.runID, $0.status.rawValue, String($0.observed), String($0.upserted), String($0.errors),
