@@ -6,8 +6,9 @@ struct Atlas: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atlas",
         abstract: "Auditable, tenant-scoped inventory of Microsoft Intune / Entra configuration.",
-        discussion: "Exit codes: 0 success, 1 failure, 2 usage error. The store is --store, $ATLAS_STORE or ./atlas-store.",
-        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, HistoryCommand.self, ChangesCommand.self, SelectionCommand.self, DemoCommand.self]
+        discussion: "Exit codes: 0 success, 1 failure, 2 usage error, 3 missing items (missing --fail-if-missing). The store is --store, $ATLAS_STORE or ./atlas-store.",
+        version: BuildInfo.versionText,
+        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, TenantsCommand.self, HistoryCommand.self, ChangesCommand.self, SelectionCommand.self, DemoCommand.self]
     )
 }
 

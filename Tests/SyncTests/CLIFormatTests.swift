@@ -1,4 +1,5 @@
 import CanonicalJSON
+import EventLog
 import Foundation
 import GraphSimulator
 import Inventory
@@ -152,5 +153,24 @@ import Testing
         let none = try await Self.atlas(env, ["missing", "--tenant", "contoso", "--selection", X.selection, "--fail-if-missing"])
         #expect(none.status == 0, "\(none.out) \(none.err)")
         #expect(none.out.contains("missing (0)"))
+    }
+}
+
+extension CLIFormatTests {
+    @Test func versionNamesTheBuildAndTheStoreFormatItWrites() async throws {
+        for binary in ["atlas", "atlas-replay"] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: X.atlasBinary).deletingLastPathComponent().appendingPathComponent(binary)
+            p.arguments = ["--version"]
+            p.standardOutput = Pipe()
+            p.standardError = Pipe()
+            try p.run()
+            let (out, _) = X.output(p)
+            #expect(p.terminationStatus == 0)
+            let text = out.trimmingCharacters(in: .newlines)
+            #expect(text.hasSuffix(" (store format \(LMDBEventStore.newestFormat))"), "\(text)")
+            let version = text.split(separator: " ").first.map(String.init) ?? ""
+            #expect(version.split(separator: ".").count == 3 && version.split(separator: ".").allSatisfy { Int($0) != nil }, "\(text)")
+        }
     }
 }

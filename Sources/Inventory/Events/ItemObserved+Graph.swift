@@ -6,7 +6,7 @@ extension ItemObserved {
     /// Limits on what an observation keeps of a Graph object.
     public enum Limits {
         /// Longest external id, in UTF-8 bytes; longer ids are rejected.
-        public static let externalIDBytes = 256
+        public static let externalIDBytes = InventoryLimits.externalIDBytes
         /// Longest display name kept, in UTF-8 bytes; longer names are truncated.
         public static let displayNameBytes = 1024
     }

@@ -53,9 +53,13 @@ public final class SyncRunner: Sendable {
         self.queue = RunQueue(globalLimit: options.globalLimit, perTenantLimit: options.perTenantLimit)
     }
 
-    /// Runs one sync of `tenant` + `selection` from `source`.
+    /// Runs one sync of `tenant` (canonicalized, see ``TenantID``) + `selection` from `source`.
+    ///
+    /// - Throws: ``TenantID/Invalid`` for a tenant that is empty, has whitespace or control
+    ///   characters, or is longer than ``InventoryLimits/tenantBytes``, before anything is stored.
     public func run(tenant: String, selection: Selection, source: any InventorySource,
                     correlationID: String? = nil, progress: (@Sendable (String, SourceProgress) -> Void)? = nil) async throws -> SyncSummary {
+        let tenant = try TenantID(tenant).value  // the canonical form; a bad tenant fails before anything is stored
         let runID = EventID.generate().description
         let correlation = correlationID ?? EventID.generate().description
         let hash = selection.hash

@@ -6,7 +6,7 @@ struct ItemsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "items", abstract: "List a tenant's last-seen inventory.")
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "The tenant.") var tenant: String
+    @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @Option(name: .customLong("policy-type"), help: "Only this policy type (registry key).") var policyType: String?
     @OptionGroup var output: FormatOptions
 
@@ -18,7 +18,9 @@ struct ItemsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let s = try store.openForReading()
-        let items = try InventoryQueries(store: s).items(tenant: tenant, policyType: policyType)
+        let queries = InventoryQueries(store: s)
+        let items = try queries.items(tenant: tenant, policyType: policyType)
+        if items.isEmpty { TenantArgument.noteIfUnknown(tenant, queries: queries) }
         output.format.render(rows: items.map(\.json), columns: Output.itemCSVColumns) {
             Output.items(items)
             print("\(items.count) item(s)")

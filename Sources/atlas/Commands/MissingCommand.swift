@@ -16,7 +16,7 @@ struct MissingCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "The tenant.") var tenant: String
+    @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @Option(help: "The selection as JSON, or @FILE.") var selection: String?
     @Option(name: .customLong("selection-hash"), help: "The selection's hash (or a unique prefix of 8+ hex digits) instead of --selection.")
     var selectionHash: String?
@@ -42,9 +42,11 @@ struct MissingCommand: AsyncParsableCommand {
             SelectionArgument.reportDropped(parsed)
             chosen = parsed.selection
         } else {
+            TenantArgument.noteIfUnknown(tenant, queries: queries)
             chosen = try Self.recover(hash: selectionHash!.lowercased(), tenant: tenant, runs: try queries.runs(tenant: tenant))
         }
         let report = try queries.missing(tenant: tenant, selection: chosen)
+        if report.latestRun == nil { TenantArgument.noteIfUnknown(tenant, queries: queries) }
         let confidence = JSONValue.string(report.lowConfidence ? "low" : "high")
         let rows = report.missing.map { Self.row($0, state: "missing", confidence) } + report.unknown.map { Self.row($0, state: "unknown", confidence) }
         output.format.render(json: report.json, rows: rows, columns: ["state", "confidence"] + Output.itemCSVColumns) {

@@ -6,7 +6,7 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List a tenant's sync runs, newest first.")
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "The tenant.") var tenant: String
+    @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @OptionGroup var output: FormatOptions
 
     /// The CSV columns: the run's scalars and counts (`--format json` has everything).
@@ -17,7 +17,9 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let s = try store.openForReading()
-        let runs = try InventoryQueries(store: s).runs(tenant: tenant)
+        let queries = InventoryQueries(store: s)
+        let runs = try queries.runs(tenant: tenant)
+        if runs.isEmpty { TenantArgument.noteIfUnknown(tenant, queries: queries) }
         output.format.render(rows: runs.map(\.json), columns: Self.csvColumns) { Output.runs(runs) }
     }
 }

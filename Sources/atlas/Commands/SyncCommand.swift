@@ -18,7 +18,8 @@ struct SyncCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(name: .customLong("tenant"), help: "A tenant to sync; repeat for several (synced concurrently).")
+    @Option(name: .customLong("tenant"), help: "A tenant to sync (any case; stored lowercased); repeat for several (synced concurrently).",
+            transform: TenantArgument.canonical)
     var tenants: [String] = []
     @Option(name: .customLong("tenants-file"), help: "A file with one tenant per line (# comments allowed).")
     var tenantsFile: String?
@@ -52,13 +53,6 @@ struct SyncCommand: AsyncParsableCommand {
         }
         guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
         if tenants.isEmpty && tenantsFile == nil { throw ValidationError("give --tenant or --tenants-file") }
-        for t in tenants { try Self.checkTenant(t) }
-    }
-
-    static func checkTenant(_ t: String) throws {
-        guard !t.isEmpty, t.utf8.count <= 256, !t.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw ValidationError("tenant \"\(t.prefix(40))\" must be 1-256 bytes without control characters")
-        }
     }
 
     func allTenants() throws -> [String] {
@@ -70,8 +64,7 @@ struct SyncCommand: AsyncParsableCommand {
             for line in text.split(whereSeparator: \.isNewline) {
                 let t = line.trimmingCharacters(in: .whitespaces)
                 if t.isEmpty || t.hasPrefix("#") { continue }
-                do { try Self.checkTenant(t) } catch { throw CommandFailure.usage("\(tenantsFile): \(error)") }
-                out.append(t)
+                do { out.append(try TenantID(t).value) } catch { throw CommandFailure.usage("\(tenantsFile): \(error)") }
             }
         }
         var seen = Set<String>()

@@ -1,0 +1,31 @@
+import CanonicalJSON
+import EventLog
+
+/// One tenant of a store, as `atlas tenants` lists it.
+public struct TenantSummary: Sendable, Hashable {
+    public var tenant: String
+    /// Rows in the tenant's last-seen inventory.
+    public var items: Int
+    /// The tenant's sync runs.
+    public var runs: Int
+    /// The newest run (by run id, which is time-ordered).
+    public var latestRun: SyncRun?
+
+    public init(tenant: String, items: Int, runs: Int, latestRun: SyncRun?) {
+        self.tenant = tenant
+        self.items = items
+        self.runs = runs
+        self.latestRun = latestRun
+    }
+
+    /// The row as JSON (snake_case keys).
+    public var json: JSONValue {
+        .object([
+            "tenant": .string(tenant), "items": .number(Double(items)), "runs": .number(Double(runs)),
+            "latest_run_id": latestRun.map { .string($0.runID) } ?? .null,
+            "latest_status": latestRun.map { .string($0.status.rawValue) } ?? .null,
+            "latest_started_at": latestRun?.startedAt.map { .string($0.description) } ?? .null,
+            "latest_finished_at": latestRun?.finishedAt.map { .string($0.description) } ?? .null,
+        ])
+    }
+}
