@@ -13,6 +13,9 @@ final class RunningVerify {
     init(_ args: [String]) throws {
         process.executableURL = productsDirectory().appendingPathComponent("atlas-replay")
         process.arguments = ["verify"] + args
+        // Without Swift's backtracer, whose handler may survive a signal sent from outside: the
+        // signals stand for faults, which always kill.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { _, new in new }
         process.standardOutput = out
         process.standardError = err
         try process.run()
