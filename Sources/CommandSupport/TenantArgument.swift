@@ -23,10 +23,10 @@ public enum TenantArgument {
         }
     }
 
-    /// Up to three of `names` within an edit distance of a third of `name`'s length (at least
+    /// Up to three of `names` within an edit distance of a sixth of `name`'s length (at least
     /// 2), nearest first.
     static func closest(to name: String, among names: [String]) -> [String] {
-        let limit = max(2, name.count / 3)
+        let limit = max(2, name.count / 6)
         var scored: [(name: String, distance: Int)] = []
         for candidate in names {
             let d = editDistance(name, candidate)
