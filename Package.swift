@@ -74,6 +74,7 @@ let package = Package(
             dependencies: [
                 "Inventory", "EventLog", "CanonicalJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,6 +83,7 @@ let package = Package(
             dependencies: [
                 "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CanonicalJSON
 import Foundation
 import Inventory
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -26,6 +27,7 @@ struct GraphCollectionReader {
     let options: GraphSourceOptions
     let secrets: SecretRegistry
     let sink: any SourceSink
+    let logger: Logger
 
     var parser: JSONParser {
         JSONParser(limits: JSONLimits(maxDepth: options.maxJSONDepth, maxStringBytes: options.maxResponseBytes,
@@ -175,12 +177,29 @@ struct GraphCollectionReader {
                 return .failure(fail(code, "\(problem); gave up after \(attempt) attempts: waiting \(format(wait)) s more would pass the type's retry budget of \(format(retry.budget.inSeconds)) s"))
             }
             waited += wait
+            logRetry(problem: problem, code: code, status: status, retryAfter: retryAfter, wait: wait, attempt: attempt)
             await sink.progress(.retry(type: type.key, status: status, waitSeconds: wait, attempt: attempt))
             do {
                 try await Task.sleep(for: .seconds(wait))
             } catch {
                 return .failure(cancelled())
             }
+        }
+    }
+
+    /// One `info` line per retry: a throttling wait (429/503, with its Retry-After) or another retry.
+    private func logRetry(problem: String, code: InventoryErrorCode, status: Int, retryAfter: String?, wait: Double, attempt: Int) {
+        var metadata: Logger.Metadata = [
+            "policy_type": "\(type.key)", "collection": "\(type.versionedPath)", "attempt": "\(attempt)",
+            "code": "\(code.rawValue)", "delay_seconds": "\(format(wait))",
+            "problem": "\(secrets.redact(problem))",
+        ]
+        if status != 0 { metadata["status"] = "\(status)" }
+        if let retryAfter { metadata["retry_after"] = "\(secrets.redact(String(retryAfter.prefix(64))))" }
+        if status == 429 || status == 503 {
+            logger.info("throttled: waiting before retrying", metadata: metadata)
+        } else {
+            logger.info("retrying after a failed request", metadata: metadata)
         }
     }
 

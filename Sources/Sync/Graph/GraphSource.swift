@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Inventory
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -27,14 +28,20 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
     public let httpClient: HTTPClient
     let ownsClient: Bool
     let secretRegistry: SecretRegistry
+    /// Where retries, throttling waits and token refreshes are logged (`info`); every message
+    /// built from outside text is redacted first.
+    let logger: Logger
     private let lock = NSLock()
     private var providers: [String: TokenProvider] = [:]
     private var isShutDown = false
 
-    /// A source using `httpClient`, or a client of its own when `nil` (call ``shutdown()``).
+    /// A source using `httpClient`, or a client of its own when `nil` (call ``shutdown()``);
+    /// it logs retries, throttling waits and token refreshes to `logger` (discarded by default).
     public init(credentials: GraphCredentials, endpoints: GraphEndpoints = .production, options: GraphSourceOptions = GraphSourceOptions(),
-                httpClient: HTTPClient? = nil) {
+                httpClient: HTTPClient? = nil,
+                logger: Logger = Logger(label: "atlas.graph", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.credentials = credentials
+        self.logger = logger
         self.endpoints = endpoints
         self.options = options
         self.secretRegistry = SecretRegistry(clientSecret: credentials.clientSecret)
@@ -63,7 +70,7 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
         let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: httpClient,
                               retry: RetryPolicy(maxAttempts: min(options.retry.maxAttempts, 4), initialBackoff: options.retry.initialBackoff,
                                                  maxWait: options.retry.maxWait, budget: options.retry.budget),
-                              requestTimeout: options.requestTimeout, secrets: secretRegistry)
+                              requestTimeout: options.requestTimeout, secrets: secretRegistry, logger: logger)
         providers[tenant] = p
         return p
     }
@@ -108,7 +115,7 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
             return await sink.finishType(type, complete: false, error: refused)
         }
         let reader = GraphCollectionReader(type: type, endpoints: endpoints, client: httpClient, provider: provider,
-                                           options: options, secrets: secretRegistry, sink: sink)
+                                           options: options, secrets: secretRegistry, sink: sink, logger: logger)
         guard let failure = await reader.read() else {
             await sink.finishType(type, complete: true, error: nil)
             return

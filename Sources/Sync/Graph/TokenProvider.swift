@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CanonicalJSON
 import Foundation
 import Inventory
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -20,6 +21,7 @@ public actor TokenProvider {
     let retry: RetryPolicy
     let requestTimeout: Duration
     let secrets: SecretRegistry
+    let logger: Logger
 
     /// Time before expiry at which a token is no longer used.
     static let refreshMargin: Double = 60
@@ -29,6 +31,8 @@ public actor TokenProvider {
     private var cached: (token: String, refreshAt: ContinuousClock.Instant)?
     private var pending: Task<Issued, any Error>?
     private var refusal: (error: SourceError, at: ContinuousClock.Instant)?
+    /// Whether a token was issued before: the next request is a refresh.
+    private var issuedBefore = false
 
     struct Issued: Sendable {
         var token: String
@@ -39,11 +43,13 @@ public actor TokenProvider {
     public init(tenant: String, credentials: GraphCredentials, endpoints: GraphEndpoints = .production, client: HTTPClient,
                 retry: RetryPolicy = RetryPolicy(maxAttempts: 4), requestTimeout: Duration = .seconds(30)) {
         self.init(tenant: tenant, credentials: credentials, endpoints: endpoints, client: client, retry: retry,
-                  requestTimeout: requestTimeout, secrets: SecretRegistry(clientSecret: credentials.clientSecret))
+                  requestTimeout: requestTimeout, secrets: SecretRegistry(clientSecret: credentials.clientSecret),
+                  logger: Logger(label: "atlas.graph", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     init(tenant: String, credentials: GraphCredentials, endpoints: GraphEndpoints, client: HTTPClient, retry: RetryPolicy,
-         requestTimeout: Duration, secrets: SecretRegistry) {
+         requestTimeout: Duration, secrets: SecretRegistry, logger: Logger) {
+        self.logger = logger
         self.tenant = tenant
         self.credentials = credentials
         self.endpoints = endpoints
@@ -64,11 +70,13 @@ public actor TokenProvider {
             if let pending {
                 task = pending
             } else {
-                let (tenant, credentials, endpoints, client, retry, timeout, secrets) =
-                    (self.tenant, self.credentials, self.endpoints, self.client, self.retry, self.requestTimeout, self.secrets)
+                let (tenant, credentials, endpoints, client, retry, timeout, secrets, logger) =
+                    (self.tenant, self.credentials, self.endpoints, self.client, self.retry, self.requestTimeout, self.secrets, self.logger)
+                let refresh = issuedBefore
+                logger.info(refresh ? "refreshing the access token" : "requesting an access token", metadata: ["tenant": "\(tenant)"])
                 task = Task {
                     try await Self.fetch(tenant: tenant, credentials: credentials, endpoints: endpoints, client: client,
-                                         retry: retry, timeout: timeout, secrets: secrets)
+                                         retry: retry, timeout: timeout, secrets: secrets, logger: logger)
                 }
                 pending = task
             }
@@ -85,6 +93,8 @@ public actor TokenProvider {
                 let margin = min(Self.refreshMargin, issued.expiresIn / 2)
                 cached = (issued.token, started + .seconds(max(0, issued.expiresIn - margin)))
                 refusal = nil
+                issuedBefore = true
+                logger.info("access token obtained", metadata: ["tenant": "\(tenant)", "expires_in_seconds": "\(Int(issued.expiresIn))"])
                 return issued.token
             case .failure(let error):
                 if Task.isCancelled { throw SourceError(.cancelled, "the run was cancelled") }
@@ -99,6 +109,7 @@ public actor TokenProvider {
     /// the cached one, so several requests failing with the same token refresh it once.
     public func invalidate(_ token: String? = nil) {
         if let token, cached?.token != token { return }
+        if cached != nil { logger.info("Graph refused the access token (401): dropping it", metadata: ["tenant": "\(tenant)"]) }
         cached = nil
     }
 
@@ -111,7 +122,8 @@ public actor TokenProvider {
     }
 
     static func fetch(tenant: String, credentials: GraphCredentials, endpoints: GraphEndpoints, client: HTTPClient,
-                      retry: RetryPolicy, timeout: Duration, secrets: SecretRegistry) async throws -> Issued {
+                      retry: RetryPolicy, timeout: Duration, secrets: SecretRegistry,
+                      logger: Logger = Logger(label: "atlas.graph", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> Issued {
         func failure(_ message: String, permanent: Bool = false) -> TokenFailure {
             TokenFailure(error: SourceError(.authFailed, secrets.redact("tenant \(tenant): \(message)")), permanent: permanent)
         }
@@ -161,6 +173,11 @@ public actor TokenProvider {
             let wait = retry.waitSeconds(retry: attempt - 1, retryAfter: retryAfter)
             guard waited + wait <= retry.budget.inSeconds else { throw failure("\(problem) (retry budget spent)") }
             waited += wait
+            var metadata: Logger.Metadata = ["tenant": "\(tenant)", "attempt": "\(attempt)", "delay_seconds": "\(wait)",
+                                             "problem": "\(secrets.redact(problem))"]
+            if response.status != 0 { metadata["status"] = "\(response.status)" }
+            if let retryAfter { metadata["retry_after"] = "\(secrets.redact(String(retryAfter.prefix(64))))" }
+            logger.info("retrying the token request", metadata: metadata)
             try await Task.sleep(for: .seconds(wait))
         }
     }

@@ -29,6 +29,8 @@ actor RunRecorder: EncodingSourceSink {
     private var typeErrors: [String: InventoryErrorCode] = [:]
     private var outcomes: [String: SyncRun.TypeOutcome] = [:]
     private var fatal: SourceError?
+    private var retryCount = 0
+    private var throttledWait: Double = 0
 
     static let maxContextEntries = 20
     /// The tally of the items projection that counts upserted rows.
@@ -163,8 +165,15 @@ actor RunRecorder: EncodingSourceSink {
     }
 
     func progress(_ event: SourceProgress) async {
+        if case let .retry(_, status, wait, _) = event {
+            retryCount += 1
+            if status == 429 || status == 503 { throttledWait += wait }
+        }
         progressHandler?(tenant, event)
     }
+
+    /// Retries the source reported, and the seconds it waited on throttling (429/503) before them.
+    func retryTotals() -> (retries: Int, throttledSeconds: Double) { (retryCount, throttledWait) }
 
     func typeOutcomes() -> [String: SyncRun.TypeOutcome] { outcomes }
 

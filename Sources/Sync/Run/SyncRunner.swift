@@ -2,6 +2,7 @@ import CanonicalJSON
 import EventLog
 import Foundation
 import Inventory
+import Logging
 
 /// Runs syncs: takes the run lock and a concurrency slot, reads the source, and appends the
 /// run's events. Every run ends with exactly one `inventory.sync_run_finished`.
@@ -25,9 +26,12 @@ public final class SyncRunner: Sendable {
         /// Items of one run appended and not yet committed, at most: the source reads on
         /// while its earlier pages are appended, and waits beyond this (one append always goes).
         public var itemsInFlight: Int
+        /// Where skipped runs and reclaimed dead runs are logged (at `notice`); discards by default.
+        public var logger: Logger
 
         public init(globalLimit: Int = 16, perTenantLimit: Int = 2, wait: Bool = false, maxWait: Duration = .seconds(600),
-                    leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, itemsInFlight: Int = 30_000) {
+                    leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, itemsInFlight: Int = 30_000,
+                    logger: Logger = Logger(label: "atlas.sync", factory: { _ in SwiftLogNoOpLogHandler() })) {
             self.globalLimit = globalLimit
             self.perTenantLimit = perTenantLimit
             self.wait = wait
@@ -35,6 +39,7 @@ public final class SyncRunner: Sendable {
             self.leaseDuration = leaseDuration
             self.batchSize = batchSize
             self.itemsInFlight = itemsInFlight
+            self.logger = logger
         }
     }
 
@@ -60,6 +65,7 @@ public final class SyncRunner: Sendable {
     public func run(tenant: String, selection: Selection, source: any InventorySource,
                     correlationID: String? = nil, progress: (@Sendable (String, SourceProgress) -> Void)? = nil) async throws -> SyncSummary {
         let tenant = try TenantID(tenant).value  // the canonical form; a bad tenant fails before anything is stored
+        let clock = ContinuousClock.now
         let runID = EventID.generate().description
         let correlation = correlationID ?? EventID.generate().description
         let hash = selection.hash
@@ -76,13 +82,16 @@ public final class SyncRunner: Sendable {
         do {
             turn = try await queue.acquire(tenant: tenant, selectionHash: hash)
         } catch {
-            return try await recordSkipped(Skip(code: .cancelled, message: "the run was cancelled while waiting for its turn"),
-                                           startEvent: startEvent, runID: runID, tenant: tenant, hash: hash, correlation: correlation)
+            var summary = try await recordSkipped(Skip(code: .cancelled, message: "the run was cancelled while waiting for its turn"),
+                                                  startEvent: startEvent, runID: runID, tenant: tenant, hash: hash, correlation: correlation)
+            summary.durationSeconds = Self.seconds(since: clock)
+            return summary
         }
         do {
-            let summary = try await runWithTurn(runID: runID, tenant: tenant, hash: hash, correlation: correlation, types: types,
+            var summary = try await runWithTurn(runID: runID, tenant: tenant, hash: hash, correlation: correlation, types: types,
                                                 startEvent: startEvent, source: source, progress: progress)
             await queue.release(turn)
+            summary.durationSeconds = Self.seconds(since: clock)
             return summary
         } catch {
             await queue.release(turn)
@@ -97,6 +106,10 @@ public final class SyncRunner: Sendable {
                                        upserted: 0, errors: 0, errorCodes: [skip.code], errorContext: [skip.message])
         try await store.append([startEvent, EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: tenant,
                                                          correlationID: correlation, data: finished.data)])
+        options.logger.notice("run skipped", metadata: [
+            "tenant": "\(tenant)", "run": "\(runID)", "selection": "\(hash)", "code": "\(skip.code.rawValue)",
+            "reason": "\(skip.message)",
+        ])
         return SyncSummary(tenant: tenant, runID: runID, status: .skipped, selectionHash: hash, observed: 0, upserted: 0,
                            errors: 0, errorCodes: [skip.code], types: [:])
     }
@@ -152,6 +165,7 @@ public final class SyncRunner: Sendable {
 
         // 3. Finish: the finish event and the lease release in one transaction.
         let finished = await recorder.finish()
+        let totals = await recorder.retryTotals()
         let finishEvent = EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: tenant, correlationID: correlation, data: finished.data)
         do {
             try await store.append([finishEvent], precondition: release(tenant: tenant, hash: hash, runID: runID))
@@ -159,11 +173,11 @@ public final class SyncRunner: Sendable {
             // Another process found this run dead and finished it as abandoned.
             return SyncSummary(tenant: tenant, runID: runID, status: .failed, selectionHash: hash, observed: finished.observed,
                                upserted: finished.upserted, errors: finished.errors + 1, errorCodes: [.abandoned],
-                               types: await recorder.typeOutcomes())
+                               types: await recorder.typeOutcomes(), retries: totals.retries, throttledSeconds: totals.throttledSeconds)
         }
         return SyncSummary(tenant: tenant, runID: runID, status: finished.status, selectionHash: hash, observed: finished.observed,
                            upserted: finished.upserted, errors: finished.errors, errorCodes: finished.errorCodes,
-                           types: await recorder.typeOutcomes())
+                           types: await recorder.typeOutcomes(), retries: totals.retries, throttledSeconds: totals.throttledSeconds)
     }
 
     // MARK: Lease and slots
@@ -177,6 +191,12 @@ public final class SyncRunner: Sendable {
 
     static func seconds(_ d: Duration) -> String {
         String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+
+    /// Seconds elapsed since `start`.
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     struct LeaseLost: Error {}
@@ -292,6 +312,11 @@ public final class SyncRunner: Sendable {
             } catch is Skip {
                 continue
             }
+            options.logger.notice("reclaimed a dead run: finished it as failed (abandoned) and freed its lease", metadata: [
+                "tenant": "\(lease.tenant)", "run": "\(lease.runID)", "selection": "\(lease.selectionHash)",
+                "pid": "\(lease.pid)", "host": "\(lease.host)",
+                "expired_at": "\(Timestamp(millisecondsSinceEpoch: lease.expiresAt))",
+            ])
         }
     }
 }

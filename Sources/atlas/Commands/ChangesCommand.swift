@@ -15,6 +15,7 @@ struct ChangesCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @Option(help: "The selection as JSON, @FILE, or its 64-hex selection hash.") var selection: String
     @Option(name: .customLong("from-run"), help: "The earlier run's id (default: the completed run before --to-run).")

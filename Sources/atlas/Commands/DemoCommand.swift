@@ -14,6 +14,7 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run the end-to-end demo: a Graph simulator, three tenants, a deletion and a throttled type.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(name: .customLong("items-per-collection"), help: "Policies per collection and tenant in the simulator.")
     var itemsPerCollection = 30
 
@@ -34,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         let s = try store.open(create: true, stateTables: SyncRunner.stateTables)
         print("store: \(s.path)")
-        let runner = SyncRunner(store: s)
+        let runner = SyncRunner(store: s, options: .init(logger: logging.logger("atlas.sync")))
         let selection = try SelectionParser.parse(
             #"{"categories":["configuration","compliance","conditionalAccess"],"include_foundations":true}"#).selection
         print("selection \(selection.canonicalText)\n  hash \(selection.hash)\n  types \(selection.resolvedTypes.map(\.key).joined(separator: ", "))")
@@ -43,7 +44,8 @@ struct DemoCommand: AsyncParsableCommand {
             credentials: try GraphCredentials(clientID: "atlas-demo", clientSecret: secret),
             endpoints: try GraphEndpoints(graphBaseURL: base, loginBaseURL: base),
             options: GraphSourceOptions(retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(100), maxWait: .seconds(1),
-                                                           budget: .seconds(3))))
+                                                           budget: .seconds(3))),
+            logger: logging.logger("atlas.graph"))
         do {
             print("\n== first sync of \(tenants.count) tenants (concurrently)")
             try report(await GraphSync.run(runner: runner, tenants: tenants, selection: selection, source: source, progress: nil), tenants)

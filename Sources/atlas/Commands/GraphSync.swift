@@ -1,5 +1,6 @@
 import CommandSupport
 import Inventory
+import Logging
 import Sync
 
 /// Runs Graph syncs of several tenants concurrently through one source (one HTTP client, one
@@ -25,8 +26,8 @@ enum GraphSync {
     }
 
     static func run(runner: SyncRunner, tenants: [String], selection: Selection, credentials: GraphCredentials, endpoints: GraphEndpoints,
-                    progress: (@Sendable (String, SourceProgress) -> Void)?) async throws -> [SyncSummary] {
-        let source = GraphSource(credentials: credentials, endpoints: endpoints)
+                    logger: Logger, progress: (@Sendable (String, SourceProgress) -> Void)?) async throws -> [SyncSummary] {
+        let source = GraphSource(credentials: credentials, endpoints: endpoints, logger: logger)
         let results = await run(runner: runner, tenants: tenants, selection: selection, source: source, progress: progress)
         try? await source.shutdown()
         return try results.map { try $0.get() }

@@ -16,6 +16,7 @@ struct HistoryCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @Option(name: .customLong("policy-type"), help: "The item's policy type (registry key).") var policyType: String
     @Option(help: "The item's external id (its Graph id).") var id: String

@@ -6,6 +6,7 @@ struct ItemsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "items", abstract: "List a tenant's last-seen inventory.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @Option(name: .customLong("policy-type"), help: "Only this policy type (registry key).") var policyType: String?
     @OptionGroup var output: FormatOptions

@@ -16,6 +16,7 @@ struct MissingCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @Option(help: "The selection as JSON, or @FILE.") var selection: String?
     @Option(name: .customLong("selection-hash"), help: "The selection's hash (or a unique prefix of 8+ hex digits) instead of --selection.")

@@ -6,6 +6,7 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List a tenant's sync runs, newest first.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "The tenant (any case; stored lowercased).", transform: TenantArgument.canonical) var tenant: String
     @OptionGroup var output: FormatOptions
 

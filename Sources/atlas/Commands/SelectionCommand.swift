@@ -13,6 +13,8 @@ struct SelectionCommand: AsyncParsableCommand {
         @Option(help: "The selection as JSON, or @FILE.")
         var selection: String
 
+        @OptionGroup var logging: LoggingOptions
+
         @Flag(help: "Print JSON.")
         var json = false
 

@@ -18,6 +18,7 @@ struct SyncCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(name: .customLong("tenant"), help: "A tenant to sync (any case; stored lowercased); repeat for several (synced concurrently).",
             transform: TenantArgument.canonical)
     var tenants: [String] = []
@@ -86,7 +87,8 @@ struct SyncCommand: AsyncParsableCommand {
         let s = try store.open(create: true, stateTables: SyncRunner.stateTables, durability: relaxed ? .relaxed : .durable)
         let runner = SyncRunner(store: s, options: .init(
             globalLimit: globalLimit, perTenantLimit: tenantLimit, wait: wait || waitTimeout != nil,
-            maxWait: waitTimeout.map { .milliseconds(Int64($0 * 1000)) } ?? .seconds(600), leaseDuration: .seconds(leaseSeconds)))
+            maxWait: waitTimeout.map { .milliseconds(Int64($0 * 1000)) } ?? .seconds(600), leaseDuration: .seconds(leaseSeconds),
+            logger: logging.logger("atlas.sync")))
         let progress = (!json && isatty(STDERR_FILENO) == 1) ? ProgressDisplay() : nil
         let summaries: [SyncSummary]
         if let fromFile {
@@ -100,7 +102,8 @@ struct SyncCommand: AsyncParsableCommand {
                                               progress: progress?.handler)]
         } else if let credentials {
             summaries = try await GraphSync.run(runner: runner, tenants: tenants, selection: parsed.selection,
-                                                credentials: credentials, endpoints: endpoints, progress: progress?.handler)
+                                                credentials: credentials, endpoints: endpoints, logger: logging.logger("atlas.graph"),
+                                                progress: progress?.handler)
         } else {
             preconditionFailure("credentials are loaded whenever no export file is given")
         }
@@ -116,8 +119,8 @@ struct SyncCommand: AsyncParsableCommand {
                 Output.json(.object(members))
             }
         } else {
-            Output.table(["TENANT", "RUN", "STATUS", "OBSERVED", "UPSERTED", "ERRORS", "CODES"], summaries.map {
-                [$0.tenant, $0.runID, $0.status.rawValue, String($0.observed), String($0.upserted), String($0.errors),
+            Output.table(["TENANT", "RUN", "STATUS", "OBSERVED", "UPSERTED", "ERRORS", "RETRIES", "CODES"], summaries.map {
+                [$0.tenant, $0.runID, $0.status.rawValue, String($0.observed), String($0.upserted), String($0.errors), String($0.retries),
                  $0.errorCodes.map(\.rawValue).joined(separator: ",")]
             })
         }

@@ -7,6 +7,7 @@ struct TenantsCommand: AsyncParsableCommand {
         commandName: "tenants", abstract: "List the store's tenants with their item and run counts and latest run.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @OptionGroup var output: FormatOptions
 
     func run() async throws {
