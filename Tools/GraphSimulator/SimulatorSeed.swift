@@ -42,7 +42,9 @@ public struct SimulatorSeed: Sendable, Hashable {
 
     /// Generates realistic, deterministic tenants: the same arguments give the same ids, bodies
     /// and credentials. Each tenant gets client id `client-<tenant>` and a secret
-    /// `secret-<tenant>-<16 hex digits>`.
+    /// `secret-<tenant>-<32 letters and digits>`: like a real client secret, its random part is
+    /// not hex, so none of its 8-byte pieces turns up by chance among the hex digests, GUIDs and
+    /// ids a store holds (the secret scans look for such pieces).
     public static func generate(
         tenants: [String],
         itemsPerCollection: Int,
@@ -59,7 +61,7 @@ public struct SimulatorSeed: Sendable, Hashable {
                 }
             }
             return SimulatedTenant(
-                id: tenant, clientID: "client-\(tenant)", clientSecret: "secret-\(tenant)-\(credentials.hex(16))",
+                id: tenant, clientID: "client-\(tenant)", clientSecret: "secret-\(tenant)-\(credentials.alphanumeric(32))",
                 collections: items)
         })
     }

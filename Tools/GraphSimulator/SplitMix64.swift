@@ -54,6 +54,12 @@ struct SplitMix64: RandomNumberGenerator {
         return String(s.prefix(count))
     }
 
+    /// `count` random letters and digits (`A–Z`, `a–z`, `0–9`).
+    mutating func alphanumeric(_ count: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<count).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] })
+    }
+
     /// A random element of a non-empty array.
     mutating func pick<T>(_ options: [T]) -> T { options[Int(next() % UInt64(options.count))] }
 

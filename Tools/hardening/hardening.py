@@ -187,9 +187,12 @@ def scan_and_perms(case):
             continue
         for pieces in needles:
             # One leak per secret or token found (whole or in part) in a file.
-            if any(n in data for n in pieces):
+            hit = next((n for n in pieces if n in data), None)
+            if hit is not None:
+                at = data.find(hit)
                 case.leaked += 1
-                case.notes.append(f"secret/token (or a piece of one) found in {f}")
+                case.notes.append(f"secret/token (or a piece of one) found in {f}: {hit!r} at byte {at}, "
+                                  f"in {data[max(0, at - 24):at + 32]!r}")
 
 
 # ---------------------------------------------------------------------------------------- cases
