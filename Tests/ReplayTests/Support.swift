@@ -104,8 +104,13 @@ func productsDirectory() -> URL {
 }
 
 func runTool(_ args: [String], tool name: String = "atlas-replay", environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProgram(productsDirectory().appendingPathComponent(name), args, environment: environment)
+}
+
+/// Runs the program at `url` to completion, capturing its output.
+func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:]) throws -> ProcessResult {
     let p = Process()
-    p.executableURL = productsDirectory().appendingPathComponent(name)
+    p.executableURL = url
     p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env["ATLAS_STORE"] = nil

@@ -19,6 +19,9 @@ struct VerifyChildCommand: AsyncParsableCommand {
 
     func run() async throws {
         VerificationChild.exitWhenParentGoes(removing: scratchPath)
+        let checkpoints = try options.loadCheckpoints()
+        let pinned = try options.pinnedKey()
+        var checks: [VerifyCommand.CheckpointLine] = []
         let report = try await replayCommand {
             let s: LMDBEventStore
             do { s = try ReplayStore.openReadOnly(options.store.path) } catch let e as ReplayUsageError
@@ -32,9 +35,16 @@ struct VerifyChildCommand: AsyncParsableCommand {
             verifier.attempts = options.attempts
             verifier.progress = { VerificationChild.send(.progress($0, $1)) }
             verifier.step = { VerificationChild.send(.step($0)) }
-            return try await verifier.run()
+            let report = try await verifier.run()
+            if !checkpoints.isEmpty { VerificationChild.send(.step("checking \(checkpoints.count) checkpoint(s)")) }
+            checks = checkpoints.map { name, c in
+                let result = c.check(in: s, pinnedKey: pinned)
+                return VerifyCommand.CheckpointLine(name: name, position: c.position, ok: result.isOK, pinned: pinned != nil,
+                                                    message: result.describe(c, pinned: pinned != nil))
+            }
+            return report
         }
         VerificationChild.send(.output)
-        try VerifyCommand.finish(report, json: options.json)
+        try VerifyCommand.finish(report, json: options.json, checkpoints: checks)
     }
 }

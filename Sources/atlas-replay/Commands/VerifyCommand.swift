@@ -14,7 +14,10 @@ struct VerifyCommand: AsyncParsableCommand {
             projection (by digest, at the same log head) with one rebuilt from scratch in a temporary \
             store. Exit 0 when all hold, 1 otherwise (the first bad position or projection key is named). \
             The checks run in a child process: a damaged page that crashes or hangs LMDB is reported \
-            as "page structure damaged" (exit 1), and the temporary store is removed on every exit.
+            as "page structure damaged" (exit 1), and the temporary store is removed on every exit. \
+            With --checkpoint, each signed checkpoint must also be well signed (by --public-key when \
+            given), name this store, and match the chain hash stored at its position: a rewritten or \
+            truncated log fails (exit 1) even when it is internally consistent.
             """)
 
     @OptionGroup var options: VerifyOptions
@@ -29,6 +32,9 @@ struct VerifyCommand: AsyncParsableCommand {
         // The path is checked here; the store is opened only in the child (a damaged page can
         // crash whoever opens it).
         try await replayCommand { try ReplayStore.checkPath(options.store.path) }
+        // Checkpoint files and the key are bad input (exit 2) before anything runs.
+        _ = try options.loadCheckpoints()
+        _ = try options.pinnedKey()
         let parent = options.scratchDir ?? FileManager.default.temporaryDirectory.path
         ScratchStore.removeStale(in: parent)
         let scratch = ScratchStore.newDirectory(label: "verify", parent: parent)
@@ -66,9 +72,40 @@ struct VerifyCommand: AsyncParsableCommand {
         return CommandFailure("verification failed: \(message)")
     }
 
-    /// Prints `report` and leaves with its exit code.
-    static func finish(_ report: VerifyReport, json: Bool) throws {
-        if json { Output.json(report.json) } else { print(Self.render(report)) }
+    /// One checked checkpoint, as the report prints it.
+    struct CheckpointLine {
+        var name: String
+        var position: UInt64
+        var ok: Bool
+        var pinned: Bool
+        var message: String
+
+        var text: String { "checkpoint \(name): \(message)" }
+        var json: JSONValue {
+            .object(["file": .string(name), "position": .number(Double(position)), "status": .string(ok ? "ok" : "failed"),
+                     "pinned": .bool(pinned), "message": .string(message)])
+        }
+    }
+
+    /// Prints `report` (and the checked checkpoints) and leaves with its exit code: a failed
+    /// checkpoint fails the verification.
+    static func finish(_ report: VerifyReport, json: Bool, checkpoints: [CheckpointLine] = []) throws {
+        let failedCheckpoint = checkpoints.first { !$0.ok }
+        if json {
+            var o = report.json.objectValue ?? [:]
+            if !checkpoints.isEmpty { o["checkpoints"] = .array(checkpoints.map(\.json)) }
+            if failedCheckpoint != nil { o["status"] = .string("failed") }
+            Output.json(.object(o))
+        } else {
+            var lines = Self.render(report).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let status = lines.popLast() ?? ""
+            lines += checkpoints.map(\.text)
+            lines.append(failedCheckpoint == nil ? status : "status: failed")
+            print(lines.joined(separator: "\n"))
+        }
+        if let failedCheckpoint, report.status != .failed {
+            throw CommandFailure("verification failed: \(failedCheckpoint.text)")
+        }
         switch report.status {
         case .ok: return
         case .failed:
