@@ -12,6 +12,13 @@ public struct LoggingOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// The defaults, for a command without the group (`--log-level` absent means `.notice`).
+    static var fallback: LoggingOptions {
+        var o = LoggingOptions()
+        o.logLevel = .notice
+        return o
+    }
+
     /// A logger with `label` that writes through the process's bootstrapped handler.
     public func logger(_ label: String) -> Logger { Logger(label: label) }
 }
@@ -33,7 +40,9 @@ extension LoggingOptions {
         for child in Mirror(reflecting: command).children {
             if let carrier = child.value as? any LoggingOptionsCarrier { return carrier.loggingOptions }
         }
-        return LoggingOptions()
+        // Parsed, not `LoggingOptions()`: a default-constructed group holds definitions, and
+        // reading its `logLevel` ends the process.
+        return (try? LoggingOptions.parse([])) ?? LoggingOptions.fallback
     }
 
     /// Sends every logger of the process to stderr at this level; call once per process.
