@@ -169,4 +169,30 @@ import Testing
         #expect(exists.status == 2 && exists.stderr.contains("already exists"), "\(exists.stderr)")
         #expect(try String(contentsOfFile: cp, encoding: .utf8) == text)
     }
+
+    @Test func pythonChecksTheCheckpointIndependently() async throws {
+        let dir = TempDir()
+        let (head, cp, pub) = try await Self.signedStore(dir)
+        let good = try Self.python("check_checkpoint.py", [cp, dir.store, "--public-key", pub])
+        #expect(good.status == 0 && good.stdout == "ok \(head.position)\n", "\(good.stdout)\n\(good.stderr)")
+        // Tampered: the recorded_at edited, signature left.
+        let text = try String(contentsOfFile: cp, encoding: .utf8)
+        let tampered = dir.path + "/tampered.json"
+        try text.replacingOccurrences(of: "\"recorded_at\":\"2", with: "\"recorded_at\":\"1").write(toFile: tampered, atomically: true, encoding: .utf8)
+        let bad = try Self.python("check_checkpoint.py", [tampered, dir.store])
+        #expect(bad.status == 1 && bad.stderr.contains("signature does not verify"), "\(bad.stdout)\n\(bad.stderr)")
+        // Pinned to another key.
+        let other = try runTool(["keygen", "--out", dir.path + "/other"]).stdout.trimmingCharacters(in: .newlines)
+        let wrongKey = try Self.python("check_checkpoint.py", [cp, dir.store, "--public-key", other])
+        #expect(wrongKey.status == 1 && wrongKey.stderr.contains("signature does not verify"), "\(wrongKey.stderr)")
+        // A consistent rewrite: the store verifies, the chain at the checkpoint does not.
+        #expect(try Self.python("rewrite_store.py", [dir.store]).status == 0)
+        let rewritten = try Self.python("check_checkpoint.py", [cp, dir.store])
+        #expect(rewritten.status == 1 && rewritten.stderr.contains("chain at \(head.position) differs"), "\(rewritten.stderr)")
+        let plain = try Self.python("verify_store.py", [dir.store])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let malformed = dir.path + "/malformed.json"
+        try "{}".write(toFile: malformed, atomically: true, encoding: .utf8)
+        #expect(try Self.python("check_checkpoint.py", [malformed, dir.store]).status == 2)
+    }
 }
