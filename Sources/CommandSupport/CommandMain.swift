@@ -9,7 +9,7 @@ public enum CommandMain {
     public static func run<Root: ParsableCommand>(_ root: Root.Type) async -> Never {
         do {
             var command = try root.parseAsRoot()
-            LoggingOptions.of(command).bootstrap()
+            LoggingOptions.bootstrap(LoggingOptions.level(of: command))
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

@@ -12,20 +12,13 @@ public struct LoggingOptions: ParsableArguments, Sendable {
 
     public init() {}
 
-    /// The defaults, for a command without the group (`--log-level` absent means `.notice`).
-    static var fallback: LoggingOptions {
-        var o = LoggingOptions()
-        o.logLevel = .notice
-        return o
-    }
-
     /// A logger with `label` that writes through the process's bootstrapped handler.
     public func logger(_ label: String) -> Logger { Logger(label: label) }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// Something that carries the shared ``LoggingOptions`` (the `@OptionGroup` of a command).
+/// The `@OptionGroup` of a command that holds the shared ``LoggingOptions``.
 protocol LoggingOptionsCarrier {
     var loggingOptions: LoggingOptions { get }
 }
@@ -35,19 +28,17 @@ extension OptionGroup: LoggingOptionsCarrier where Value == LoggingOptions {
 }
 
 extension LoggingOptions {
-    /// The options of a parsed `command`, found among its `@OptionGroup`s, or the defaults.
-    static func of(_ command: any ParsableCommand) -> LoggingOptions {
+    /// The level of a parsed `command`, from its own `LoggingOptions` group, or `notice` for a
+    /// command without one. (A `LoggingOptions()` made here would hold no parsed value to read.)
+    static func level(of command: any ParsableCommand) -> Logger.Level {
         for child in Mirror(reflecting: command).children {
-            if let carrier = child.value as? any LoggingOptionsCarrier { return carrier.loggingOptions }
+            if let carrier = child.value as? any LoggingOptionsCarrier { return carrier.loggingOptions.logLevel }
         }
-        // Parsed, not `LoggingOptions()`: a default-constructed group holds definitions, and
-        // reading its `logLevel` ends the process.
-        return (try? LoggingOptions.parse([])) ?? LoggingOptions.fallback
+        return .notice
     }
 
-    /// Sends every logger of the process to stderr at this level; call once per process.
-    func bootstrap() {
-        let level = logLevel
+    /// Sends every logger of the process to stderr at `level`; call once per process.
+    static func bootstrap(_ level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

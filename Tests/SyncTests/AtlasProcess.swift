@@ -19,10 +19,16 @@ enum AtlasProcess {
         return e.merging(extra) { $1 }
     }
 
-    /// Starts `atlas ARGS` with `environment`, its outputs on pipes.
-    static func start(_ args: [String], environment: [String: String] = environment()) throws -> Process {
+    /// The built `atlas-replay` executable beside `atlas`.
+    static var replayBinary: String {
+        URL(fileURLWithPath: CrossProcessRunTests.atlasBinary).deletingLastPathComponent().appendingPathComponent("atlas-replay").path
+    }
+
+    /// Starts `atlas ARGS` (or another built tool, `binary`) with `environment`, its outputs on pipes.
+    static func start(_ args: [String], environment: [String: String] = environment(),
+                      binary: String = CrossProcessRunTests.atlasBinary) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: CrossProcessRunTests.atlasBinary)
+        p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.environment = environment
         p.standardOutput = Pipe()
@@ -46,8 +52,9 @@ enum AtlasProcess {
         }
     }
 
-    /// Runs `atlas ARGS` to its end.
-    static func run(_ args: [String], environment: [String: String] = environment()) async throws -> Ran {
-        await finish(try start(args, environment: environment))
+    /// Runs `atlas ARGS` (or `binary ARGS`) to its end.
+    static func run(_ args: [String], environment: [String: String] = environment(),
+                    binary: String = CrossProcessRunTests.atlasBinary) async throws -> Ran {
+        await finish(try start(args, environment: environment, binary: binary))
     }
 }

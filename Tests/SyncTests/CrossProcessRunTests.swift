@@ -96,6 +96,9 @@ import Testing
         let (out1, err1) = Self.output(first)
         #expect(try Self.summary(out2)["status"] == "skipped", "\(out2) \(err2)")
         #expect(try Self.summary(out2)["error_codes"] == ["lock_held"])
+        let skipLog = err2.split(separator: "\n").first { $0.contains("run skipped") }.map(String.init) ?? ""
+        #expect(skipLog.contains("notice") && skipLog.contains("code=lock_held") && skipLog.contains("holds the lock"),
+                "the skip is logged at the default level with its reason: \(err2)")
         #expect(try Self.summary(out1)["status"] == "success", "\(out1) \(err1)")
     }
 
@@ -110,6 +113,9 @@ import Testing
         let next = try Self.atlas(env, ["sync", "--tenant", "contoso", "--selection", Self.selection, "--json"])
         let (out, err) = Self.output(next)
         #expect(try Self.summary(out)["status"] == "success", "\(out) \(err)")
+        let takeover = err.split(separator: "\n").first { $0.contains("reclaimed a dead run") }.map(String.init) ?? ""
+        #expect(takeover.contains("notice") && takeover.contains("pid=\(victim.processIdentifier)"),
+                "the lease takeover is logged at the default level: \(err)")
         let store = try LMDBEventStore.open(path: env.store, options: .init(projections: InventoryProjections.all, stateTables: SyncRunner.stateTables))
         let runs = try InventoryQueries(store: store).runs(tenant: "contoso")
         #expect(runs.count == 2)

@@ -65,6 +65,13 @@ import Testing
         for token in tokens { #expect(!stderr.containsFragment(of: token), "stderr holds a piece of an access token") }
     }
 
+    @Test func atlasReplayAcceptsAValidLevel() async throws {
+        let ran = try await AtlasProcess.run(["stats", "--store", NSTemporaryDirectory() + "absent-\(UUID().uuidString)", "--log-level", "debug"],
+                                             binary: AtlasProcess.replayBinary)
+        #expect(ran.status == 2, "a missing store is still the usage error, not the option: \(ran.stderr)")
+        #expect(!ran.stderr.contains("--log-level"), "\(ran.stderr)")
+    }
+
     @Test func anOfflineRunReportsNoRetriesAndNoThrottling() async throws {
         let dir = NSTemporaryDirectory() + "atlas-log-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -80,9 +87,13 @@ import Testing
         #expect(summary["duration_seconds"]?.doubleValue != nil, "\(ran.stdout)")
     }
 
-    @Test(arguments: [["sync", "--tenant", "contoso", "--selection", "{}"], ["runs"], ["selection", "hash", "--selection", "{}"]])
+    @Test(arguments: [["sync", "--tenant", "contoso", "--selection", "{}"], ["runs"], ["selection", "hash", "--selection", "{}"],
+                      ["replay:verify"], ["replay:stats"], ["replay:as-of", "runs", "--tenant", "contoso"]])
     func anInvalidLogLevelIsAUsageErrorNamingTheValidOnes(args: [String]) async throws {
-        let ran = try await AtlasProcess.run(args + ["--log-level", "loud"])
+        let replay = args[0].hasPrefix("replay:")
+        let command = replay ? [String(args[0].dropFirst("replay:".count))] + args.dropFirst() : args
+        let ran = try await AtlasProcess.run(command + ["--log-level", "loud"],
+                                             binary: replay ? AtlasProcess.replayBinary : CrossProcessRunTests.atlasBinary)
         #expect(ran.status == 2, "\(ran.stderr)")
         #expect(ran.stderr.contains("loud"), "\(ran.stderr)")
         for level in ["trace", "debug", "info", "notice", "warning", "error", "critical"] {

@@ -8,6 +8,7 @@ import ReplayKit
 /// Options every `as-of` query shares.
 struct AsOfOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "The state right after the event at this position (1…head).") var position: UInt64?
     @Option(help: "The state right after the highest position whose recorded_at is at or before this RFC 3339 time.")
     var time: String?

@@ -18,6 +18,7 @@ struct AuditCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var logging: LoggingOptions
         @Option(help: "Only this tenant.") var tenant: String?
         @Flag(help: "Print JSON.") var json = false
 

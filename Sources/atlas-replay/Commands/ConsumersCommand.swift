@@ -9,6 +9,7 @@ struct ConsumersCommand: AsyncParsableCommand {
         abstract: "List named consumers with their checkpoints, the head and their lag."
     )
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Flag(help: "One line of JSON: {\"consumers\":[...],\"head\":N}.") var json = false
 
     func run() async throws {

@@ -10,6 +10,7 @@ struct ExportCommand: AsyncParsableCommand {
         discussion: "The envelope is written exactly as stored (canonical JSON). Without --follow, the export ends at --to or at the head when it starts. With --follow, it starts at --from (default 1; with --consumer, after the consumer's checkpoint when it has one) and keeps printing new events; `tail` starts with the next event instead.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "Only this tenant's events.") var tenant: String?
     @Option(name: .customLong("type"), help: "Only events whose type starts with this prefix (e.g. inventory.).") var typePrefix: String?
     @Option(help: "First position (default 1).") var from: UInt64?

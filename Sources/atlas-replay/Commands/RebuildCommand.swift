@@ -19,6 +19,7 @@ struct RebuildCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(name: .customLong("projection"), help: "Rebuild only this projection (repeatable; default: all). Known: \(InventoryProjections.all.map(\.name).joined(separator: ", ")).")
     var projections: [String] = []
     @Flag(help: "Print the digests as JSON.") var json = false

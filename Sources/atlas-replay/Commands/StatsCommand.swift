@@ -9,6 +9,7 @@ struct StatsCommand: AsyncParsableCommand {
         abstract: "Events per type and tenant, head, store size and projection bookkeeping.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {

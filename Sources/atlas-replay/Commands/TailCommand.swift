@@ -14,6 +14,7 @@ struct TailCommand: AsyncParsableCommand {
             """
     )
     @OptionGroup var store: StoreOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "Only this tenant's events.") var tenant: String?
     @Option(name: .customLong("type"), help: "Only events whose type starts with this prefix.") var typePrefix: String?
     @Option(help: "Start at this position (inclusive); for a named consumer, only when it has no checkpoint yet.")

@@ -21,6 +21,7 @@ struct VerifyCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: VerifyOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(name: .customLong("step-timeout"), help: "Seconds a verification step may go without progress before the store is reported damaged (1…86400).")
     var stepTimeout = 300
 
