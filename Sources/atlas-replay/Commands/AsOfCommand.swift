@@ -8,7 +8,6 @@ import ReplayKit
 /// Options every `as-of` query shares.
 struct AsOfOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
-    @OptionGroup var logging: LoggingOptions
     @Option(help: "The state right after the event at this position (1…head).") var position: UInt64?
     @Option(help: "The state right after the highest position whose recorded_at is at or before this RFC 3339 time.")
     var time: String?
@@ -68,6 +67,7 @@ struct AsOfCommand: AsyncParsableCommand {
     struct Items: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The tenant's last-seen inventory as of N.")
         @OptionGroup var options: AsOfOptions
+        @OptionGroup var logging: LoggingOptions
         @Option(name: .customLong("policy-type"), help: "Only this policy type (registry key).") var policyType: String?
 
         func validate() throws {
@@ -89,6 +89,7 @@ struct AsOfCommand: AsyncParsableCommand {
     struct Runs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The tenant's sync runs as of N, newest first.")
         @OptionGroup var options: AsOfOptions
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             let (r, _) = try await options.replay()
@@ -100,6 +101,7 @@ struct AsOfCommand: AsyncParsableCommand {
     struct Missing: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What the latest completed run of tenant + selection (as of N) did not see.")
         @OptionGroup var options: AsOfOptions
+        @OptionGroup var logging: LoggingOptions
         @Option(help: "The selection as JSON, or @FILE.") var selection: String
 
         func run() async throws {
