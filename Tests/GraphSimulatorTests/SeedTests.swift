@@ -11,7 +11,9 @@ import Testing
         #expect(a == b)
         #expect(a != c)
         #expect(a.tenant("contoso")?.clientID == "client-contoso")
-        #expect(a.tenant("contoso")?.clientSecret.hasPrefix("secret-contoso-") == true)
+        let secret = a.tenant("contoso")?.clientSecret ?? ""
+        #expect(secret.count == 40 && Array(secret)[3..<6] == ["8", "Q", "~"])
+        #expect(!secret.contains("contoso"))
         #expect(a.tenant("contoso")?.clientSecret != a.tenant("fabrikam")?.clientSecret)
         let all = a.tenants.flatMap { $0.collections.values.flatMap { $0 } }
         #expect(all.count == 2 * 5 * SimulatedCollection.intuneDefaults.count)

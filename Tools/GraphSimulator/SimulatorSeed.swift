@@ -41,10 +41,11 @@ public struct SimulatorSeed: Sendable, Hashable {
     }
 
     /// Generates realistic, deterministic tenants: the same arguments give the same ids, bodies
-    /// and credentials. Each tenant gets client id `client-<tenant>` and a secret
-    /// `secret-<tenant>-<32 letters and digits>`: like a real client secret, its random part is
-    /// not hex, so none of its 8-byte pieces turns up by chance among the hex digests, GUIDs and
-    /// ids a store holds (the secret scans look for such pieces).
+    /// and credentials. Each tenant gets client id `client-<tenant>` and a 40-character secret
+    /// shaped like an Entra client secret (`xxx8Q~` and 34 letters and digits). Every 8-byte
+    /// piece of it holds random letters and digits, never hex alone and never the tenant's name,
+    /// so no piece turns up by chance among the hex digests, GUIDs and ids a store holds (the
+    /// secret scans look for such pieces).
     public static func generate(
         tenants: [String],
         itemsPerCollection: Int,
@@ -61,7 +62,7 @@ public struct SimulatorSeed: Sendable, Hashable {
                 }
             }
             return SimulatedTenant(
-                id: tenant, clientID: "client-\(tenant)", clientSecret: "secret-\(tenant)-\(credentials.alphanumeric(32))",
+                id: tenant, clientID: "client-\(tenant)", clientSecret: credentials.alphanumeric(3) + "8Q~" + credentials.alphanumeric(34),
                 collections: items)
         })
     }
