@@ -20,7 +20,7 @@ public enum CommandMain {
             FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
             exit(failure.exitCode)
         } catch let error as EventLogError {
-            let usage: Set<EventLogError.Code> = [.notAStore, .newerFormat, .positionOutOfRange, .truncatedLog]
+            let usage: Set<EventLogError.Code> = [.notAStore, .newerFormat, .positionOutOfRange, .truncatedLog, .unsupportedSharing]
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             exit(usage.contains(error.code) ? 2 : 1)
         } catch {

@@ -25,7 +25,8 @@ public struct StoreOptions: ParsableArguments, Sendable {
             return try LMDBEventStore.open(path: path, options: .init(
                 create: create, durability: durability, readOnly: readOnly, projections: InventoryProjections.all,
                 stateTables: stateTables))
-        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied || e.code == .truncatedLog {
+        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied || e.code == .truncatedLog
+                    || e.code == .unsupportedSharing {
             throw CommandFailure.usage(e.message)
         }
     }

@@ -72,7 +72,8 @@ public enum ReplayStore {
         try checkPath(path)
         do {
             return try LMDBEventStore.open(path: path, options: .init(readOnly: readOnly, projections: InventoryProjections.all))
-        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied || e.code == .truncatedLog {
+        } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied || e.code == .truncatedLog
+                    || e.code == .unsupportedSharing {
             throw ReplayUsageError(e.message, cause: e.code)
         }
     }

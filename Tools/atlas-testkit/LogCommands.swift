@@ -1,18 +1,20 @@
 import CanonicalJSON
 import EventLog
 import Foundation
+import Inventory
+import Sync
 
 /// Subcommands that write to and read the event log from a separate process.
 enum LogCommands {
     static let appendUsage =
-        "append --store DIR --tenant T --batches N --batch-size B [--create] [--map-size BYTES]  → prints `ok <head>`"
+        "append --store DIR --tenant T --batches N --batch-size B [--create] [--inventory] [--map-size BYTES]  → prints `ok <head>` (--inventory: open with the inventory projections, as `atlas` does)"
     static let appendLoopUsage =
-        "append-loop --store DIR --tenant T --batch-size B [--map-size BYTES]  → prints `committed <last position>` after each commit, forever"
+        "append-loop --store DIR --tenant T --batch-size B [--inventory] [--map-size BYTES]  → prints `committed <last position>` after each commit, until an append fails"
     static let headUsage = "head --store DIR  → prints `head <position> <chain hex>`"
 
     /// Appends `--batches` batches of `--batch-size` events for `--tenant`.
     static func append(_ argv: [String]) async throws -> Int32 {
-        let args = try Arguments(argv, options: ["store", "tenant", "batches", "batch-size", "map-size"], flags: ["create"])
+        let args = try Arguments(argv, options: ["store", "tenant", "batches", "batch-size", "map-size"], flags: ["create", "inventory"])
         let store = try LMDBEventStore.open(path: try args.string("store"), options: options(args, create: args.flag("create")))
         let tenant = try args.string("tenant")
         let batches = try args.int("batches")
@@ -29,7 +31,7 @@ enum LogCommands {
     /// Appends batches of `--batch-size` events until killed, printing the last position of
     /// each committed batch.
     static func appendLoop(_ argv: [String]) async throws -> Int32 {
-        let args = try Arguments(argv, options: ["store", "tenant", "batch-size", "map-size"])
+        let args = try Arguments(argv, options: ["store", "tenant", "batch-size", "map-size"], flags: ["inventory"])
         let store = try LMDBEventStore.open(path: try args.string("store"), options: options(args, create: false))
         let tenant = try args.string("tenant")
         let size = try args.int("batch-size")
@@ -52,6 +54,10 @@ enum LogCommands {
 
     private static func options(_ args: Arguments, create: Bool) throws -> LMDBEventStore.Options {
         var o = LMDBEventStore.Options(create: create)
+        if args.flag("inventory") {
+            o.projections = InventoryProjections.all
+            o.stateTables = SyncRunner.stateTables
+        }
         let mapSize = try args.int("map-size", default: 0)
         if mapSize > 0 { o.initialMapSize = mapSize }
         return o

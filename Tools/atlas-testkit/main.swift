@@ -14,6 +14,8 @@ struct Subcommand: Sendable {
         "append-loop": .init(usage: LogCommands.appendLoopUsage, run: LogCommands.appendLoop),
         "head": .init(usage: LogCommands.headUsage, run: LogCommands.head),
         "graph-sync": .init(usage: HardeningCommands.graphSyncUsage, run: HardeningCommands.graphSync),
+        "hold-write": .init(usage: FenceCommands.holdWriteUsage, run: FenceCommands.holdWrite),
+        "lease-put": .init(usage: FenceCommands.leasePutUsage, run: FenceCommands.leasePut),
     ].merging(SubscribeCommands.all.mapValues { Subcommand(usage: $0.usage, run: $0.run) }) { a, _ in a }
 
     static var usageText: String {

@@ -238,6 +238,8 @@ extension LMDBEventStore {
             return EventLogError(.storageFull, "the disk holding the store is full: \(e)")
         case EACCES, EPERM, EROFS:
             return EventLogError(.permissionDenied, "\(e)")
+        case LMDBError.lockFileReplaced, LMDBError.sharedAcrossPIDNamespaces:
+            return EventLogError(.unsupportedSharing, e.message)
         default:
             return EventLogError(.storage, "\(e)")
         }

@@ -173,7 +173,7 @@ extension LMDBEventStore {
         var toRebuild: [String] = []
         for p in projections {
             let (r, head) = try env.read { txn in (try record(txn, p.name), try readHead(txn)) }
-            if let b = r?.building, !b.ownerAlive || b.pid == getpid() {
+            if let b = r?.building, !b.ownerAlive || b.ownedByThisProcess {
                 try discardBuilding(p)
             }
             if r == nil && head.position == 0 {
@@ -263,11 +263,11 @@ extension LMDBEventStore {
         for p in ps {
             generations[p.name] = try env.writeSync { txn in
                 var r = try record(txn, p.name) ?? ProjectionRecord(version: p.version, generation: 0, checkpoint: 0)
-                if let b = r.building, b.ownerAlive, b.pid != getpid() {
-                    throw EventLogError(.projectionFailed, "projection \(p.name) is being rebuilt by process \(b.pid)")
+                if let b = r.building, b.ownerAlive, !b.ownedByThisProcess {
+                    throw EventLogError(.projectionFailed, "projection \(p.name) is being rebuilt by process \(b.owner)")
                 }
                 let g = max(r.generation, r.building?.generation ?? 0) + 1
-                r.building = .init(generation: g, version: p.version, checkpoint: 0, pid: getpid())
+                r.building = .init(generation: g, version: p.version, checkpoint: 0, owner: .current)
                 try putRecord(txn, p.name, r)
                 return g
             }

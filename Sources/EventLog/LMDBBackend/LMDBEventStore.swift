@@ -86,7 +86,12 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     ///   `newer_format` when the store was written by a newer format; `permission_denied` when
     ///   it cannot be opened for writing. Nothing is created or changed in those cases.
     public static func open(path: String, options: Options = .init()) throws -> LMDBEventStore {
-        try LMDBEventStore(path: path, options: options)
+        do {
+            return try LMDBEventStore(path: path, options: options)
+        } catch let e as LMDBError where e.code == LMDBError.lockFileReplaced || e.code == LMDBError.sharedAcrossPIDNamespaces {
+            // Refused by the store's fences while opening (see `StoreFence`).
+            throw EventLogError(.unsupportedSharing, "cannot open \(path): \(e.message)")
+        }
     }
 
     /// `meta.format_version` as a number, or `nil` when absent or not a number.
@@ -136,6 +141,8 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         } catch {
             switch error.code {
             case EACCES, EPERM, EROFS, ELOOP: throw EventLogError(.permissionDenied, "cannot open \(path): \(error.message)")
+            case LMDBError.sharedAcrossPIDNamespaces, LMDBError.lockFileReplaced:
+                throw EventLogError(.unsupportedSharing, "cannot open \(path): \(error.message)")
             case LMDBError.invalid, LMDBError.versionMismatch:
                 throw EventLogError(.notAStore, "\(path)/data.mdb is not an LMDB file of a supported version")
             default: throw EventLogError(.storage, "cannot open \(path): \(error)")

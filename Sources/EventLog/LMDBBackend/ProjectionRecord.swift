@@ -8,7 +8,8 @@ struct ProjectionRecord: Sendable, Hashable {
         var generation: Int
         var version: Int
         var checkpoint: UInt64
-        var pid: Int32
+        /// The process running the rebuild.
+        var owner: ProcessIdentity
     }
 
     var version: Int
@@ -23,10 +24,10 @@ struct ProjectionRecord: Sendable, Hashable {
             "checkpoint": .number(Double(checkpoint)),
         ]
         if let b = building {
-            o["building"] = .object([
+            o["building"] = .object(b.owner.jsonMembers.merging([
                 "generation": .number(Double(b.generation)), "version": .number(Double(b.version)),
-                "checkpoint": .number(Double(b.checkpoint)), "pid": .number(Double(b.pid)),
-            ])
+                "checkpoint": .number(Double(b.checkpoint)),
+            ]) { a, _ in a })
         }
         return (try? CanonicalJSON.serialize(.object(o))) ?? []
     }
@@ -50,15 +51,32 @@ struct ProjectionRecord: Sendable, Hashable {
         self.generation = generation
         self.checkpoint = UInt64(checkpoint)
         if let b = v["building"], let g = b["generation"]?.intValue, let bv = b["version"]?.intValue,
-           let c = b["checkpoint"]?.int64Value, let pid = b["pid"]?.intValue {
-            building = Building(generation: g, version: bv, checkpoint: UInt64(max(0, c)), pid: Int32(pid))
+           let c = b["checkpoint"]?.int64Value, let owner = ProcessIdentity(json: b) {
+            building = Building(generation: g, version: bv, checkpoint: UInt64(max(0, c)), owner: owner)
         }
     }
 }
 
 extension ProjectionRecord.Building {
-    /// Whether the process that started the rebuild is still alive on this host.
+    /// Whether the process that started the rebuild may still be running it.
+    ///
+    /// Judged by ``ProcessIdentity/liveness()``: PID and start time in this boot and PID
+    /// namespace. An owner of another boot is gone (the machine restarted). An owner of another
+    /// PID namespace does not hold the store: an open refuses a store a process of another
+    /// namespace holds (see `StoreFence`), and this process holds it. A record of an older
+    /// build names only a PID, checked with `kill(pid, 0)`.
     var ownerAlive: Bool {
-        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+        switch owner.liveness() {
+        case .alive: return true
+        case .dead: return false
+        case .unknown:
+            if owner.isComplete { return false }
+            return owner.pid > 0 && (kill(owner.pid, 0) == 0 || errno == EPERM)
+        }
+    }
+
+    /// Whether this process started the rebuild (by PID alone for a record of an older build).
+    var ownedByThisProcess: Bool {
+        owner.isComplete ? owner == .current : owner.pid == getpid()
     }
 }

@@ -29,6 +29,10 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         /// The log is shorter than what its projections have seen (events were removed from its
         /// end): writing would reuse positions, so it is not opened for writing.
         case truncatedLog = "truncated_log"
+        /// The store is shared in a way its locks cannot coordinate: by processes in different
+        /// PID namespaces (containers sharing a volume), or through a `lock.mdb` removed or
+        /// replaced while the store was in use. Nothing is written.
+        case unsupportedSharing = "unsupported_sharing"
     }
 
     public var code: Code

@@ -19,6 +19,8 @@ public final class Environment: @unchecked Sendable {
 
     let handle: OpaquePointer
     private let writer: WriterThread
+    /// Byte-range locks keeping writers and PID namespaces apart; `nil` without a lock file.
+    private let fence: StoreFence?
     /// Held shared by every transaction and exclusively while the map is resized, because a
     /// resize remaps the file under live readers.
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
@@ -96,6 +98,8 @@ public final class Environment: @unchecked Sendable {
             if configuration.durability == .relaxed { flags |= UInt32(MDB_NOMETASYNC) }
             try check(mdb_env_open(env, path, flags, mdb_mode_t(configuration.fileMode)), op)
             try Self.checkOpenedDataFile(env, path: path)
+            fence = configuration.useLockFile
+                ? try StoreFence(path: path, env: env, writable: !configuration.readOnly) : nil
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
             try Self.checkNotTruncated(env, path: path)
@@ -209,7 +213,14 @@ public final class Environment: @unchecked Sendable {
             throw LMDBError(code: EACCES, operation: "write \(path)", message: "environment opened read-only")
         }
         while true {
+            try fence?.lockForWrite()
+            defer { fence?.unlockAfterWrite() }
             let txn = try beginTransaction(readOnly: false)
+            do throws(LMDBError) { try fence?.checkFollowsLastCommit(handle, txn) } catch {
+                mdb_txn_abort(txn)
+                pthread_rwlock_unlock(resizeLock)
+                throw error
+            }
             let transaction = WriteTransaction(txn)
             var mapFull = false
             do {

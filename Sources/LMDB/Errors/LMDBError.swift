@@ -42,6 +42,13 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let decodingFailed: Int32 = -40_002
     /// The map reached its configured maximum size and cannot grow.
     public static let mapSizeLimit: Int32 = -40_003
+    /// `lock.mdb` was removed or replaced while the environment was open, or another process
+    /// committed through a different `lock.mdb`: LMDB's locks no longer coordinate the
+    /// writers, so this one stops writing.
+    public static let lockFileReplaced: Int32 = -40_004
+    /// A process in another PID namespace holds the environment; LMDB's lock table identifies
+    /// processes by PID and cannot coordinate across namespaces.
+    public static let sharedAcrossPIDNamespaces: Int32 = -40_005
 }
 
 @inline(__always)

@@ -12,9 +12,12 @@ public struct RunLease: Sendable, Hashable {
     public var tenant: String
     public var selectionHash: String
     public var correlationID: String
-    public var pid: Int32
+    /// The owning process: boot id, PID namespace, PID and start time (a record of an older
+    /// build names only its PID).
+    public var owner: ProcessIdentity
+    /// The owner's host name, for messages only: containers share host names and PIDs.
     public var host: String
-    /// Identifies the owning process instance (pids are reused).
+    /// A random token of the owning process, to recognize its own leases.
     public var processToken: String
     public var heartbeatAt: Int64
     public var expiresAt: Int64
@@ -36,19 +39,19 @@ public struct RunLease: Sendable, Hashable {
     var encoded: [UInt8] {
         (try? CanonicalJSON.serialize(.object([
             "run_id": .string(runID), "tenant": .string(tenant), "selection_hash": .string(selectionHash),
-            "correlation_id": .string(correlationID), "pid": .number(Double(pid)), "host": .string(host),
+            "correlation_id": .string(correlationID), "host": .string(host),
             "process_token": .string(processToken), "heartbeat_at": .number(Double(heartbeatAt)),
             "expires_at": .number(Double(expiresAt)),
-        ]))) ?? []
+        ].merging(owner.jsonMembers) { a, _ in a }))) ?? []
     }
 
-    init(runID: String, tenant: String, selectionHash: String, correlationID: String, pid: Int32, host: String,
+    init(runID: String, tenant: String, selectionHash: String, correlationID: String, owner: ProcessIdentity, host: String,
          processToken: String, heartbeatAt: Int64, expiresAt: Int64) {
         self.runID = runID
         self.tenant = tenant
         self.selectionHash = selectionHash
         self.correlationID = correlationID
-        self.pid = pid
+        self.owner = owner
         self.host = host
         self.processToken = processToken
         self.heartbeatAt = heartbeatAt
@@ -58,49 +61,31 @@ public struct RunLease: Sendable, Hashable {
     init?(decoding bytes: UnsafeRawBufferPointer) {
         guard let v = try? JSONParser().parse(bytes), let runID = v["run_id"]?.stringValue,
               let tenant = v["tenant"]?.stringValue, let hash = v["selection_hash"]?.stringValue,
-              let pid = v["pid"]?.intValue, let host = v["host"]?.stringValue,
-              let token = v["process_token"]?.stringValue, let hb = v["heartbeat_at"]?.int64Value,
-              let exp = v["expires_at"]?.int64Value
+              let owner = ProcessIdentity(json: v), let token = v["process_token"]?.stringValue,
+              let hb = v["heartbeat_at"]?.int64Value, let exp = v["expires_at"]?.int64Value
         else { return nil }
         self.init(runID: runID, tenant: tenant, selectionHash: hash, correlationID: v["correlation_id"]?.stringValue ?? "",
-                  pid: Int32(truncatingIfNeeded: pid), host: host, processToken: token, heartbeatAt: hb, expiresAt: exp)
+                  owner: owner, host: v["host"]?.stringValue ?? "", processToken: token, heartbeatAt: hb, expiresAt: exp)
     }
 
-    /// Whether the owner is still alive: not expired and, on this host, its process exists
-    /// (and, for this process, the run is still active here).
-    func isLive(now: Int64, identity: ProcessIdentity) -> Bool {
+    /// Whether the owner still holds the lease.
+    ///
+    /// A lease of this process is judged by this process's own record of its runs, on the
+    /// monotonic clock (``LeaseHolder/holds(_:)``), so a jump of the wall clock does not make
+    /// it expire here. Another process's lease is dead once its wall-clock expiry (`now`) has
+    /// passed; before that, it is dead only when its owner is known to be gone: same boot and
+    /// PID namespace, and no process with its PID and start time (``ProcessIdentity/liveness()``).
+    /// An owner in another PID namespace or boot, or named by PID only (a record of an older
+    /// build), is judged by the expiry alone.
+    func isLive(now: Int64, holder: LeaseHolder) -> Bool {
+        if processToken == holder.token { return holder.holds(runID) }
         if expiresAt <= now { return false }
-        guard host == identity.host else { return true }
-        if pid == identity.pid { return processToken == identity.token && identity.isActive(runID) }
-        return kill(pid, 0) == 0 || errno == EPERM
-    }
-}
-
-/// This process's identity, and the runs it is executing.
-public final class ProcessIdentity: @unchecked Sendable {
-    public static let current = ProcessIdentity()
-
-    let pid: Int32 = getpid()
-    let host: String = ProcessInfo.processInfo.hostName
-    let token: String = EventID.generate().description
-    private let lock = NSLock()
-    private var active: Set<String> = []
-
-    func begin(_ runID: String) {
-        lock.lock()
-        active.insert(runID)
-        lock.unlock()
+        switch owner.liveness() {
+        case .alive, .unknown: return true
+        case .dead: return false
+        }
     }
 
-    func end(_ runID: String) {
-        lock.lock()
-        active.remove(runID)
-        lock.unlock()
-    }
-
-    func isActive(_ runID: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return active.contains(runID)
-    }
+    /// The owner for messages: `pid 42 (namespace pid:[…]) on host`.
+    var ownerDescription: String { host.isEmpty ? owner.description : "\(owner) on \(host)" }
 }

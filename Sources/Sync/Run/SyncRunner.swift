@@ -45,16 +45,16 @@ public final class SyncRunner: Sendable {
 
     public let store: any EventStore
     public let options: Options
-    let identity: ProcessIdentity
+    let holder: LeaseHolder
     let queue: RunQueue
 
     /// The state tables the runner needs; pass them when opening the store.
     public static let stateTables = ["run_leases"]
 
-    public init(store: any EventStore, options: Options = .init(), identity: ProcessIdentity = .current) {
+    public init(store: any EventStore, options: Options = .init(), holder: LeaseHolder = .current) {
         self.store = store
         self.options = options
-        self.identity = identity
+        self.holder = holder
         self.queue = RunQueue(globalLimit: options.globalLimit, perTenantLimit: options.perTenantLimit)
     }
 
@@ -76,8 +76,8 @@ public final class SyncRunner: Sendable {
 
         // 1. This process's turn under the limits, then lock + slot + start event, atomically;
         //    or a skipped run.
-        identity.begin(runID)
-        defer { identity.end(runID) }
+        holder.begin(runID)
+        defer { holder.end(runID) }
         let turn: RunQueue.Turn
         do {
             turn = try await queue.acquire(tenant: tenant, selectionHash: hash)
@@ -202,29 +202,31 @@ public final class SyncRunner: Sendable {
     struct LeaseLost: Error {}
 
     func makeLease(runID: String, tenant: String, hash: String, correlation: String) -> RunLease {
+        // The monotonic deadline is taken before the wall-clock expiry, so it is never later.
+        holder.renewed(runID, until: ContinuousClock.now + options.leaseDuration)
         let now = Timestamp.now().millisecondsSinceEpoch
-        return RunLease(runID: runID, tenant: tenant, selectionHash: hash, correlationID: correlation, pid: identity.pid,
-                        host: identity.host, processToken: identity.token, heartbeatAt: now,
+        return RunLease(runID: runID, tenant: tenant, selectionHash: hash, correlationID: correlation, owner: holder.identity,
+                        host: holder.host, processToken: holder.token, heartbeatAt: now,
                         expiresAt: now + Int64(options.leaseDuration.components.seconds * 1000))
     }
 
     func acquire(_ lease: RunLease) -> @Sendable (any KeyValueWriter) throws -> Void {
-        let identity = self.identity
+        let holder = self.holder
         let globalLimit = options.globalLimit
         let tenantLimit = options.perTenantLimit
         return { tables in
             let now = Timestamp.now().millisecondsSinceEpoch
             let lockKey = RunLease.lockKey(lease.tenant, lease.selectionHash)
-            if let holder = try tables.withValue(RunLease.table, lockKey, { RunLease(decoding: $0) }) ?? nil {
-                if holder.isLive(now: now, identity: identity) {
-                    throw Skip(code: .lockHeld, message: "run \(holder.runID) (pid \(holder.pid) on \(holder.host)) holds the lock for this tenant and selection")
+            if let current = try tables.withValue(RunLease.table, lockKey, { RunLease(decoding: $0) }) ?? nil {
+                if current.isLive(now: now, holder: holder) {
+                    throw Skip(code: .lockHeld, message: "run \(current.runID) (\(current.ownerDescription)) holds the lock for this tenant and selection")
                 }
                 throw Skip(code: .lockHeld, message: "the lock's holder is dead", holderIsDead: true)
             }
             var global = 0
             var tenant = 0
             try tables.scan(RunLease.table, prefix: RunLease.slotPrefix) { _, v in
-                if let s = RunLease(decoding: v), s.isLive(now: now, identity: identity) {
+                if let s = RunLease(decoding: v), s.isLive(now: now, holder: holder) {
                     global += 1
                     if s.tenant == lease.tenant { tenant += 1 }
                 }
@@ -259,30 +261,33 @@ public final class SyncRunner: Sendable {
 
     func renew(tenant: String, hash: String, runID: String) async throws {
         let duration = Int64(options.leaseDuration.components.seconds * 1000)
-        try await store.updateState { tables in
+        let started = ContinuousClock.now
+        let renewed = try await store.updateState { tables -> Bool in
             let key = RunLease.lockKey(tenant, hash)
-            guard var lease = try tables.withValue(RunLease.table, key, { RunLease(decoding: $0) }) ?? nil, lease.runID == runID else { return }
+            guard var lease = try tables.withValue(RunLease.table, key, { RunLease(decoding: $0) }) ?? nil, lease.runID == runID else { return false }
             let now = Timestamp.now().millisecondsSinceEpoch
             lease.heartbeatAt = now
             lease.expiresAt = now + duration
             try tables.put(RunLease.table, key, lease.encoded)
             try tables.put(RunLease.table, RunLease.slotKey(tenant, runID), lease.encoded)
+            return true
         }
+        if renewed { holder.renewed(runID, until: started + options.leaseDuration) }
     }
 
     /// Finishes runs whose owner died (process gone or lease expired) as `failed` with code
     /// `abandoned`, and frees their lock and slot.
     public func reclaimDeadRuns() async throws {
-        let identity = self.identity
+        let holder = self.holder
         let now = Timestamp.now().millisecondsSinceEpoch
         let dead: [RunLease] = try store.read { tables in
             var out: [RunLease] = []
             try tables.scan(RunLease.table, prefix: RunLease.slotPrefix) { _, v in
-                if let s = RunLease(decoding: v), !s.isLive(now: now, identity: identity) { out.append(s) }
+                if let s = RunLease(decoding: v), !s.isLive(now: now, holder: holder) { out.append(s) }
                 return true
             }
             try tables.scan(RunLease.table, prefix: [UInt8(ascii: "L")]) { _, v in
-                if let s = RunLease(decoding: v), !s.isLive(now: now, identity: identity), !out.contains(where: { $0.runID == s.runID }) {
+                if let s = RunLease(decoding: v), !s.isLive(now: now, holder: holder), !out.contains(where: { $0.runID == s.runID }) {
                     out.append(s)
                 }
                 return true
@@ -293,7 +298,7 @@ public final class SyncRunner: Sendable {
             let finished = SyncRunFinished(
                 runID: lease.runID, selectionHash: lease.selectionHash, status: .failed, hadErrors: true, observed: 0, upserted: 0,
                 errors: 1, errorCodes: [.abandoned],
-                errorContext: ["the run's process (pid \(lease.pid) on \(lease.host)) stopped without finishing it; its lease expired at \(Timestamp(millisecondsSinceEpoch: lease.expiresAt)) or its process is gone"])
+                errorContext: ["the run's process (\(lease.ownerDescription)) stopped without finishing it; its lease expired at \(Timestamp(millisecondsSinceEpoch: lease.expiresAt)) or its process is gone"])
             let event = EventEnvelope(type: InventoryEventType.syncRunFinished, tenant: lease.tenant,
                                       correlationID: lease.correlationID.isEmpty ? nil : lease.correlationID, data: finished.data)
             do {
@@ -304,7 +309,7 @@ public final class SyncRunner: Sendable {
                     let lock = try tables.withValue(RunLease.table, lockKey) { RunLease(decoding: $0) } ?? nil
                     let current = slot ?? (lock?.runID == lease.runID ? lock : nil)
                     guard let current, current.runID == lease.runID,
-                          !current.isLive(now: Timestamp.now().millisecondsSinceEpoch, identity: identity)
+                          !current.isLive(now: Timestamp.now().millisecondsSinceEpoch, holder: holder)
                     else { throw Skip(code: .abandoned, message: "already reclaimed") }
                     try tables.delete(RunLease.table, slotKey)
                     if lock?.runID == lease.runID { try tables.delete(RunLease.table, lockKey) }
@@ -314,7 +319,7 @@ public final class SyncRunner: Sendable {
             }
             options.logger.notice("reclaimed a dead run: finished it as failed (abandoned) and freed its lease", metadata: [
                 "tenant": "\(lease.tenant)", "run": "\(lease.runID)", "selection": "\(lease.selectionHash)",
-                "pid": "\(lease.pid)", "host": "\(lease.host)",
+                "pid": "\(lease.owner.pid)", "pid_namespace": "\(lease.owner.pidNamespace)", "host": "\(lease.host)",
                 "expired_at": "\(Timestamp(millisecondsSinceEpoch: lease.expiresAt))",
             ])
         }
