@@ -102,6 +102,19 @@ import Testing
         ["--pid", "--fork", "--mount-proc", executable] + arguments
     }
 
+    /// The arguments and environment of `atlas sync` of contoso against the simulator of `env`.
+    static func syncCommand(_ env: CrossProcessRunTests.Env) -> (args: [String], environment: [String: String]) {
+        (["sync", "--tenant", "contoso", "--selection", CrossProcessRunTests.selection, "--json",
+          "--store", env.store, "--graph-base-url", env.base, "--login-base-url", env.base],
+         AtlasProcess.environment(["ATLAS_CLIENT_ID": "atlas-test", "ATLAS_CLIENT_SECRET": CrossProcessRunTests.secret]))
+    }
+
+    /// Runs `atlas sync` to its end, waiting off the cooperative pool the in-process simulator needs.
+    static func sync(_ env: CrossProcessRunTests.Env) async throws -> AtlasProcess.Ran {
+        let (args, environment) = syncCommand(env)
+        return try await AtlasProcess.run(args, environment: environment)
+    }
+
     // MARK: lock.mdb replaced
 
     @Test func lockFileReplacedUnderALiveWriterStopsItAndNothingAcknowledgedIsLost() async throws {
@@ -213,11 +226,9 @@ import Testing
         ]))
         #expect(try await holder.waitFor("leased"), "\(holder.stderr)")
         // `atlas sync` of the same tenant and selection, itself PID 1 of another new namespace.
-        let args = ["sync", "--tenant", "contoso", "--selection", CrossProcessRunTests.selection, "--json",
-                    "--store", env.store, "--graph-base-url", env.base, "--login-base-url", env.base]
+        let (args, environment) = Self.syncCommand(env)
         let inNamespace = try Child("/usr/bin/unshare", Self.inNewPIDNamespace(CrossProcessRunTests.atlasBinary, args),
-                                    environment: AtlasProcess.environment(["ATLAS_CLIENT_ID": "atlas-test",
-                                                                           "ATLAS_CLIENT_SECRET": CrossProcessRunTests.secret]))
+                                    environment: environment)
         #expect(try await inNamespace.waitForExit(seconds: 60))
         let summary = try? CrossProcessRunTests.summary(inNamespace.stdout)
         #expect(summary?["status"] == "skipped", "\(inNamespace.stdout) \(inNamespace.stderr)")
@@ -233,25 +244,29 @@ import Testing
     @Test func anOldFormatLeaseIsReadAndJudgedByItsExpiryAlone() async throws {
         let env = try await CrossProcessRunTests.start(tenants: ["contoso"], slowSeconds: nil)
         defer { Task { await env.simulator.stop() } }
-        // A lease as an older build wrote it (host and PID only), whose process has ended.
-        let runID = UUID().uuidString.lowercased()
-        let old = try Child(Self.testkit, ["lease-put", "--store", env.store, "--tenant", "contoso", "--selection",
-                                           CrossProcessRunTests.selection, "--run-id", runID,
-                                           "--seconds", "3", "--legacy"])
-        #expect(try await old.waitFor("leased"), "\(old.stderr)")
-        old.closeInput()
-        #expect(try await old.waitForExit(seconds: 30))
+        /// Stores a lease as an older build wrote it (host and PID only) from a process that
+        /// then ends.
+        func putOldLease(seconds: Int) async throws -> String {
+            let runID = UUID().uuidString.lowercased()
+            let old = try Child(Self.testkit, ["lease-put", "--store", env.store, "--tenant", "contoso", "--selection",
+                                               CrossProcessRunTests.selection, "--run-id", runID,
+                                               "--seconds", "\(seconds)", "--legacy"])
+            #expect(try await old.waitFor("leased"), "\(old.stderr)")
+            old.closeInput()
+            #expect(try await old.waitForExit(seconds: 30))
+            return runID
+        }
         // Its PID names no process now, but a PID alone may be another container's: until the
         // lease expires it holds.
-        let early = try CrossProcessRunTests.atlas(env, ["sync", "--tenant", "contoso", "--selection", CrossProcessRunTests.selection, "--json"])
-        let (out1, err1) = CrossProcessRunTests.output(early)
-        #expect((try? CrossProcessRunTests.summary(out1))?["error_codes"] == ["lock_held"], "\(out1) \(err1)")
-        #expect(err1.contains(runID), "\(err1)")
-        // Once expired, it is reclaimed and the run proceeds.
-        try await Task.sleep(for: .seconds(3.5))
-        let late = try CrossProcessRunTests.atlas(env, ["sync", "--tenant", "contoso", "--selection", CrossProcessRunTests.selection, "--json"])
-        let (out2, err2) = CrossProcessRunTests.output(late)
-        #expect((try? CrossProcessRunTests.summary(out2))?["status"] == "success", "\(out2) \(err2)")
-        #expect(err2.contains("reclaimed a dead run") && err2.contains("run=\(runID)"), "\(err2)")
+        let holding = try await putOldLease(seconds: 600)
+        let early = try await Self.sync(env)
+        #expect((try? CrossProcessRunTests.summary(early.stdout))?["error_codes"] == ["lock_held"], "\(early.stdout) \(early.stderr)")
+        #expect(early.stderr.contains(holding), "\(early.stderr)")
+        // An expired one (it replaces the first as the lock's holder) is reclaimed and the run proceeds.
+        let expired = try await putOldLease(seconds: 0)
+        let late = try await Self.sync(env)
+        #expect((try? CrossProcessRunTests.summary(late.stdout))?["status"] == "success", "\(late.stdout) \(late.stderr)")
+        #expect(late.stderr.contains("reclaimed a dead run") && late.stderr.contains("run=\(expired)"), "\(late.stderr)")
+        #expect(!late.stderr.contains("run=\(holding)"), "the unexpired old lease's slot is still live")
     }
 }
