@@ -29,6 +29,10 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         /// The log is shorter than what its projections have seen (events were removed from its
         /// end): writing would reuse positions, so it is not opened for writing.
         case truncatedLog = "truncated_log"
+        /// Another live process (or subscription) holds the named consumer's lease.
+        case consumerHeld = "consumer_held"
+        /// The named consumer's checkpoint was recorded with another filter than the one asked for.
+        case consumerFilterMismatch = "consumer_filter_mismatch"
     }
 
     public var code: Code

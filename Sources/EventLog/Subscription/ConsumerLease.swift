@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CanonicalJSON
+
+/// The lease of the one live subscription of a named consumer, kept in the state table
+/// `consumer_leases` (LMDB database `s/consumer_leases`) under the consumer's name as canonical
+/// JSON:
+///
+/// ```json
+/// {"expires_at":"…","filter":{},"holder":"<id>","host":"build-7","pid":4242,"renewed_at":"…","since":"…","version":1}
+/// ```
+///
+/// A subscription takes the lease when it opens, renews it every third of its duration while
+/// it runs, and deletes it when it closes. Another subscription of the same consumer is refused
+/// while the holder is alive (see ``isHolderAlive(now:)``); a dead holder's lease is taken over.
+public struct ConsumerLease: Sendable, Hashable {
+    /// The consumer's name.
+    public var consumer: String
+    /// Identifies the holding subscription (pids are reused; one process may subscribe again).
+    public var holder: String
+    /// The holding process.
+    public var pid: Int32
+    /// The host the holding process runs on.
+    public var host: String
+    /// When the holder took the lease.
+    public var since: Timestamp
+    /// When the holder last renewed it.
+    public var renewedAt: Timestamp
+    /// When it lapses unless renewed.
+    public var expiresAt: Timestamp
+    /// The filter of the holding subscription.
+    public var filter: SubscriptionFilter
+
+    /// The record format version.
+    public static let recordVersion = 1
+
+    /// The state table holding the leases.
+    public static let tableName = "consumer_leases"
+
+    public init(consumer: String, holder: String, pid: Int32, host: String, since: Timestamp, renewedAt: Timestamp,
+                expiresAt: Timestamp, filter: SubscriptionFilter) {
+        self.consumer = consumer
+        self.holder = holder
+        self.pid = pid
+        self.host = host
+        self.since = since
+        self.renewedAt = renewedAt
+        self.expiresAt = expiresAt
+        self.filter = filter
+    }
+
+    /// The canonical JSON record.
+    public func record() -> [UInt8] {
+        let o: JSONValue = .object([
+            "expires_at": .string(expiresAt.description), "filter": filter.recordValue, "holder": .string(holder),
+            "host": .string(host), "pid": .number(Double(pid)), "renewed_at": .string(renewedAt.description),
+            "since": .string(since.description), "version": .number(Double(Self.recordVersion)),
+        ])
+        return (try? CanonicalJSON.serialize(o)) ?? []
+    }
+
+    /// Decodes a stored record; `nil` when it is malformed (such a lease holds nothing).
+    public init?(consumer: String, record bytes: UnsafeRawBufferPointer) {
+        guard let v = try? JSONParser().parse(bytes), let holder = v["holder"]?.stringValue,
+              let pid = v["pid"]?.intValue, let host = v["host"]?.stringValue,
+              let since = v["since"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }),
+              let renewed = v["renewed_at"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }),
+              let expires = v["expires_at"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }),
+              let filter = v["filter"].flatMap({ SubscriptionFilter(recordValue: $0) })
+        else { return nil }
+        self.init(consumer: consumer, holder: holder, pid: Int32(truncatingIfNeeded: pid), host: host, since: since,
+                  renewedAt: renewed, expiresAt: expires, filter: filter)
+    }
+
+    /// Whether the holder still holds the lease at `now`: the lease has not expired and, when
+    /// the holder runs on this host, its process exists (for this process: the holding
+    /// subscription is still open). A holder on another host is alive until the lease expires.
+    ///
+    /// This is the one place that decides whether a holder is alive.
+    public func isHolderAlive(now: Timestamp = .now()) -> Bool {
+        if expiresAt <= now { return false }
+        guard host == Self.localHost else { return true }
+        if pid == getpid() { return ActiveConsumerLeases.contains(holder) }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Who holds the lease, for messages: `pid 4242 on build-7 since 2026-…`.
+    public var holderDescription: String { "pid \(pid) on \(host) since \(since)" }
+
+    /// This machine's host name.
+    public static let localHost: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }()
+}
