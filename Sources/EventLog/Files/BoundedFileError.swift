@@ -18,8 +18,10 @@ public struct BoundedFileError: Error, Sendable, Hashable, CustomStringConvertib
     public var path: String
     /// What the file is, for messages (`"selection file"`, `"checkpoint"`).
     public var role: String
+    /// What was wrong.
     public var problem: Problem
 
+    /// An error about the file at `path`.
     public init(path: String, role: String, problem: Problem) {
         self.path = path
         self.role = role

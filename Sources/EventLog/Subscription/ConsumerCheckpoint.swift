@@ -27,6 +27,7 @@ public struct ConsumerCheckpoint: Sendable, Hashable {
     /// The record format version.
     public static let recordVersion = 1
 
+    /// A checkpoint as stored (see the members).
     public init(name: String, acknowledged: UInt64, chainHash: ChainHash, updatedAt: Timestamp,
                 filter: SubscriptionFilter? = nil) {
         self.name = name

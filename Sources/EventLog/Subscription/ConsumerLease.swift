@@ -40,6 +40,7 @@ public struct ConsumerLease: Sendable, Hashable {
     /// The state table holding the leases.
     public static let tableName = "consumer_leases"
 
+    /// A lease as stored (see the members).
     public init(consumer: String, holder: String, pid: Int32, host: String, since: Timestamp, renewedAt: Timestamp,
                 expiresAt: Timestamp, filter: SubscriptionFilter) {
         self.consumer = consumer
