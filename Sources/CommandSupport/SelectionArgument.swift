@@ -8,11 +8,8 @@ public enum SelectionArgument {
         var text = argument
         if argument.hasPrefix("@") {
             let path = String(argument.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure.usage("cannot read selection file \(path)")
-            }
-            guard data.count <= 1 << 20 else { throw CommandFailure.usage("selection file \(path) is larger than 1 MiB") }
-            guard let s = String(data: data, encoding: .utf8) else { throw CommandFailure.usage("selection file \(path) is not UTF-8") }
+            let data = try FileArgument.read(path, role: "selection file", limit: FileArgument.selectionLimit)
+            guard let s = String(validating: data, as: UTF8.self) else { throw CommandFailure.usage("selection file \(path) is not UTF-8") }
             text = s
         }
         do {

@@ -27,14 +27,12 @@ extension Checkpoint {
     /// characters (the key's 32-byte raw representation) and an optional newline. The file must
     /// not be readable or writable by group or others.
     public static func readPrivateKey(at path: String) throws(CheckpointError) -> Curve25519.Signing.PrivateKey {
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw CheckpointError("cannot read key file \(path): \(String(cString: strerror(errno)))") }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw CheckpointError("key file \(path) is not a regular file") }
-        guard st.st_mode & 0o077 == 0 else {
-            throw CheckpointError("key file \(path) is accessible by group or others (mode \(String(st.st_mode & 0o777, radix: 8))); run `chmod 600 \(path)`")
-        }
-        guard st.st_size <= 1024, let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError("cannot read key file \(path): not a key file (expected 64 hex characters)")
+        let data: [UInt8]
+        do { data = try BoundedFile.read(path, role: "key file", limit: 1024, ownerOnly: true) } catch {
+            if case .tooLarge = error.problem {
+                throw CheckpointError("\(error.message): not a key file (expected 64 hex characters)")
+            }
+            throw CheckpointError(error.message)
         }
         var text = String(decoding: data, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }

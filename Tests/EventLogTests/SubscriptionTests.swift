@@ -122,17 +122,21 @@ import Testing
         #expect(checkpoint.chainHash == (try store.rawEvents(from: 7, limit: 1)[0].chainHash))
         // The record is canonical JSON with the documented members.
         let record = try JSONParser().parse(checkpoint.record())
-        #expect(record.objectValue.map { Set($0.keys) } == ["acknowledged", "chain", "updated_at", "version"])
+        #expect(record.objectValue.map { Set($0.keys) } == ["acknowledged", "chain", "filter", "updated_at", "version"])
+        #expect(checkpoint.filter == .all)
         #expect(try CanonicalJSON.serialize(record) == checkpoint.record())
 
         let again = try store.subscribe(consumer: "reader")
         #expect(again.startPosition == 7)
         #expect(try await SubKit.collect(again, count: 3).map(\.position) == [8, 9, 10])
         #expect(try store.consumers().map(\.name) == ["reader"])
+        try await again.close()
 
         // Reset, and remove.
         try await store.setConsumerCheckpoint("reader", to: 2)
-        #expect(try store.subscribe(consumer: "reader").startPosition == 2)
+        let third = try store.subscribe(consumer: "reader")
+        #expect(third.startPosition == 2)
+        try await third.close()
         #expect(try await store.removeConsumer("reader"))
         #expect(try store.consumers().isEmpty)
         await #expect(throws: EventLogError.self) { try await store.setConsumerCheckpoint("reader", to: 11) }

@@ -24,9 +24,10 @@ func openStore(_ path: String, create: Bool = true, projections: [any Projection
         create: create, durability: durability, readOnly: readOnly, projections: projections, stateTables: stateTables))
 }
 
-/// The environment a store in this process has open (the registry returns the same one).
+/// The environment a store in this process has open (the registry returns the same one when
+/// asked with the same settings).
 func sharedEnvironment(_ path: String) throws -> Environment {
-    try Environment.open(path: path, configuration: .init(maxDatabases: 256))
+    try Environment.open(path: path, configuration: .init(maxDatabases: 256, maxReaders: 1024))
 }
 
 /// Counts events per tenant in `counts` and the last position per tenant in `last`.

@@ -96,7 +96,7 @@ enum SubscribeCommands {
     // MARK: sub-follow
 
     static let followUsage =
-        "sub-follow --store PATH [--consumer NAME] [--after N] --until N [--flush-ms N] [--quiet]"
+        "sub-follow --store PATH [--consumer NAME] [--after N] --until N [--flush-ms N] [--lease-ms N] [--quiet]"
 
     /// Follows the log (as `--consumer` when given), checking that positions are contiguous and
     /// the chain links; prints `p <position>` per event (written before it is acknowledged),
@@ -107,7 +107,8 @@ enum SubscribeCommands {
         let store = try LMDBEventStore.open(path: try o.string("store"))
         let until = UInt64(try o.int("until", 0))
         let quiet = o.flags.contains("quiet")
-        let options = SubscriptionOptions(flushInterval: .milliseconds(try o.int("flush-ms", 200)))
+        let options = SubscriptionOptions(flushInterval: .milliseconds(try o.int("flush-ms", 200)),
+                                          leaseDuration: .milliseconds(try o.int("lease-ms", 15_000)))
         let sub: EventSubscription
         if let name = o.values["consumer"] {
             sub = try store.subscribe(consumer: name, startingAfter: UInt64(try o.int("after", 0)), options: options)

@@ -20,33 +20,40 @@ extension LMDBEventStore {
     /// for a consumer without one, after `startingAfter` (0: from the first event). Acknowledge
     /// with ``EventSubscription/ack(_:)``.
     ///
-    /// Run one subscription per consumer name at a time; the checkpoint only moves forward.
+    /// One subscription per consumer name runs at a time, across every process on the store:
+    /// it holds the consumer's ``ConsumerLease`` until it is closed (or its process dies). The
+    /// checkpoint records the subscription's filter; a later subscription with another filter
+    /// is refused unless `reset` is set, which removes the checkpoint so the consumer starts
+    /// again after `startingAfter` with the new filter. A checkpoint without a recorded filter
+    /// adopts `filter`.
     ///
-    /// - Throws: `invalid_acknowledgement` for an invalid name; `position_out_of_range` when
-    ///   the start is beyond the head.
+    /// - Throws: `invalid_acknowledgement` for an invalid name; `consumer_held` (naming the
+    ///   holder's pid, host and since when) while another live subscription holds the consumer;
+    ///   `consumer_filter_mismatch` naming both filters; `read_only` on a read-only store;
+    ///   `position_out_of_range` when the start is beyond the head.
     public func subscribe(
-        consumer name: String, filter: SubscriptionFilter = .all, startingAfter: UInt64 = 0,
+        consumer name: String, filter: SubscriptionFilter = .all, startingAfter: UInt64 = 0, reset: Bool = false,
         options: SubscriptionOptions = .init()
     ) throws -> EventSubscription {
         try ConsumerName.validate(name)
-        let start = try consumerCheckpoint(name)?.acknowledged ?? startingAfter
-        let head = try head().position
+        let (lease, checkpoint) = try acquireConsumer(name, filter: filter, reset: reset, duration: options.leaseDuration)
+        let start = checkpoint?.acknowledged ?? startingAfter
+        let head: UInt64
+        do { head = try self.head().position } catch {
+            releaseConsumerLeaseLater(name, holder: lease.holder)
+            throw error
+        }
         guard start <= head else {
+            releaseConsumerLeaseLater(name, holder: lease.holder)
             throw EventLogError(.positionOutOfRange, "consumer \(name) would start after position \(start), beyond the head \(head)")
         }
-        return EventSubscription(store: self, after: start, consumer: name, filter: filter, options: options)
+        return EventSubscription(store: self, after: start, consumer: name, filter: filter, options: options, lease: lease)
     }
 
     /// The durable checkpoint of the named consumer, or `nil` when it has none.
     public func consumerCheckpoint(_ name: String) throws -> ConsumerCheckpoint? {
         try ConsumerName.validate(name)
-        return try mapErrorsSync {
-            try env.read { txn in
-                try Array(name.utf8).withUnsafeBytes { k in
-                    try txn.withRawValue(consumerRecords, forRawKey: k) { try ConsumerCheckpoint(name: name, record: $0) }
-                }
-            }
-        }
+        return try mapErrorsSync { try env.read { txn in try checkpointRecord(txn, name) } }
     }
 
     /// Every consumer's checkpoint, by name.
@@ -67,41 +74,48 @@ extension LMDBEventStore {
     }
 
     /// Creates the consumer or moves its checkpoint (forward or back) to `position`: it will
-    /// resume after it. Do not do this while the consumer runs.
+    /// resume after it. Refused (`consumer_held`) while a subscription of the consumer runs.
     @discardableResult
     public func setConsumerCheckpoint(_ name: String, to position: UInt64) async throws -> ConsumerCheckpoint {
         try ConsumerName.validate(name)
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         return try await mapErrors {
-            try await env.write { [self] txn in try putCheckpoint(txn, name, acknowledged: position, onlyForward: false) }
+            try await env.write { [self] txn in
+                try requireNotHeld(txn, name)
+                return try putCheckpoint(txn, name, acknowledged: position, onlyForward: false)
+            }
         }
     }
 
-    /// Removes the consumer and its checkpoint; returns whether it existed.
+    /// Removes the consumer and its checkpoint (and filter); returns whether it existed.
+    /// Refused (`consumer_held`) while a subscription of the consumer runs.
     @discardableResult
     public func removeConsumer(_ name: String) async throws -> Bool {
         try ConsumerName.validate(name)
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let db = consumerRecords
         return try await mapErrors {
-            try await env.write { txn in try Array(name.utf8).withUnsafeBytes { try txn.deleteRaw(db, $0) } }
+            try await env.write { [self] txn in
+                try requireNotHeld(txn, name)
+                return try Array(name.utf8).withUnsafeBytes { try txn.deleteRaw(db, $0) }
+            }
         }
     }
 
     // MARK: Internals
 
     /// Writes the consumer's checkpoint record in `txn` (on the writer thread). With
-    /// `onlyForward`, an older position than the stored one leaves the record as it is.
-    func putCheckpoint(_ txn: WriteTransaction, _ name: String, acknowledged position: UInt64, onlyForward: Bool) throws
-        -> ConsumerCheckpoint
+    /// `onlyForward`, an older position than the stored one leaves the record as it is. With a
+    /// `holder`, the write is refused (`consumer_held`) unless that subscription still holds the
+    /// consumer's lease. The record keeps its filter, or records `filter` when it has none.
+    func putCheckpoint(_ txn: WriteTransaction, _ name: String, acknowledged position: UInt64, onlyForward: Bool,
+                       filter: SubscriptionFilter? = nil, holder: String? = nil) throws -> ConsumerCheckpoint
     {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
+        if let holder { try requireHolder(txn, name, holder) }
         let key = Array(name.utf8)
-        if onlyForward,
-           let existing = try key.withUnsafeBytes({ k in
-               try txn.withRawValue(consumerRecords, forRawKey: k) { try ConsumerCheckpoint(name: name, record: $0) }
-           }), existing.acknowledged >= position
-        {
+        let existing = try checkpointRecord(txn, name)
+        if onlyForward, let existing, existing.acknowledged >= position {
             return existing
         }
         let chain: ChainHash
@@ -115,7 +129,8 @@ extension LMDBEventStore {
             }
             chain = c
         }
-        let checkpoint = ConsumerCheckpoint(name: name, acknowledged: position, chainHash: chain, updatedAt: .now())
+        let checkpoint = ConsumerCheckpoint(name: name, acknowledged: position, chainHash: chain, updatedAt: .now(),
+                                            filter: existing?.filter ?? filter)
         let record = checkpoint.record()
         try key.withUnsafeBytes { k in try record.withUnsafeBytes { v in try txn.putRaw(consumerRecords, k, v) } }
         return checkpoint

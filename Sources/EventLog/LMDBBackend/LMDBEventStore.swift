@@ -64,6 +64,8 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     let meta: RawDatabase
     let projectionRecords: RawDatabase
     let consumerRecords: RawDatabase
+    /// The state table of consumer leases; `nil` in a read-only store that has never had one.
+    let consumerLeaseTable: RawDatabase?
     let projections: [any Projection]
     /// Each projection's ``Projection/consumedEventTypes``, read once.
     let projectionFilters: [Set<String>?]
@@ -209,6 +211,7 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
         tenantEvents = try open(StoreLayout.tenantEvents)
         projectionRecords = try open(StoreLayout.projections)
         consumerRecords = try open(StoreLayout.consumers)
+        consumerLeaseTable = try env.openDatabase(StoreLayout.stateTable(ConsumerLease.tableName), create: create)
         var states: [StoreTable: RawDatabase] = [:]
         for name in options.stateTables {
             states[.state(name)] = try open(StoreLayout.stateTable(name))

@@ -33,6 +33,10 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         /// PID namespaces (containers sharing a volume), or through a `lock.mdb` removed or
         /// replaced while the store was in use. Nothing is written.
         case unsupportedSharing = "unsupported_sharing"
+        /// Another live process (or subscription) holds the named consumer's lease.
+        case consumerHeld = "consumer_held"
+        /// The named consumer's checkpoint was recorded with another filter than the one asked for.
+        case consumerFilterMismatch = "consumer_filter_mismatch"
     }
 
     public var code: Code

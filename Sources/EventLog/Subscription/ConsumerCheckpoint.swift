@@ -4,12 +4,14 @@ import CanonicalJSON
 /// the consumer's name as canonical JSON:
 ///
 /// ```json
-/// {"acknowledged":1234,"chain":"<64 hex>","updated_at":"2026-01-02T03:04:05.678Z","version":1}
+/// {"acknowledged":1234,"chain":"<64 hex>","filter":{"tenant":"contoso"},"updated_at":"2026-01-02T03:04:05.678Z","version":1}
 /// ```
 ///
 /// `acknowledged` is the last position the consumer has acknowledged (0: nothing yet); every
 /// event at or before it is done. `chain` is the chain hash stored with that event (32 zero
 /// bytes for 0), so a consumer in another language can keep verifying the chain from there.
+/// `filter` is the ``SubscriptionFilter`` the consumer follows (`{}`: every event); a checkpoint
+/// without it (written before filters were recorded) adopts the filter of its next subscription.
 public struct ConsumerCheckpoint: Sendable, Hashable {
     /// The consumer's name.
     public var name: String
@@ -19,26 +21,32 @@ public struct ConsumerCheckpoint: Sendable, Hashable {
     public var chainHash: ChainHash
     /// When the checkpoint was last written.
     public var updatedAt: Timestamp
+    /// The filter the consumer follows; `nil` for a checkpoint that has not recorded one.
+    public var filter: SubscriptionFilter?
 
     /// The record format version.
     public static let recordVersion = 1
 
-    public init(name: String, acknowledged: UInt64, chainHash: ChainHash, updatedAt: Timestamp) {
+    /// A checkpoint as stored (see the members).
+    public init(name: String, acknowledged: UInt64, chainHash: ChainHash, updatedAt: Timestamp,
+                filter: SubscriptionFilter? = nil) {
         self.name = name
         self.acknowledged = acknowledged
         self.chainHash = chainHash
         self.updatedAt = updatedAt
+        self.filter = filter
     }
 
     /// The canonical JSON record stored in the `consumers` database.
     public func record() -> [UInt8] {
-        let o: JSONValue = .object([
+        var o: [String: JSONValue] = [
             "acknowledged": .number(Double(acknowledged)),
             "chain": .string(chainHash.hex),
             "updated_at": .string(updatedAt.description),
             "version": .number(Double(Self.recordVersion)),
-        ])
-        return (try? CanonicalJSON.serialize(o)) ?? []
+        ]
+        if let filter { o["filter"] = filter.recordValue }
+        return (try? CanonicalJSON.serialize(.object(o))) ?? []
     }
 
     /// Decodes a stored record.
@@ -55,7 +63,14 @@ public struct ConsumerCheckpoint: Sendable, Hashable {
         if let version = v["version"]?.intValue, version > Self.recordVersion {
             throw EventLogError(.newerFormat, "checkpoint of consumer \(name) has record version \(version)")
         }
-        self.init(name: name, acknowledged: UInt64(ack), chainHash: chain, updatedAt: updated)
+        var filter: SubscriptionFilter?
+        if let f = v["filter"] {
+            guard let decoded = SubscriptionFilter(recordValue: f) else {
+                throw EventLogError(.corruptEvent, "checkpoint of consumer \(name) has a malformed filter")
+            }
+            filter = decoded
+        }
+        self.init(name: name, acknowledged: UInt64(ack), chainHash: chain, updatedAt: updated, filter: filter)
     }
 }
 

@@ -14,14 +14,19 @@ public struct SubscriptionOptions: Sendable, Hashable {
     /// Watch the data file for commits of other processes (inotify on Linux). When off, or when
     /// watching fails, the subscription rescans every second.
     public var watch: Bool
+    /// How long a named consumer's lease lasts unless renewed (it is renewed every third of
+    /// this while the subscription runs): how soon another host may take over the consumer of
+    /// a process that died without closing it. At least 300 ms.
+    public var leaseDuration: Duration
 
     public init(chunkSize: Int = 1024, scanLimit: Int = 8192, chunkBytes: Int = 8 << 20,
-                flushInterval: Duration = .milliseconds(200), watch: Bool = true) {
+                flushInterval: Duration = .milliseconds(200), watch: Bool = true, leaseDuration: Duration = .seconds(15)) {
         self.chunkSize = max(1, chunkSize)
         self.scanLimit = max(1, scanLimit)
         self.chunkBytes = max(1, chunkBytes)
         self.flushInterval = flushInterval
         self.watch = watch
+        self.leaseDuration = max(.milliseconds(300), leaseDuration)
     }
 }
 
@@ -40,7 +45,10 @@ public struct SubscriptionOptions: Sendable, Hashable {
 /// `consumers` database at most ``SubscriptionOptions/flushInterval`` later, on ``flush()``, and
 /// on ``close()``. Delivery is **at-least-once, in log order, without gaps**: after a crash the
 /// consumer resumes after its last *written* checkpoint, so events acknowledged within the last
-/// flush interval (and every unacknowledged one) are delivered again.
+/// flush interval (and every unacknowledged one) are delivered again. The subscription holds the
+/// consumer's ``ConsumerLease`` (renewed while it runs, released by ``close()``); if another
+/// subscription takes the lease over (this one stalled past ``SubscriptionOptions/leaseDuration``),
+/// iteration and checkpoint writes fail with `consumer_held`.
 ///
 /// Iterate from one task at a time; ``ack(_:)``, ``flush()`` and ``close()`` may be called from any.
 public final class EventSubscription: AsyncSequence, @unchecked Sendable {
@@ -71,6 +79,8 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
     public let startPosition: UInt64
     /// The options.
     public let options: SubscriptionOptions
+    /// The lease a named consumer's subscription holds.
+    public let lease: ConsumerLease?
 
     let store: LMDBEventStore
     private let compiled: CompiledFilter
@@ -90,10 +100,14 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
     private var flushScheduled = false
     private var stats = Statistics()
     private var released = false
+    /// Set when another subscription took the lease over.
+    private var leaseLost: EventLogError?
+    private var renewal: Task<Void, Never>?
 
     init(store: LMDBEventStore, after position: UInt64, consumer: String?, filter: SubscriptionFilter,
-         options: SubscriptionOptions) {
+         options: SubscriptionOptions, lease: ConsumerLease? = nil) {
         self.store = store
+        self.lease = lease
         self.consumer = consumer
         self.filter = filter
         self.compiled = CompiledFilter(filter)
@@ -104,19 +118,49 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
         self.acknowledgedPosition = position
         self.flushedPosition = position
         self.signal = StoreChangeSignal.acquire(path: store.path, watch: options.watch)
+        if lease != nil { startRenewing() }
     }
 
     deinit {
         releaseSignal()
-        // Write what was acknowledged but not flushed, without waiting.
+        renewal?.cancel()
+        // Write what was acknowledged but not flushed, then release the lease, without waiting.
         if let consumer, acknowledgedPosition > flushedPosition {
-            let store = self.store, target = acknowledgedPosition
+            let store = self.store, target = acknowledgedPosition, filter = self.filter, holder = lease?.holder
             store.env.onWriterThread {
                 _ = try? store.env.performWrite { txn in
-                    try store.putCheckpoint(txn, consumer, acknowledged: target, onlyForward: true)
+                    try store.putCheckpoint(txn, consumer, acknowledged: target, onlyForward: true, filter: filter, holder: holder)
                 }
             }
         }
+        if let lease { store.releaseConsumerLeaseLater(lease.consumer, holder: lease.holder) }
+    }
+
+    /// Renews the lease every third of its duration until the subscription closes or the lease
+    /// is taken over.
+    private func startRenewing() {
+        guard let lease else { return }
+        let interval = options.leaseDuration / 3, duration = options.leaseDuration
+        let store = self.store
+        renewal = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                do {
+                    try await store.renewConsumerLease(lease.consumer, holder: lease.holder, duration: duration)
+                } catch let e as EventLogError where e.code == .consumerHeld {
+                    self?.loseLease(e)
+                    return
+                } catch {
+                    // A transient failure (a full disk): the next renewal tries again.
+                }
+            }
+        }
+    }
+
+    private func loseLease(_ error: EventLogError) {
+        lock.withLock { leaseLost = error }
+        signal.bump()
     }
 
     private func releaseSignal() {
@@ -208,10 +252,10 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
         guard let consumer else { return }
         let (target, needed) = lock.withLock { (acknowledgedPosition, acknowledgedPosition > flushedPosition) }
         guard needed else { return }
-        let store = self.store
+        let store = self.store, filter = self.filter, holder = lease?.holder
         try await store.mapErrors {
             try await store.env.write { txn in
-                _ = try store.putCheckpoint(txn, consumer, acknowledged: target, onlyForward: true)
+                _ = try store.putCheckpoint(txn, consumer, acknowledged: target, onlyForward: true, filter: filter, holder: holder)
             }
         }
         lock.withLock {
@@ -220,12 +264,17 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
         }
     }
 
-    /// Ends the sequence (a pending or later `next()` returns `nil`) and writes the acknowledged
-    /// position to the store.
+    /// Ends the sequence (a pending or later `next()` returns `nil`), writes the acknowledged
+    /// position to the store and releases the consumer's lease.
     public func close() async throws {
         lock.withLock { closed = true }
         signal.bump()
-        try await flush()
+        renewal?.cancel()
+        do { try await flush() } catch {
+            if let lease { try? await store.releaseConsumerLease(lease.consumer, holder: lease.holder) }
+            throw error
+        }
+        if let lease { try await store.releaseConsumerLease(lease.consumer, holder: lease.holder) }
     }
 
     // MARK: Iteration
@@ -313,6 +362,7 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
 
     private func nextEvent() async throws -> RawEvent? {
         while true {
+            if let lost = lock.withLock({ leaseLost }) { throw lost }
             switch step() {
             case .end:
                 return nil

@@ -10,7 +10,7 @@ import Foundation
 /// (`MDB_MAP_RESIZED`) the new size is adopted.
 ///
 /// Open one environment per path per process: ``open(path:configuration:)`` returns the
-/// environment already open for that path.
+/// environment already open for that path, and refuses to open it with other settings.
 public final class Environment: @unchecked Sendable {
     /// The directory of the environment.
     public let path: String
@@ -27,6 +27,8 @@ public final class Environment: @unchecked Sendable {
     /// Serializes `mdb_dbi_open`, which LMDB requires.
     private let dbiLock = NSLock()
     private var closed = false
+    /// When stale reader slots are next cleared (see ``ReaderCheckSchedule``).
+    private let readerChecks = ReaderCheckSchedule()
 
     private static let registryLock = NSLock()
     nonisolated(unsafe) private static var registry: [String: WeakEnvironment] = [:]
@@ -34,16 +36,14 @@ public final class Environment: @unchecked Sendable {
     /// Opens (or returns the already open) environment at `path`.
     ///
     /// - Throws: ``LMDBError`` naming the path when it does not exist (and `createIfMissing` is
-    ///   off), is not a directory, is not an LMDB environment, or cannot be opened.
+    ///   off), is not a directory, is not an LMDB environment, or cannot be opened; `EINVAL` when
+    ///   it is already open in this process with other settings (see `requireSameSettings`).
     public static func open(path: String, configuration: Configuration = .init()) throws(LMDBError) -> Environment {
         let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         registryLock.lock()
         defer { registryLock.unlock() }
         if let env = registry[key]?.value, !env.closed {
-            if configuration.readOnly == false && env.configuration.readOnly {
-                throw LMDBError(code: EACCES, operation: "open \(path)",
-                                message: "already open read-only in this process")
-            }
+            try env.requireSameSettings(configuration, openingPath: path)
             return env
         }
         let env = try Environment(path: key, configuration: configuration)
@@ -160,7 +160,11 @@ public final class Environment: @unchecked Sendable {
 
     /// Begins a transaction holding the resize lock shared, adopting a map size another process
     /// set (`MDB_MAP_RESIZED`) first. The caller ends the transaction and releases the lock.
+    /// A full reader table (`MDB_READERS_FULL`) is retried once after clearing the slots of dead
+    /// processes; stale slots are also cleared every ``ReaderCheckSchedule/interval``.
     private func beginTransaction(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
+        if readerChecks.takeDue() { _ = try? clearStaleReaders() }
+        var clearedReaders = false
         while true {
             pthread_rwlock_rdlock(resizeLock)
             var txn: OpaquePointer?
@@ -168,6 +172,12 @@ public final class Environment: @unchecked Sendable {
             if rc == MDB_MAP_RESIZED {
                 pthread_rwlock_unlock(resizeLock)
                 try adoptMapSize()
+                continue
+            }
+            if rc == MDB_READERS_FULL && !clearedReaders {
+                pthread_rwlock_unlock(resizeLock)
+                clearedReaders = true
+                _ = try clearStaleReaders()
                 continue
             }
             guard rc == 0, let txn else {

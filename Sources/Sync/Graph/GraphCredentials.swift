@@ -1,4 +1,5 @@
 import CanonicalJSON
+import EventLog
 import Foundation
 
 /// An Entra app registration's client credentials, used for the OAuth2 client-credentials flow.
@@ -76,32 +77,11 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
     /// The bytes of the credentials file at `path`: a regular file only its owner may access,
     /// at most 1 MiB, checked on the opened file (no race with a swap of the path).
     static func readPrivateFile(_ path: String) throws(GraphConfigurationError) -> Data {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else {
-            throw GraphConfigurationError("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        do {
+            return Data(try BoundedFile.read(path, role: "credentials file", limit: 1 << 20, ownerOnly: true))
+        } catch {
+            throw GraphConfigurationError(error.message)
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw GraphConfigurationError("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw GraphConfigurationError("credentials file \(path) is not a regular file") }
-        guard st.st_mode & 0o077 == 0 else {
-            throw GraphConfigurationError("credentials file \(path) is accessible by group or others (mode "
-                + String(st.st_mode & 0o777, radix: 8) + "): run chmod 600 \(path)")
-        }
-        guard st.st_size <= 1 << 20 else { throw GraphConfigurationError("credentials file \(path) is larger than 1 MiB") }
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-        var read = 0
-        while read < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + read, $0.count - read) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw GraphConfigurationError("cannot read credentials file \(path): \(n < 0 ? String(cString: strerror(errno)) : "it shrank while read")")
-            }
-            read += n
-        }
-        return Data(bytes)
     }
 
     /// The client id with the secret hidden.

@@ -17,12 +17,15 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Last position, inclusive (default: the head).") var to: UInt64?
     @Flag(help: "Keep following the log and print new events as they are appended.") var follow = false
     @Option(help: "With --follow: resume from and acknowledge to this named durable consumer.") var consumer: String?
+    @Flag(help: "With --consumer: forget its checkpoint and filter and start it again (at --from, default 1) with this filter.")
+    var reset = false
 
     func validate() throws {
         if let from, from == 0 { throw ValidationError("--from must be at least 1") }
         if let to, to == 0 { throw ValidationError("--to must be at least 1") }
         if let from, let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
         if consumer != nil && !follow { throw ValidationError("--consumer needs --follow") }
+        if reset && consumer == nil { throw ValidationError("--reset needs --consumer") }
         if to != nil && follow { throw ValidationError("--to and --follow exclude each other") }
         if let tenant, tenant.isEmpty { throw ValidationError("--tenant must not be empty") }
     }
@@ -30,7 +33,8 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         if follow {
             // From position 1 unless told otherwise (`tail` is the command that starts at the next event).
-            try await FollowExport.run(store: store, tenant: tenant, typePrefix: typePrefix, from: from ?? 1, consumer: consumer)
+            try await FollowExport.run(store: store, tenant: tenant, typePrefix: typePrefix, from: from ?? 1, consumer: consumer,
+                                       reset: reset)
             return
         }
         try await replayCommand {

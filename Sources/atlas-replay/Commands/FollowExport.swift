@@ -10,8 +10,13 @@ import Foundation
 /// once written to stdout (lines are written in batches while catching up). SIGINT and SIGTERM
 /// end the follow; the checkpoint is written and the process exits 0. A closed stdout (EPIPE)
 /// ends it the same way.
+///
+/// A named consumer runs in one process at a time and keeps one filter: a second follower of
+/// the same consumer, or one with another `--tenant`/`--type`, is a usage error (exit 2) naming
+/// the holder or both filters; `reset` starts the consumer again with the new filter.
 enum FollowExport {
-    static func run(store: StoreOptions, tenant: String?, typePrefix: String?, from: UInt64?, consumer: String?) async throws {
+    static func run(store: StoreOptions, tenant: String?, typePrefix: String?, from: UInt64?, consumer: String?,
+                    reset: Bool = false) async throws {
         if let consumer, !ConsumerName.isValid(consumer) {
             throw CommandFailure.usage("consumer name \"\(consumer)\" must be 1-64 characters of a-z, 0-9, '.', '_', '-'")
         }
@@ -28,8 +33,18 @@ enum FollowExport {
             startAfter = head
         }
         let filter = SubscriptionFilter(tenant: tenant, typePrefix: typePrefix)
-        let subscription = try consumer.map { try log.subscribe(consumer: $0, filter: filter, startingAfter: startAfter) }
-            ?? log.subscribe(after: startAfter, filter: filter)
+        let subscription: EventSubscription
+        if let consumer {
+            do {
+                subscription = try log.subscribe(consumer: consumer, filter: filter, startingAfter: startAfter, reset: reset)
+            } catch let e as EventLogError where e.code == .consumerHeld {
+                throw CommandFailure.usage("\(e.message); stop it first (a dead holder's lease is taken over at once on its host, or when it expires)")
+            } catch let e as EventLogError where e.code == .consumerFilterMismatch {
+                throw CommandFailure.usage("\(e.message); give the consumer's filter, or --reset to start it again with the new one")
+            }
+        } else {
+            subscription = try log.subscribe(after: startAfter, filter: filter)
+        }
 
         // Ctrl-C / SIGTERM: end the sequence; the loop below then writes the checkpoint.
         signal(SIGPIPE, SIG_IGN)

@@ -40,10 +40,8 @@ extension VerifyOptions {
     /// the problem when one cannot be read or parsed.
     func loadCheckpoints() throws -> [(name: String, checkpoint: Checkpoint)] {
         try checkpoints.map { path in
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure.usage("checkpoint \(path): cannot be read")
-            }
-            do { return (path, try Checkpoint.parse(Array(data))) } catch let error as CheckpointError {
+            let data = try FileArgument.read(path, role: "checkpoint", limit: FileArgument.checkpointLimit)
+            do { return (path, try Checkpoint.parse(data)) } catch let error as CheckpointError {
                 throw CommandFailure.usage("checkpoint \(path): \(error.message)")
             }
         }
@@ -55,9 +53,7 @@ extension VerifyOptions {
         var text = publicKey
         if publicKey.hasPrefix("@") {
             let path = String(publicKey.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure.usage("--public-key: cannot read \(path)")
-            }
+            let data = try FileArgument.read(path, role: "--public-key file", limit: FileArgument.publicKeyLimit)
             text = String(decoding: data, as: UTF8.self)
         }
         do { return try Checkpoint.parsePublicKey(text) } catch {

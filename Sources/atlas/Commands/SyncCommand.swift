@@ -59,8 +59,9 @@ struct SyncCommand: AsyncParsableCommand {
     func allTenants() throws -> [String] {
         var out = tenants
         if let tenantsFile {
-            guard let text = try? String(contentsOfFile: tenantsFile, encoding: .utf8) else {
-                throw CommandFailure.usage("cannot read tenants file \(tenantsFile)")
+            let data = try FileArgument.read(tenantsFile, role: "tenants file", limit: FileArgument.tenantsLimit)
+            guard let text = String(validating: data, as: UTF8.self) else {
+                throw CommandFailure.usage("tenants file \(tenantsFile) is not UTF-8")
             }
             for line in text.split(whereSeparator: \.isNewline) {
                 let t = line.trimmingCharacters(in: .whitespaces)
