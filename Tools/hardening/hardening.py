@@ -970,9 +970,15 @@ def case_history():
                 write_items(exp, [(f"dc-{j:03d}", f"P {j} {r.randrange(3)}") for j in r.sample(range(60), r.randint(5, 40))],
                             complete=r.random() < 0.9)
                 p = spawn(c, [tool("atlas"), "sync", "--tenant", tenant, "--selection", SEL, "--from-file", exp, "--json",
-                              "--store", store, "--lease-seconds", "2", "--wait", "--wait-timeout", "15"])
+                              "--store", store, "--lease-seconds", "3", "--wait", "--wait-timeout", "15"])
                 p.tenant = tenant
                 syncs.append(p)
+                if r.random() < 0.3:
+                    # Frozen mid-run, often past its 3 s lease: another run of the tenant may take over.
+                    time.sleep(r.uniform(0.05, 0.3))
+                    p.send_signal(signal.SIGSTOP)
+                    stopped[p.pid] = (p, time.time() + r.uniform(0.5, 5.0))
+                    actions.append(f"SIGSTOP sync {p.pid}")
             elif act == "kill" and live:
                 p = r.choice(live)
                 p.kill()
@@ -980,7 +986,7 @@ def case_history():
             elif act == "stop" and live:
                 p = r.choice([q for q in live if q.pid not in stopped] or live)
                 p.send_signal(signal.SIGSTOP)
-                stopped[p.pid] = (p, time.time() + r.uniform(0.3, 4.0))
+                stopped[p.pid] = (p, time.time() + r.uniform(0.3, 5.0))
                 actions.append(f"SIGSTOP sync {p.pid}")
             elif act == "rebuild":
                 rebuilds.append(spawn(c, [tool("atlas-replay"), "rebuild", "--store", store]))
@@ -1004,6 +1010,7 @@ def case_history():
         for pid, (p, _) in stopped.items():
             p.send_signal(signal.SIGCONT)
         problems = []
+        t_wait = time.time()
         for p in syncs + rebuilds:
             try:
                 p.wait(60)
@@ -1027,14 +1034,17 @@ def case_history():
             if l.strip():
                 final[json.loads(l)["position"]] = l
         head = max(final) if final else 0
+        log(f"  history {h}: processes ended {time.time() - t_wait:.1f} s after the history")
         # Subscribers catch up with the head, then stop with SIGTERM.
+        t_wait = time.time()
         deadline = time.time() + 30
+        while time.time() < deadline:
+            crc, cout, _ = run(c, [tool("atlas-replay"), "consumers", "--json", "--store", store])
+            acks = {x["name"]: x["acknowledged"] for x in json.loads(cout).get("consumers", [])} if crc == 0 else {}
+            if all(acks.get(name, 0) >= head for name in subs):
+                break
+            time.sleep(0.2)
         for name, procs in subs.items():
-            while time.time() < deadline:
-                got = [json.loads(l)["position"] for l in open(procs[-1].outpath, "rb") if l.strip().startswith(b"{")]
-                if got and got[-1] >= head:
-                    break
-                time.sleep(0.2)
             procs[-1].send_signal(signal.SIGTERM)
             try:
                 procs[-1].wait(10)
@@ -1042,6 +1052,7 @@ def case_history():
                 procs[-1].kill()
                 procs[-1].wait()
                 problems.append(f"{name} did not stop on SIGTERM")
+        log(f"  history {h}: subscribers caught up in {time.time() - t_wait:.1f} s")
         # 1. The log: gapless, each event id once, acknowledged heads present with their chain.
         if erc != 0 or sorted(final) != list(range(1, head + 1)):
             problems.append(f"export exit {erc}, positions not 1…{head}")
@@ -1066,7 +1077,7 @@ def case_history():
                 spans.setdefault((e["tenant"], rid), []).append((pos, e["type"]))
         by_tenant = {}
         for (tenant, rid), evs in spans.items():
-            own = [pos for pos, t in evs if not (t.endswith("sync_run_finished") and "abandoned" in final[pos])]
+            own = [pos for pos, t in evs if not (t.endswith("sync_run_finished") and b"abandoned" in final[pos])]
             if own:
                 by_tenant.setdefault(tenant, []).append((min(own), max(own), rid))
         for tenant, runs in by_tenant.items():
@@ -1094,7 +1105,7 @@ def case_history():
                     problems.append(f"{name}: gap, resumed at {pos[0]} after {expect_next - 1}")
                 if pos != list(range(pos[0], pos[0] + len(pos))):
                     problems.append(f"{name} (pid {p.pid}): positions not contiguous")
-                bad = [q for q, l in got if final.get(q, "").encode() != l]
+                bad = [q for q, l in got if final.get(q, b"") != l]
                 if bad:
                     problems.append(f"{name}: {len(bad)} lines differ from the log (first at {bad[0]})")
                 expect_next = max(expect_next, pos[-1] + 1)
