@@ -932,7 +932,7 @@ def case_crash_images():
 def case_history():
     c = Case("random histories")
     histories = 1 if A.quick else 4
-    length = 8.0 if A.quick else 25.0
+    length = 6.0 if A.quick else 25.0
     notes_once = []
     if not shutil.which("faketime"):
         notes_once.append("clock jumps not exercised: faketime is not installed")
