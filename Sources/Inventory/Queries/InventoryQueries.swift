@@ -24,6 +24,31 @@ public struct InventoryQueries: Sendable {
         return try rows.map { try item(in: r, tenant: tenant, value: $0.value) }
     }
 
+    /// At most `limit` items of the tenant (optionally of one policy type) after `after`, in
+    /// the same order as ``items(tenant:policyType:)``, read in one read transaction; the page's
+    /// `next` is where the following page starts (`nil` at the end).
+    public func items(tenant: String, policyType: String? = nil, after: ItemsCursor?, limit: Int) throws -> ItemsPage {
+        precondition(limit > 0, "a page holds at least one item")
+        return try store.read { r in
+            let prefix = policyType.map { InventoryKeys.itemTypePrefix(tenant, $0) } ?? InventoryKeys.tenantPrefix(tenant)
+            let start = after.map { InventoryKeys.tenantPrefix(tenant) + $0.keyTail }
+            var rows: [[UInt8]] = []
+            var more = false
+            try r.scan(ItemsProjection.table, prefix: prefix, from: start, reverse: false) { k, v in
+                if let start, k.elementsEqual(start) { return true }  // the cursor's own item was on the last page
+                if rows.count == limit {
+                    more = true
+                    return false
+                }
+                rows.append(Array(v))
+                return true
+            }
+            let items = try rows.map { try Self.item(in: r, tenant: tenant, value: $0) }
+            let next = more ? items.last.map { ItemsCursor(policyType: $0.policyType, externalID: $0.externalID) } : nil
+            return ItemsPage(items: items, next: next)
+        }
+    }
+
     /// The row of one item, or `nil`.
     public func item(tenant: String, policyType: String, externalID: String) throws -> InventoryItem? {
         try store.read { r in
