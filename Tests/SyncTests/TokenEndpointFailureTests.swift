@@ -11,7 +11,8 @@ import Testing
 struct TokenEndpointFailureTests {
     typealias H = GraphHarness
 
-    /// A loopback port nothing listens on: bound, then closed.
+    /// A loopback port nothing listens on: port 1 (tcpmux), which no test binds; an ephemeral port
+    /// bound and closed again could be taken by another test's simulator meanwhile.
     static func closedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #expect(fd >= 0)
@@ -19,13 +20,12 @@ struct TokenEndpointFailureTests {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        addr.sin_port = UInt16(1).bigEndian
+        let refused = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) != 0 }
         }
-        #expect(bound)
-        return Int(UInt16(bigEndian: addr.sin_port))
+        try #require(refused && errno == ECONNREFUSED, "something listens on 127.0.0.1:1")
+        return 1
     }
 
     static func elapsed(_ body: () async throws -> Void) async rethrows -> Double {

@@ -42,7 +42,9 @@ extension InventoryQueries {
 
         // 1. The candidates: every index entry outside the two skipped groups.
         let prefix = LastRunsKey.selectionPrefix(tenant, hash)
-        var candidates: [[UInt8]] = []  // policy type ‖ 0 ‖ external id
+        // policy type ‖ 0 ‖ external id, and whether the item's newest run has completed (then
+        // that run decides, and it is not L: the item is missing without reading its row).
+        var candidates: [(typeAndID: [UInt8], decided: Bool)] = []
         var from: [UInt8]? = prefix
         while let start = from {
             from = nil
@@ -70,21 +72,14 @@ extension InventoryQueries {
             // Read this group (newest + previous) whole; then go on with the next one.
             let groupPrefix = prefix + group.newest + group.previous
             try r.scan(ObservationsProjection.byLastRuns, prefix: groupPrefix, from: nil, reverse: false) { _, v in
-                candidates.append(Array(v))
+                candidates.append((Array(v), newestCompleted))
                 return true
             }
             from = LastRunsKey.successor(groupPrefix)
         }
 
-        // 2. Each candidate decided by its row: the newest completed run that observed it.
-        var missingKeys: [(order: Int, typeAndID: [UInt8])] = []
-        var unknownKeys: [(order: Int, typeAndID: [UInt8])] = []
-        for typeAndID in candidates {
-            guard let zero = typeAndID.firstIndex(of: 0) else {
-                throw InventoryPayloadError("by_last_runs value of \(tenant) is not policy type ‖ 0 ‖ external id")
-            }
-            let type = String(decoding: typeAndID[..<zero], as: UTF8.self)
-            guard let order = typeOrder[type] else { continue }
+        /// Whether the newest completed run among the item's runs exists and is not L.
+        func isDecidedByAnotherRun(_ typeAndID: [UInt8]) throws -> Bool {
             let key = InventoryKeys.observation(tenant, hash[...], typeAndID: typeAndID[...])
             guard let runs = try r.withValue(ObservationsProjection.table, key, { v -> [[UInt8]]? in
                 ObservationRow.isValid(v) ? ObservationRow.runs(v) : nil
@@ -99,7 +94,23 @@ extension InventoryQueries {
                     break
                 }
             }
-            guard let decisive, decisive != latestID else { continue }
+            guard let decisive else { return false }
+            return decisive != latestID
+        }
+
+        // 2. Each candidate decided: by its newest run when that one has completed, else by its
+        // row (the newest completed run that observed it).
+        var missingKeys: [(order: Int, typeAndID: [UInt8])] = []
+        var unknownKeys: [(order: Int, typeAndID: [UInt8])] = []
+        for (typeAndID, decided) in candidates {
+            guard let zero = typeAndID.firstIndex(of: 0) else {
+                throw InventoryPayloadError("by_last_runs value of \(tenant) is not policy type ‖ 0 ‖ external id")
+            }
+            let type = String(decoding: typeAndID[..<zero], as: UTF8.self)
+            guard let order = typeOrder[type] else { continue }
+            if !decided {
+                guard try isDecidedByAnotherRun(typeAndID) else { continue }
+            }
             if latest.types[type]?.complete ?? false {
                 missingKeys.append((order, typeAndID))
             } else {
