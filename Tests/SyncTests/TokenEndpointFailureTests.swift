@@ -51,12 +51,16 @@ struct TokenEndpointFailureTests {
         }
         try? await source.shutdown()
         let s = try #require(summary)
-        #expect(seconds < 10, "the run took \(seconds) s")
+        // In this process the run shares the cooperative pool with every test running in
+        // parallel, so its time says little under load (the `atlas sync` test below times a
+        // process of its own); the token request is tried twice, no more.
+        #expect(seconds < 60, "the run took \(seconds) s")
         #expect(s.status == .failed)
         #expect(s.errorCodes == [.authFailed] && s.errors == 1, "\(s)")
         let run = try #require(try InventoryQueries(store: store).run(tenant: "contoso", runID: s.runID))
         let context = run.errorContext.joined(separator: "\n")
-        #expect(context.contains("the token endpoint http://127.0.0.1:\(port) could not be reached"), "\(context)")
+        #expect(context.contains("the token endpoint http://127.0.0.1:\(port) could not be reached: connection refused"), "\(context)")
+        #expect(context.hasSuffix("(after 2 attempts)"), "\(context)")
         #expect(!context.contains("a-secret-of-40"))
     }
 
@@ -84,7 +88,7 @@ struct TokenEndpointFailureTests {
             var summary: SyncSummary?
             let seconds = try await Self.elapsed { summary = try await h.sync([H.settingsCatalog, H.compliance]) }
             let s = try #require(summary)
-            #expect(seconds < 10, "the run took \(seconds) s")
+            #expect(seconds < 30, "the run took \(seconds) s")  // loose: tests run in parallel in this process
             #expect(s.status == .failed && s.errorCodes == [.authFailed])
             #expect(h.tokenRequests.count == 1, "a refusal is not retried")
         }
@@ -97,7 +101,7 @@ struct TokenEndpointFailureTests {
             var summary: SyncSummary?
             let seconds = try await Self.elapsed { summary = try await h.sync([H.settingsCatalog]) }
             let s = try #require(summary)
-            #expect(seconds < 25, "the run took \(seconds) s")
+            #expect(seconds < 45, "the run took \(seconds) s")  // waits of at most 5 s, 20 s in all
             #expect(s.status == .failed && s.errorCodes == [.authFailed])
             #expect(h.tokenRequests.count == 4, "\(h.tokenRequests.count) token requests")
         }
