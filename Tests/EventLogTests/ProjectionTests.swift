@@ -146,6 +146,23 @@ import Testing
         #expect(!(try sharedEnvironment(path).databaseNames()).contains { $0.hasPrefix("p/tenant_counts/1/") })
     }
 
+    /// A version that adds a table: a read-only open reports the projection stale (instead of
+    /// failing on the table the old generation lacks), a writable open rebuilds it.
+    @Test func versionBumpAddingATableRebuildsOnReopen() async throws {
+        let path = try await filledClosedStore()
+        let bumped = TenantCounts(version: 2, tableNames: ["counts", "last", "extra"])
+        do {
+            let reader = try openStore(path, create: false, projections: [bumped], readOnly: true)
+            #expect(try reader.staleProjections() == [StaleProjection(name: "tenant_counts", reason: .otherVersion(stored: 1, expected: 2))])
+        }
+        waitUntilClosed(path)
+        let store = try openStore(path, create: false, projections: [bumped])
+        let s = try #require(try store.projectionStatus().first)
+        #expect(s.version == 2 && s.generation == 2)
+        #expect(s.entries["extra"] == 0)
+        try expectMatchesScratch(store)
+    }
+
     @Test func abandonedRebuildIsDiscardedOnReopen() async throws {
         let path = try await filledClosedStore()
         // Simulate a rebuild by a process that died: a `building` record with a dead pid and a

@@ -34,7 +34,7 @@ func sharedEnvironment(_ path: String) throws -> Environment {
 struct TenantCounts: Projection {
     var version = 1
     let name = "tenant_counts"
-    let tableNames = ["counts", "last"]
+    var tableNames = ["counts", "last"]
 
     func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         // The header fields the store reads must agree with the decoded envelope.

@@ -108,6 +108,8 @@ import Testing
             "observations": InventoryKeys.observation(tenant, hashBytes, type, id).count,
             "runs": InventoryKeys.run(tenant, [UInt8](repeating: 1, count: 16)).count,
             "completed": InventoryKeys.completed(tenant, hashBytes, .max).count,
+            "by_last_runs": LastRunsKey.key(tenant, hashBytes[...], newest: [UInt8](repeating: 1, count: 16), previous: nil as [UInt8]?,
+                                            entry: .max).count,
             "tenant_events": tenant.utf8.count + 1 + 8,  // tenant ‖ 0 ‖ 8-byte position (EventLog's StoreLayout)
         ]
         for (name, size) in keys { #expect(size <= budget, "\(name) key has \(size) bytes, over \(budget)") }

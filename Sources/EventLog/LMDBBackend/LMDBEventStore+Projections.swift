@@ -10,13 +10,17 @@ extension LMDBEventStore {
         return (activeGenerations, projectionHandles)
     }
 
-    /// Re-reads every projection's active generation and opens its tables.
+    /// Re-reads every projection's active generation and opens its tables (those of this
+    /// projection version only).
     func refreshProjectionHandles() throws {
         var generations: [String: Int] = [:]
         var handles: [StoreTable: RawDatabase] = [:]
         let records = try env.read { txn in try projections.map { try record(txn, $0.name) } }
         for (p, r) in zip(projections, records) {
-            guard let r else { continue }
+            // Tables built by another version may not be the ones this version names (a new
+            // version can add one): they are not used, and the projection reads as stale
+            // (``staleProjections()``) until it is rebuilt.
+            guard let r, r.version == p.version else { continue }
             generations[p.name] = r.generation
             for t in p.tableNames {
                 let name = StoreLayout.projectionTable(p.name, generation: r.generation, t)

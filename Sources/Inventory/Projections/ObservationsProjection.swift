@@ -2,7 +2,14 @@ import EventLog
 import Foundation
 
 /// Per-selection observation index: for tenant + selection hash + item, the runs of that
-/// selection that last observed it (newest first, at most three 16-byte run ids).
+/// selection that last observed it (newest first, at most three), and an index of the items by
+/// those runs.
+///
+/// Table `observations`: tenant ‖ 0 ‖ selection hash ‖ policy type ‖ 0 ‖ external id →
+/// ``ObservationRow`` (entry number ‖ run ids). Table `by_last_runs`: ``LastRunsKey`` (tenant ‖ 0
+/// ‖ selection hash ‖ newest run ‖ run before it ‖ entry number) → policy type ‖ 0 ‖ external id,
+/// one entry per `observations` row, so `missing` reads only the items the latest completed run
+/// did not see.
 ///
 /// Only runs of the same selection touch an entry, so runs of other selections never change
 /// what is missing for this one.
@@ -10,13 +17,13 @@ public struct ObservationsProjection: Projection {
     // Computed, not stored: the store copies projections as existentials for every event,
     // and an empty struct copies without reference counting.
     public var name: String { "selection_observations" }
-    public var version: Int { 1 }
-    public var tableNames: [String] { ["observations"] }
+    public var version: Int { 2 }
+    public var tableNames: [String] { ["observations", "by_last_runs"] }
     public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
     public init() {}
 
     static let table = StoreTable.projection("selection_observations", "observations")
-    static let depth = 3
+    static let byLastRuns = StoreTable.projection("selection_observations", "by_last_runs")
 
     public func prepare(_ event: ProjectionEvent) {
         guard event.type == InventoryEventType.itemObserved else { return }
@@ -29,31 +36,38 @@ public struct ObservationsProjection: Projection {
               let selection = f.selectionHash else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id, run_id or selection_hash")
         }
-        try InventoryKeys.withObservationKey(event.tenant, selection, typeAndID: f.typeAndID) { key in
-            try tables.upsert(Self.table, key: key, size: 16, insert: { v in
-                runID.withUnsafeBytes { v.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 16) }
-            }, update: { value in
-                // runID, then the older runs but runID, newest first, at most `depth` in all;
-                // written over the old value in place.
-                withUnsafeTemporaryAllocation(byteCount: 16 * Self.depth, alignment: 8) { new in
-                    var n = 0
-                    runID.withUnsafeBytes { r in
-                        new.baseAddress!.copyMemory(from: r.baseAddress!, byteCount: 16)
-                        n = 16
-                        value!.withUnsafeBytes { old in
-                            var i = 0
-                            while i + 16 <= old.count && n < 16 * Self.depth {
-                                if memcmp(old.baseAddress! + i, r.baseAddress!, 16) != 0 {
-                                    (new.baseAddress! + n).copyMemory(from: old.baseAddress! + i, byteCount: 16)
-                                    n += 16
-                                }
-                                i += 16
-                            }
-                        }
+        // What the row held before (set by the closure that ran last): its entry and its two
+        // newest runs, or nil for a new row; whether the run was already the newest.
+        var entry = event.position
+        var before: (newest: [UInt8], previous: [UInt8]?)?
+        var unchanged = false
+        try runID.withUnsafeBytes { run in
+            try InventoryKeys.withObservationKey(event.tenant, selection, typeAndID: f.typeAndID) { key in
+                try tables.upsert(Self.table, key: key, size: ObservationRow.firstSize, insert: { v in
+                    entry = event.position
+                    before = nil
+                    unchanged = false
+                    ObservationRow.writeFirst(into: v, entry: entry, runID: run)
+                }, update: { value in
+                    guard let old = value, old.withUnsafeBytes(ObservationRow.isValid) else {
+                        throw InventoryPayloadError("observations row of \(event.tenant) has \(value?.count ?? 0) bytes, not an entry and 1-\(ObservationRow.depth) run ids")
                     }
-                    value!.replaceSubrange(0..<value!.count, with: UnsafeRawBufferPointer(rebasing: new[0..<n]))
-                }
-            })
+                    old.withUnsafeBytes { o in
+                        entry = ObservationRow.entry(o)
+                        before = (Array(ObservationRow.run(o, 0)), ObservationRow.runCount(o) > 1 ? Array(ObservationRow.run(o, 1)) : nil)
+                        unchanged = ObservationRow.run(o, 0, is: run)
+                    }
+                    if !unchanged { ObservationRow.observe(&value!, runID: run) }
+                })
+            }
+            // The run was already the newest: the row's two newest runs, and its index entry,
+            // stay as they were.
+            if unchanged { return }
+            if let before {
+                try tables.delete(Self.byLastRuns, LastRunsKey.key(event.tenant, selection, newest: before.newest, previous: before.previous, entry: entry))
+            }
+            try tables.put(Self.byLastRuns, LastRunsKey.key(event.tenant, selection, newest: run, previous: before?.newest, entry: entry),
+                           Array(f.typeAndID))
         }
     }
 }

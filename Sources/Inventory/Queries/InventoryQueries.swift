@@ -24,6 +24,31 @@ public struct InventoryQueries: Sendable {
         return try rows.map { try item(in: r, tenant: tenant, value: $0.value) }
     }
 
+    /// At most `limit` items of the tenant (optionally of one policy type) after `after`, in
+    /// the same order as ``items(tenant:policyType:)``, read in one read transaction; the page's
+    /// `next` is where the following page starts (`nil` at the end).
+    public func items(tenant: String, policyType: String? = nil, after: ItemsCursor?, limit: Int) throws -> ItemsPage {
+        precondition(limit > 0, "a page holds at least one item")
+        return try store.read { r in
+            let prefix = policyType.map { InventoryKeys.itemTypePrefix(tenant, $0) } ?? InventoryKeys.tenantPrefix(tenant)
+            let start = after.map { InventoryKeys.tenantPrefix(tenant) + $0.keyTail }
+            var rows: [[UInt8]] = []
+            var more = false
+            try r.scan(ItemsProjection.table, prefix: prefix, from: start, reverse: false) { k, v in
+                if let start, k.elementsEqual(start) { return true }  // the cursor's own item was on the last page
+                if rows.count == limit {
+                    more = true
+                    return false
+                }
+                rows.append(Array(v))
+                return true
+            }
+            let items = try rows.map { try Self.item(in: r, tenant: tenant, value: $0) }
+            let next = more ? items.last.map { ItemsCursor(policyType: $0.policyType, externalID: $0.externalID) } : nil
+            return ItemsPage(items: items, next: next)
+        }
+    }
+
     /// The row of one item, or `nil`.
     public func item(tenant: String, policyType: String, externalID: String) throws -> InventoryItem? {
         try store.read { r in
@@ -82,64 +107,5 @@ public struct InventoryQueries: Sendable {
         }
         guard let runID else { return nil }
         return try SyncRunsProjection.load(r, tenant, runID)
-    }
-
-    /// What the latest completed run of `tenant` + `selection` did not see (see ``MissingReport``).
-    /// Derived on every call; nothing is stored.
-    public func missing(tenant: String, selection: Selection) throws -> MissingReport {
-        try missing(tenant: tenant, selectionHash: selection.hash, coveredTypes: selection.resolvedTypes.map(\.key))
-    }
-
-    func missing(tenant: String, selectionHash: String, coveredTypes: [String]) throws -> MissingReport {
-        try store.read { r in try Self.missing(in: r, tenant: tenant, selectionHash: selectionHash, coveredTypes: coveredTypes) }
-    }
-
-    static func missing(in r: any KeyValueReader, tenant: String, selectionHash: String, coveredTypes: [String]) throws -> MissingReport {
-        guard let latest = try latestCompletedRun(in: r, tenant: tenant, selectionHash: selectionHash) else {
-            return MissingReport(latestRun: nil, lowConfidence: true, missing: [], unknown: [])
-        }
-        let latestID = try InventoryKeys.runIDBytes(latest.runID)
-        let hash = try InventoryKeys.hashBytes(selectionHash)
-        var completedCache: [[UInt8]: Bool] = [latestID: true]
-        var missingKeys: [(String, String)] = []
-        var unknownKeys: [(String, String)] = []
-        let types = latest.resolvedTypes.isEmpty ? coveredTypes : latest.resolvedTypes
-        for type in types {
-            let complete = latest.types[type]?.complete ?? false
-            let prefix = InventoryKeys.observationTypePrefix(tenant, hash, type)
-            var candidates: [(String, [[UInt8]])] = []
-            try r.scan(ObservationsProjection.table, prefix: prefix) { k, v in
-                // Fast path: the latest run observed it (compared in place: this runs per item).
-                if v.count >= 16, latestID.withUnsafeBytes({ memcmp(v.baseAddress!, $0.baseAddress!, 16) }) == 0 { return true }
-                let id = String(decoding: k[prefix.count...], as: UTF8.self)
-                var runs: [[UInt8]] = []
-                var i = 0
-                while i + 16 <= v.count { runs.append(Array(v[i..<i + 16])); i += 16 }
-                candidates.append((id, runs))
-                return true
-            }
-            for (externalID, runs) in candidates {
-                // The newest completed run that observed the item decides.
-                var decisive: [UInt8]?
-                for run in runs {
-                    let done: Bool
-                    if let c = completedCache[run] { done = c } else {
-                        done = try SyncRunsProjection.load(r, tenant, run)?.isCompleted ?? false
-                        completedCache[run] = done
-                    }
-                    if done { decisive = run; break }
-                }
-                guard let decisive, decisive != latestID else { continue }
-                if complete { missingKeys.append((type, externalID)) } else { unknownKeys.append((type, externalID)) }
-            }
-        }
-        func rows(_ keys: [(String, String)]) throws -> [InventoryItem] {
-            try keys.compactMap { type, id in
-                guard let v = try r.get(ItemsProjection.table, InventoryKeys.item(tenant, type, id)) else { return nil }
-                return try item(in: r, tenant: tenant, value: v)
-            }
-        }
-        let low = latest.status != .success || latest.hadErrors
-        return MissingReport(latestRun: latest, lowConfidence: low, missing: try rows(missingKeys), unknown: try rows(unknownKeys))
     }
 }

@@ -6,6 +6,7 @@
 ///   = 128 + 1 + 32 + 64 + 1 + 256 = 482 bytes at most;
 /// - `items`: tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id = 450;
 /// - `run_leases`: `L` ‖ tenant ‖ 0 ‖ 64 hex digits = 194; `S` ‖ tenant ‖ 0 ‖ run id = 166;
+/// - `by_last_runs`: tenant ‖ 0 ‖ 32-byte selection hash ‖ two run ids ‖ 8-byte entry = 201;
 /// - `tenant_events`, `runs`, `completed`: tenant plus at most 41 bytes.
 public enum InventoryLimits {
     /// LMDB's largest key (its default `MDB_MAXKEYSIZE`).

@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -39,6 +40,8 @@ enum GraphHTTP {
     /// cut here: whoever keeps or prints it redacts it first, then bounds it.
     static func describe(_ error: any Error) -> String {
         if let e = error as? HTTPClientError { return "\(e)" }
+        // A system call's failure (a refused connection): its errno, readably.
+        if let e = error as? IOError { return "\(String(cString: strerror(e.errnoCode)).lowercased()) (errno \(e.errnoCode))" }
         return String(describing: error)
     }
 }

@@ -24,8 +24,13 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
     public let endpoints: GraphEndpoints
     /// Retries, limits and concurrency.
     public let options: GraphSourceOptions
-    /// The client all requests go through.
+    /// The client all requests to Graph go through.
     public let httpClient: HTTPClient
+    /// The client of the token endpoint: one of the source's own that fails a request as soon
+    /// as its connection cannot be made (refused, no such host, TLS refused), so a wrong or
+    /// unreachable identity endpoint fails the run in seconds; the caller's client when one is
+    /// passed (set its `retryConnectionEstablishment` to false for the same).
+    let tokenClient: HTTPClient
     let ownsClient: Bool
     let secretRegistry: SecretRegistry
     /// Where retries, throttling waits and token refreshes are logged (`info`); every message
@@ -47,14 +52,21 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
         self.secretRegistry = SecretRegistry(clientSecret: credentials.clientSecret)
         if let httpClient {
             self.httpClient = httpClient
+            tokenClient = httpClient
             ownsClient = false
         } else {
             let connect = Int64(min(options.connectTimeout.inSeconds, 3600) * 1e9)
-            let configuration = HTTPClient.Configuration(
-                tlsConfiguration: nil, redirectConfiguration: .disallow, timeout: .init(connect: .nanoseconds(connect), read: nil),
-                connectionPool: HTTPClient.Configuration.ConnectionPool(), proxy: nil, ignoreUncleanSSLShutdown: false,
-                decompression: .disabled)
-            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            func configuration(retryingConnections: Bool) -> HTTPClient.Configuration {
+                var pool = HTTPClient.Configuration.ConnectionPool()
+                pool.retryConnectionEstablishment = retryingConnections
+                return HTTPClient.Configuration(
+                    tlsConfiguration: nil, redirectConfiguration: .disallow, timeout: .init(connect: .nanoseconds(connect), read: nil),
+                    connectionPool: pool, proxy: nil, ignoreUncleanSSLShutdown: false, decompression: .disabled)
+            }
+            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(retryingConnections: true))
+            // Without it, a request whose connection is refused waits out its whole timeout
+            // while the pool keeps reconnecting.
+            tokenClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(retryingConnections: false))
             ownsClient = true
         }
     }
@@ -67,10 +79,10 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = providers[tenant] { return p }
-        let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: httpClient,
-                              retry: RetryPolicy(maxAttempts: min(options.retry.maxAttempts, 4), initialBackoff: options.retry.initialBackoff,
-                                                 maxWait: options.retry.maxWait, budget: options.retry.budget),
-                              requestTimeout: options.requestTimeout, secrets: secretRegistry, logger: logger)
+        let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: tokenClient,
+                              retry: TokenProvider.retryPolicy(options.retry),
+                              requestTimeout: min(options.requestTimeout, TokenProvider.longestRequest), secrets: secretRegistry,
+                              logger: logger)
         providers[tenant] = p
         return p
     }
@@ -141,6 +153,9 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
             defer { isShutDown = true }
             return !isShutDown
         }()
-        if first { try await httpClient.shutdown() }
+        if first {
+            try await tokenClient.shutdown()
+            try await httpClient.shutdown()
+        }
     }
 }

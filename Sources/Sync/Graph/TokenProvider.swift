@@ -27,6 +27,23 @@ public actor TokenProvider {
     static let refreshMargin: Double = 60
     /// How long a refusal by the token endpoint (bad client id or secret) is remembered.
     static let refusalMemory: Duration = .seconds(30)
+    /// The longest a token request may take: the endpoint answers in well under a second.
+    public static let longestRequest: Duration = .seconds(30)
+    /// Attempts of a token request that got no response at all (the connection was refused,
+    /// the host is unknown, TLS failed): one retry, for a connection lost by chance.
+    static let transportAttempts = 2
+    /// The longest wait before retrying a token request.
+    static let longestWait: Duration = .seconds(5)
+    /// The longest total wait of one token request's retries.
+    static let longestBudget: Duration = .seconds(20)
+
+    /// The retries of token requests, from the Graph requests' `policy`: at most 4 attempts,
+    /// waits of at most 5 s and 20 s in all (a 429 or 5xx from the token endpoint), so a failing
+    /// identity endpoint fails the run in seconds, not minutes.
+    public static func retryPolicy(_ policy: RetryPolicy) -> RetryPolicy {
+        RetryPolicy(maxAttempts: min(policy.maxAttempts, 4), initialBackoff: min(policy.initialBackoff, .seconds(1)),
+                    maxWait: min(policy.maxWait, longestWait), budget: min(policy.budget, longestBudget))
+    }
 
     private var cached: (token: String, refreshAt: ContinuousClock.Instant)?
     private var pending: Task<Issued, any Error>?
@@ -41,7 +58,7 @@ public actor TokenProvider {
 
     /// A provider for `tenant` that sends its token requests through `client`.
     public init(tenant: String, credentials: GraphCredentials, endpoints: GraphEndpoints = .production, client: HTTPClient,
-                retry: RetryPolicy = RetryPolicy(maxAttempts: 4), requestTimeout: Duration = .seconds(30)) {
+                retry: RetryPolicy = TokenProvider.retryPolicy(RetryPolicy()), requestTimeout: Duration = .seconds(30)) {
         self.init(tenant: tenant, credentials: credentials, endpoints: endpoints, client: client, retry: retry,
                   requestTimeout: requestTimeout, secrets: SecretRegistry(clientSecret: credentials.clientSecret),
                   logger: Logger(label: "atlas.graph", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -152,7 +169,13 @@ public actor TokenProvider {
                 switch error {
                 case .cancelled: throw CancellationError()
                 case .tooLarge: throw failure("the token endpoint's response was too large")
-                case .connection(let message): transient = "the token endpoint could not be reached: \(message)"
+                case .connection(let message):
+                    // No answer at all: a wrong or unreachable endpoint is not retried for long.
+                    let problem = "the token endpoint \(endpoints.loginBaseURL) could not be reached: \(message)"
+                    guard attempt < min(retry.maxAttempts, Self.transportAttempts) else {
+                        throw failure("\(problem) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))")
+                    }
+                    transient = problem
                 }
                 response = GraphHTTP.Response(status: 0, headers: [:], body: [])
             }

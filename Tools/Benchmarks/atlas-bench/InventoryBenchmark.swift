@@ -233,7 +233,8 @@ enum InventoryBenchmark {
     /// types, members in Graph's order.
     /// Writes an export of `items` items (but those `skip` names) spread over four types, each
     /// type's coverage marker after the items; returns its size in bytes.
-    static func writeExport(path: String, items: Int, tenantSalt: String = "", randomIDs: Bool = false,
+    /// With `randomIDs`, `idSeed` picks the GUIDs (another seed, other ids: one per tenant).
+    static func writeExport(path: String, items: Int, tenantSalt: String = "", randomIDs: Bool = false, idSeed: UInt64 = 0,
                             skip: (Int) -> Bool = { _ in false }) throws -> Int {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = FileHandle(forWritingAtPath: path)!
@@ -253,7 +254,7 @@ enum InventoryBenchmark {
             let id: String
             if randomIDs {
                 // Reproducible, well-spread bits (a multiplicative hash of the index).
-                let a = (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(tenantSalt.count)
+                let a = (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(tenantSalt.count) ^ (idSeed &* 0xD6E8_FEB8_6659_FD93)
                 let b = (a ^ (a >> 29)) &* 0xBF58_476D_1CE4_E5B9
                 id = String(format: "%08x-%04x-4%03x-8%03x-%012llx", UInt32(truncatingIfNeeded: a), UInt16(truncatingIfNeeded: a >> 32),
                             Int((a >> 48) & 0xFFF), Int(b & 0xFFF), (b >> 12) & 0xFFFF_FFFF_FFFF)

@@ -18,6 +18,8 @@ struct Benchmark: Sendable {
         "subscriptions": .init(usage: SubscriptionBenchmark.usage, run: SubscriptionBenchmark.run),
         "subscription-writer": .init(usage: SubscriptionBenchmark.writerUsage, run: SubscriptionBenchmark.writer),
         "canonical": .init(usage: CanonicalBenchmark.usage, run: CanonicalBenchmark.run),
+        "missing": .init(usage: MissingBenchmark.usage, run: MissingBenchmark.run),
+        "shapes": .init(usage: ShapesBenchmark.usage, run: ShapesBenchmark.run),
     ]
 
     static var usageText: String {
