@@ -47,7 +47,9 @@ import Testing
 
     /// Positions of `tenant`'s events in the store at `path`.
     static func positions(of tenant: String, in path: String) throws -> [UInt64] {
-        let store = try LMDBEventStore.open(path: path, options: .init(readOnly: true))
+        // The settings makeStore used: its environment may still be held a moment by its writer
+        // thread, and one process opens a path with one set of settings.
+        let store = try openStore(path)
         return try store.rawEvents(from: 1, limit: 10_000).filter { (try? $0.decode().envelope.tenant) == tenant }.map(\.position)
     }
 
@@ -77,13 +79,16 @@ import Testing
         // SIGKILL: no close, the lease stays in the store, but its holder is dead on this host.
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        let (third, thirdLines) = try FollowStartTests.start(["tail", "--store", dir.store, "--consumer", "billing", "--tenant", "contoso"])
+        let thirdErr = dir.path + "/third.stderr"
+        let (third, thirdLines) = try FollowStartTests.start(["tail", "--store", dir.store, "--consumer", "billing", "--tenant", "contoso"],
+                                                             stderrPath: thirdErr)
         defer { if third.isRunning { kill(third.processIdentifier, SIGKILL) } }
         var gen = SyntheticInventory(tenants: ["contoso"], itemsPerType: 2)
         let newHead = try await FollowStartTests.appendRun(dir.store, &gen)
         try await FollowStartTests.wait(seconds: 30) { thirdLines.positions.contains(newHead) || !third.isRunning }
         #expect(third.isRunning, "the third tail took the consumer over")
-        #expect(thirdLines.positions.contains(newHead), "and follows it: \(thirdLines.positions.suffix(3))")
+        #expect(thirdLines.positions.contains(newHead),
+                "and follows it: \(thirdLines.positions.suffix(3)); stderr: \((try? String(contentsOfFile: thirdErr, encoding: .utf8)) ?? "")")
         #expect(try Self.listed(dir.store, "billing")?["holder"]?["pid"]?.intValue == Int(third.processIdentifier))
         #expect(await FollowStartTests.stop(third) == 0)
         #expect(try Self.listed(dir.store, "billing")?["holder"] == .null, "a tail that exits releases the consumer")

@@ -37,13 +37,19 @@ import Testing
         }
     }
 
-    static func start(_ args: [String]) throws -> (Process, Lines) {
+    /// Starts `atlas-replay args`; its standard error goes to the file `stderrPath` when given.
+    static func start(_ args: [String], stderrPath: String? = nil) throws -> (Process, Lines) {
         let p = Process()
         p.executableURL = productsDirectory().appendingPathComponent("atlas-replay")
         p.arguments = args
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        if let stderrPath {
+            FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            p.standardError = FileHandle(forWritingAtPath: stderrPath)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         let lines = Lines(out)
         try p.run()
         return (p, lines)

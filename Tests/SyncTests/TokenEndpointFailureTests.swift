@@ -76,11 +76,14 @@ struct TokenEndpointFailureTests {
                 environment: AtlasProcess.environment(["ATLAS_CLIENT_ID": "app", "ATLAS_CLIENT_SECRET": "a-secret-of-40-characters-0123456789abcd"]))
         }
         let r = try #require(ran)
-        #expect(seconds < 10, "atlas sync took \(seconds) s")
+        // Not a speed goal: a client that reconnected until the token request's 30 s timeout
+        // would take at least that long; this run gives up after its two attempts.
+        #expect(seconds < 30, "atlas sync took \(seconds) s")
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("auth_failed"), "\(r.stdout)")
         let runs = try await AtlasProcess.run(["runs", "--store", dir, "--tenant", "contoso", "--json"])
         #expect(runs.stdout.contains("the token endpoint https://127.0.0.1:\(port) could not be reached: connection refused"), "\(runs.stdout)")
+        #expect(runs.stdout.contains("(after 2 attempts)"), "\(runs.stdout)")
     }
 
     @Test func invalidClientFailsAtOnce() async throws {

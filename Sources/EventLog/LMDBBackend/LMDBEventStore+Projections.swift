@@ -344,10 +344,16 @@ extension LMDBEventStore {
 
     public func projectionStatus() throws -> [ProjectionStatus] {
         try read { tables in
-            try projections.map { p in
+            let opened = cachedProjectionHandles().1
+            return try projections.map { p in
                 let r = try env.read { txn in try record(txn, p.name) }
                 var entries: [String: Int] = [:]
-                for t in p.tableNames { entries[t] = try tables.count(.projection(p.name, t)) }
+                // A projection never built in this store (an events-only store, or one a
+                // read-only open cannot build) has no tables: it holds no entries.
+                for t in p.tableNames {
+                    let table = StoreTable.projection(p.name, t)
+                    entries[t] = opened[table] == nil ? 0 : try tables.count(table)
+                }
                 return ProjectionStatus(name: p.name, version: r?.version ?? p.version, checkpoint: r?.checkpoint ?? 0,
                                         generation: r?.generation ?? 0, entries: entries)
             }

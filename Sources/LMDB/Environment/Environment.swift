@@ -27,6 +27,8 @@ public final class Environment: @unchecked Sendable {
     /// Serializes `mdb_dbi_open`, which LMDB requires.
     private let dbiLock = NSLock()
     private var closed = false
+    /// Set when a resize failed after LMDB had unmapped the file; guarded by `resizeLock`.
+    private var mapLost = false
     /// When stale reader slots are next cleared (see ``ReaderCheckSchedule``).
     private let readerChecks = ReaderCheckSchedule()
 
@@ -103,6 +105,7 @@ public final class Environment: @unchecked Sendable {
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
             try Self.checkNotTruncated(env, path: path)
+            try Self.checkMetaMapSize(env, path: path)
         } catch {
             mdb_env_close(env)
             if !lockExisted { unlink(lockPath) }
@@ -132,6 +135,18 @@ public final class Environment: @unchecked Sendable {
         if size.uint64Value < needed {
             throw LMDBError(code: MDB_CORRUPTED, operation: "open \(path)",
                             message: "data.mdb is truncated: \(size.uint64Value) bytes, but its last committed page ends at byte \(needed)")
+        }
+    }
+
+    /// Refuses a store whose newest meta page records a map size no process can map (see
+    /// ``MetaPage``): adopting it would leave the environment without a mapping.
+    private static func checkMetaMapSize(_ env: OpaquePointer, path: String) throws(LMDBError) {
+        var envStat = MDB_stat()
+        try check(mdb_env_stat(env, &envStat), "mdb_env_stat")
+        guard let meta = MetaPage.newest(dataFile: path + "/data.mdb", pageSize: Int(envStat.ms_psize)) else { return }
+        if meta.mapSize > MetaPage.largestMappable {
+            throw LMDBError(code: MDB_CORRUPTED, operation: "open \(path)",
+                            message: "data.mdb is damaged: its newest meta page (transaction \(meta.transactionID)) records a map size of \(meta.mapSize) bytes, more than any process can map")
         }
     }
 
@@ -167,6 +182,10 @@ public final class Environment: @unchecked Sendable {
         var clearedReaders = false
         while true {
             pthread_rwlock_rdlock(resizeLock)
+            if mapLost {
+                pthread_rwlock_unlock(resizeLock)
+                throw LMDBError(code: MDB_PANIC, operation: "mdb_txn_begin \(path)", message: "a resize of the map failed; reopen the store")
+            }
             var txn: OpaquePointer?
             let rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
             if rc == MDB_MAP_RESIZED {
@@ -271,14 +290,30 @@ public final class Environment: @unchecked Sendable {
         let next = min(current * 2, configuration.maxMapSize)
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
-        try check(mdb_env_set_mapsize(handle, next), "mdb_env_set_mapsize \(path)")
+        let rc = mdb_env_set_mapsize(handle, next)
+        if rc != 0 && rc != EINVAL { mapLost = true }  // EINVAL is refused before unmapping
+        try check(rc, "mdb_env_set_mapsize \(path)")
     }
 
-    /// Adopts the map size another process has set.
+    /// Adopts the map size another process has set, after checking on the file that it can be
+    /// mapped (see ``MetaPage``): LMDB unmaps the file before it maps it at the new size, so a
+    /// failed resize leaves no mapping, and every later transaction is refused instead of
+    /// reading unmapped memory.
     private func adoptMapSize() throws(LMDBError) {
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
-        try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize(0) \(path)")
+        let op = "adopt the map size of \(path)"
+        if mapLost { throw LMDBError(code: MDB_PANIC, operation: op, message: "a resize of the map failed; reopen the store") }
+        var envStat = MDB_stat()
+        try check(mdb_env_stat(handle, &envStat), "mdb_env_stat")
+        if let meta = MetaPage.newest(dataFile: path + "/data.mdb", pageSize: Int(envStat.ms_psize)),
+           meta.mapSize > MetaPage.largestMappable {
+            throw LMDBError(code: MDB_CORRUPTED, operation: op,
+                            message: "data.mdb is damaged: its newest meta page (transaction \(meta.transactionID)) records a map size of \(meta.mapSize) bytes, more than any process can map")
+        }
+        let rc = mdb_env_set_mapsize(handle, 0)
+        if rc != 0 && rc != EINVAL { mapLost = true }  // EINVAL is refused before unmapping
+        try check(rc, "mdb_env_set_mapsize(0) \(path)")
     }
 
     /// Size figures of the environment.
