@@ -327,12 +327,19 @@ public final class Verifier {
     private func checkIndexes(through end: UInt64) throws {
         step?("comparing the indexes with the log through position \(end)")
         var inTenantIndex = Set<UInt64>()
+        // Entries past the scan's head: appended since, or planted. An index entry is written in
+        // the transaction that appends its event, and the log only grows, so an entry read now
+        // whose event the log does not hold when looked up afterwards is not the log's.
+        var beyond: [(table: String, position: UInt64, what: String)] = []
+        func later(_ table: String, _ p: UInt64, _ what: String) {
+            if beyond.count < Self.maxProblems * 10 { beyond.append((table, p, what)) }
+        }
         try forEachEntry(.tenantEvents) { e in
             guard let (tenant, p) = e.tenantIndexKey else {
                 problem("tenant_index", "a tenant_events key of \(e.key.count) bytes is not a tenant, a NUL and an 8-byte position")
                 return
             }
-            guard p <= end else { return }  // appended after the scan's head
+            guard p <= end else { return later("tenant_index", p, "the tenant index lists position \(p) under tenant \(tenant)") }
             switch scanned[p] {
             case .absent:
                 problem("tenant_index", position: p, "the tenant index lists position \(p) under tenant \(tenant), but the log has no event there")
@@ -349,7 +356,7 @@ public final class Verifier {
                 problem("event_ids", "an event_ids entry with a \(e.key.count)-byte key and a \(e.value.count)-byte value is not an event id and a position")
                 return
             }
-            guard p <= end else { return }
+            guard p <= end else { return later("event_ids", p, "event_ids maps id \(id) to position \(p)") }
             switch scanned[p] {
             case .absent:
                 problem("event_ids", position: p, "event_ids maps id \(id) to position \(p), but the log has no event there")
@@ -358,6 +365,12 @@ public final class Verifier {
                 if owner == id { inIDIndex.insert(p) } else {
                     problem("event_ids", position: p, "event_ids maps id \(id) to position \(p), whose event has id \(owner)")
                 }
+            }
+        }
+        if !beyond.isEmpty {
+            let head = try source.head().position
+            for (table, p, what) in beyond where p > head {
+                problem(table, position: p, "\(what), past the log's head \(head): the log has no event there")
             }
         }
         for p in scanned.positions where p <= end {

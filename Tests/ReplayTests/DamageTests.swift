@@ -96,6 +96,24 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         #expect(!e.stdout.contains(#""tenant":"fabrikam""#))
     }
 
+    /// Index entries for positions past the head (planted: no append wrote them) are reported,
+    /// not skipped as if appended after the scan began.
+    @Test func indexEntriesPastTheHeadAreFound() async throws {
+        let dir = TempDir()
+        try await makeStore(dir.store, runs: 1, items: 3)
+        let head = try ReplayStore.openReadOnly(dir.store).head().position
+        try putRaw(dir.store, "tenant_events", key: tenantKey("contoso", head + 3), value: [])
+        try putRaw(dir.store, "event_ids", key: (0..<16).map { _ in UInt8.random(in: 0...255) }, value: positionKey(head + 9))
+        let report = try await Verifier(store: try ReplayStore.openReadOnly(dir.store)).run()
+        #expect(report.status == .failed)
+        #expect(report.problems.contains { $0.kind == "tenant_index" && $0.position == head + 3 && $0.message.contains("past the log's head \(head)") },
+                "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == "event_ids" && $0.position == head + 9 }, "\(report.problems)")
+        let v = try runTool(["verify", "--store", dir.store])
+        #expect(v.status == 1)
+        #expect(v.stderr.contains("tenant_index") || v.stdout.contains("tenant_index"), "\(v.stdout)\(v.stderr)")
+    }
+
     /// An event missing from each index, and an id index entry naming the wrong event.
     @Test func indexEntriesComparedBothWays() async throws {
         let dir = TempDir()
