@@ -8,15 +8,38 @@ public final class ScratchStore: @unchecked Sendable {
     public let directory: String
     public let store: LMDBEventStore
 
-    /// The prefix of every scratch store's directory name: `atlas-replay-LABEL-PID-RANDOM`,
-    /// where PID is the process that owns it (and removes it on every exit path).
+    /// The prefix of every scratch store's directory name: `atlas-replay-LABEL-OWNER-RANDOM`,
+    /// where OWNER identifies the process that owns it (and removes it on every exit path) as
+    /// `PID.STARTTIME.PIDNS.BOOTID`: its PID, start time, PID namespace and boot id (hex digits).
     public static let namePrefix = "atlas-replay-"
 
     /// A new scratch directory path under `parent` (default: the system temporary directory),
     /// named for `label` and owned by the process `owner` (default: this one).
-    public static func newDirectory(label: String, parent: String? = nil, owner: Int32 = getpid()) -> String {
+    public static func newDirectory(label: String, parent: String? = nil, owner: ProcessIdentity = .current) -> String {
         let base = parent ?? FileManager.default.temporaryDirectory.path
-        return base + "/\(namePrefix)\(label)-\(owner)-\(EventID.generate().description.suffix(12))"
+        return base + "/\(namePrefix)\(label)-\(ownerToken(owner))-\(EventID.generate().description.suffix(12))"
+    }
+
+    /// The OWNER part of a scratch directory's name.
+    static func ownerToken(_ id: ProcessIdentity) -> String {
+        "\(id.pid).\(id.startTime).\(id.pidNamespace).\(bootHex(id.bootID))"
+    }
+
+    private static func bootHex(_ bootID: String) -> String { String(bootID.filter(\.isHexDigit).lowercased()) }
+
+    /// The owner a scratch directory's name records, as ``ProcessIdentity`` judges it; `nil` for
+    /// a name that does not identify it fully (such as a bare PID), which is never judged dead.
+    static func owner(ofName name: String) -> ProcessIdentity? {
+        guard name.hasPrefix(namePrefix) else { return nil }
+        let parts = name.dropFirst(namePrefix.count).split(separator: "-")
+        guard parts.count >= 3 else { return nil }
+        let f = parts[parts.count - 2].split(separator: ".", omittingEmptySubsequences: false)
+        guard f.count == 4, let pid = Int32(f[0]), pid > 0, let start = UInt64(f[1]), let ns = UInt64(f[2]),
+              !f[3].isEmpty, f[3].allSatisfy(\.isHexDigit) else { return nil }
+        // The boot id is recorded without its dashes: this boot's own is used when they match.
+        let me = ProcessIdentity.current
+        let boot = String(f[3]) == bootHex(me.bootID) ? me.bootID : String(f[3])
+        return ProcessIdentity(bootID: boot, pidNamespace: ns, pid: pid, startTime: start)
     }
 
     /// Creates an empty scratch store under `parent` (default: the system temporary directory),
@@ -36,17 +59,17 @@ public final class ScratchStore: @unchecked Sendable {
         }
     }
 
-    /// Removes scratch stores under `parent` whose owning process no longer exists (left by a
-    /// process that was killed), if this user owns them; returns the paths removed.
+    /// Removes scratch stores under `parent` whose owning process is known to be gone (left by a
+    /// process that was killed), if this user owns them; returns the paths removed. An owner
+    /// in another PID namespace or boot (another container sharing the directory), or one a
+    /// name does not identify fully, cannot be judged from here: its store is left alone.
     @discardableResult
     public static func removeStale(in parent: String? = nil) -> [String] {
         let base = parent ?? FileManager.default.temporaryDirectory.path
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else { return [] }
         var removed: [String] = []
-        for name in names where name.hasPrefix(namePrefix) {
-            let parts = name.dropFirst(namePrefix.count).split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0 else { continue }
-            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }  // its owner still runs
+        for name in names {
+            guard let owner = owner(ofName: name), owner.liveness() == .dead else { continue }
             let path = base + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else { continue }

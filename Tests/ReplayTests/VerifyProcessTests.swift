@@ -117,7 +117,9 @@ func scratchLeft(_ dir: String) -> [String] {
         #expect(!isRunning(child))
     }
 
-    /// A scratch store left by a process that is gone is removed at the next start.
+    /// A scratch store left by a process that is gone is removed at the next start; one whose
+    /// owner lives, lives in another PID namespace (another container sharing the directory) or
+    /// is not fully named is left alone.
     @Test func staleScratchIsRemoved() async throws {
         let dir = TempDir()
         try await makeStore(dir.store, runs: 1, items: 3)
@@ -126,12 +128,22 @@ func scratchLeft(_ dir: String) -> [String] {
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()
         gone.waitUntilExit()
-        let stale = scratch + "/\(ScratchStore.namePrefix)verify-\(gone.processIdentifier)-0123456789ab"
-        let live = scratch + "/\(ScratchStore.namePrefix)verify-\(getpid())-0123456789ab"
-        for d in [stale, live] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        let me = ProcessIdentity.current
+        func named(_ owner: ProcessIdentity) -> String {
+            (ScratchStore.newDirectory(label: "verify", parent: scratch, owner: owner) as NSString).lastPathComponent
+        }
+        let stale = named(ProcessIdentity(bootID: me.bootID, pidNamespace: me.pidNamespace, pid: gone.processIdentifier, startTime: 1))
+        let live = named(me)
+        let otherNamespace = named(ProcessIdentity(bootID: me.bootID, pidNamespace: me.pidNamespace + 1, pid: gone.processIdentifier, startTime: 1))
+        let otherBoot = named(ProcessIdentity(bootID: "0123456789abcdef0123456789abcdef", pidNamespace: me.pidNamespace,
+                                              pid: gone.processIdentifier, startTime: 1))
+        let barePID = "\(ScratchStore.namePrefix)verify-\(gone.processIdentifier)-0123456789ab"
+        for d in [stale, live, otherNamespace, otherBoot, barePID] {
+            try FileManager.default.createDirectory(atPath: scratch + "/" + d, withIntermediateDirectories: true)
+        }
         let r = try runTool(["verify", "--store", dir.store, "--scratch-dir", scratch])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(scratchLeft(scratch) == [(live as NSString).lastPathComponent])
+        #expect(Set(scratchLeft(scratch)) == [live, otherNamespace, otherBoot, barePID])
     }
 
     /// Random damage to every table and to random page bytes of a real store: each trial is

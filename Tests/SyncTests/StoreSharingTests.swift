@@ -192,10 +192,22 @@ import Testing
         #expect(try await holder.waitFor("holding"), "\(holder.stderr)")
         let data = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         // A reader and a writer in another PID namespace (another container on the same volume).
-        let reader = try await AtlasProcess.run(Self.inNewPIDNamespace(AtlasProcess.replayBinary, ["verify", "--store", store]),
+        // The reader shares a scratch directory holding a live verify's scratch store of this
+        // namespace (named for this process): it cannot see that process, so it must leave it.
+        let scratch = store + "-scratch"
+        let me = ProcessIdentity.current
+        let liveScratch = scratch + "/atlas-replay-verify-\(me.pid).\(me.startTime).\(me.pidNamespace)."
+            + "\(me.bootID.filter(\.isHexDigit).lowercased())-0123456789ab"
+        let barePIDScratch = scratch + "/atlas-replay-verify-\(me.pid)-0123456789ab"
+        for d in [liveScratch, barePIDScratch] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        let reader = try await AtlasProcess.run(Self.inNewPIDNamespace(AtlasProcess.replayBinary, ["verify", "--store", store,
+                                                                                                  "--scratch-dir", scratch]),
                                                 binary: "/usr/bin/unshare")
         #expect(reader.status == 2, "\(reader.stdout) \(reader.stderr)")
         #expect(reader.stderr.contains("in use by a process in another PID namespace"), "\(reader.stderr)")
+        for d in [liveScratch, barePIDScratch] {
+            #expect(FileManager.default.fileExists(atPath: d), "a verify in another PID namespace removed a live scratch store: \(d)")
+        }
         let writer = try await AtlasProcess.run(Self.inNewPIDNamespace(Self.testkit, ["append", "--store", store, "--tenant", "other",
                                                                                      "--batches", "1", "--batch-size", "1", "--inventory"]),
                                                 binary: "/usr/bin/unshare")
