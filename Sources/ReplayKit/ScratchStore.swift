@@ -4,7 +4,7 @@ import Inventory
 
 /// A throw-away store in a temporary directory, with the inventory projections, that events
 /// are replayed into. The directory is removed when the value is released.
-public final class ScratchStore: @unchecked Sendable {
+public final class ScratchStore: Sendable {
     public let directory: String
     public let store: LMDBEventStore
 

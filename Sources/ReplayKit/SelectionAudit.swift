@@ -15,23 +15,21 @@ import Inventory
 /// completely, else *unknown*. Confidence is low when L did not succeed or had errors.
 public struct SelectionAudit {
     public struct Flag: Sendable, Hashable {
-        /// `selection_hash`, `selection_unparseable`, `outside_selection`, `outside_resolved_types`,
-        /// `unknown_run`, `selection_hash_of_observation`, `missing_differs`.
-        public var kind: String
+        public var kind: Kind
         public var tenant: String
         public var runID: String?
         public var position: UInt64?
         public var message: String
 
         public var json: JSONValue {
-            .object(["kind": .string(kind), "tenant": .string(tenant), "run_id": runID.map { .string($0) } ?? .null,
+            .object(["kind": .string(kind.rawValue), "tenant": .string(tenant), "run_id": runID.map { .string($0) } ?? .null,
                      "position": position.map { .number(Double($0)) } ?? .null, "message": .string(message)])
         }
     }
 
     public struct RunSummary: Sendable, Hashable {
         public var runID: String
-        public var status: String
+        public var status: SyncRunStatus
         public var startedPosition: UInt64?
         public var finishedPosition: UInt64?
         public var storedHash: String
@@ -65,7 +63,7 @@ public struct SelectionAudit {
                 "missing": .array(s.missing.map { .string($0) }), "unknown": .array(s.unknown.map { .string($0) }),
                 "projection_agrees": s.agrees.map { .bool($0) } ?? .null,
                 "runs": .array(s.runs.map { r in
-                    .object(["run_id": .string(r.runID), "status": .string(r.status),
+                    .object(["run_id": .string(r.runID), "status": .string(r.status.rawValue),
                              "started_position": r.startedPosition.map { .number(Double($0)) } ?? .null,
                              "finished_position": r.finishedPosition.map { .number(Double($0)) } ?? .null,
                              "stored_selection_hash": .string(r.storedHash),
@@ -185,14 +183,14 @@ public struct SelectionAudit {
     }
 
     static func apply(_ e: EventEnvelope, position: UInt64, state: State) throws {
-        func flag(_ kind: String, _ run: String?, _ message: String) {
+        func flag(_ kind: Flag.Kind, _ run: String?, _ message: String) {
             state.flags.append(Flag(kind: kind, tenant: e.tenant, runID: run, position: position, message: message))
         }
         switch e.type {
         case InventoryEventType.syncRunStarted:
             let p: SyncRunStarted
             do { p = try SyncRunStarted(data: e.data) } catch {
-                flag("payload", nil, "sync_run_started at \(position) has a malformed payload: \(error)")
+                flag(.payload, nil, "sync_run_started at \(position) has a malformed payload: \(error)")
                 return
             }
             let i = run(state, e.tenant, p.runID)
@@ -205,43 +203,43 @@ public struct SelectionAudit {
                 state.list[i].parsed = parsed.selection
                 state.list[i].recomputedHash = parsed.selection.hash
                 if parsed.selection.hash != p.selectionHash {
-                    flag("selection_hash", p.runID,
+                    flag(.selectionHash, p.runID,
                          "run \(p.runID) (position \(position)) stores selection_hash \(p.selectionHash), but its stored selection hashes to \(parsed.selection.hash) today")
                 }
                 if !parsed.droppedPolicyTypes.isEmpty || !parsed.droppedCategories.isEmpty {
-                    flag("selection_hash", p.runID,
+                    flag(.selectionHash, p.runID,
                          "run \(p.runID)'s stored selection has values today's registry drops: \((parsed.droppedPolicyTypes + parsed.droppedCategories).joined(separator: ", "))")
                 }
             } catch {
-                flag("selection_unparseable", p.runID, "run \(p.runID)'s stored selection is not accepted by today's parser: \(error.message)")
+                flag(.selectionUnparseable, p.runID, "run \(p.runID)'s stored selection is not accepted by today's parser: \(error.message)")
             }
         case InventoryEventType.policyTypeEnumerated:
             guard let p = try? PolicyTypeEnumerated(data: e.data) else {
-                flag("payload", nil, "policy_type_enumerated at \(position) has a malformed payload")
+                flag(.payload, nil, "policy_type_enumerated at \(position) has a malformed payload")
                 return
             }
             let i = run(state, e.tenant, p.runID)
             state.list[i].types[p.policyType] = p.complete
         case InventoryEventType.itemObserved:
             guard let p = try? ItemObserved(data: e.data) else {
-                flag("payload", nil, "item_observed at \(position) has a malformed payload")
+                flag(.payload, nil, "item_observed at \(position) has a malformed payload")
                 return
             }
             let i = run(state, e.tenant, p.runID)
             let r = state.list[i]
             state.list[i].observations += 1
             if r.startedPosition == nil {
-                flag("unknown_run", p.runID, "item_observed at \(position) belongs to run \(p.runID), which has no sync_run_started before it")
+                flag(.unknownRun, p.runID, "item_observed at \(position) belongs to run \(p.runID), which has no sync_run_started before it")
             } else {
                 if let h = r.startedHash, h != p.selectionHash {
-                    flag("selection_hash_of_observation", p.runID,
+                    flag(.selectionHashOfObservation, p.runID,
                          "item_observed at \(position) carries selection_hash \(p.selectionHash), its run \(p.runID) has \(h)")
                 }
                 if let sel = r.parsed, !sel.resolvedTypes.contains(where: { $0.key == p.policyType }) {
-                    flag("outside_selection", p.runID,
+                    flag(.outsideSelection, p.runID,
                          "run \(p.runID) observed \(p.policyType)/\(p.externalID) at \(position), outside its selection's resolved types (\(sel.resolvedTypes.map(\.key).joined(separator: ",")))")
                 } else if !r.resolvedTypes.contains(p.policyType) {
-                    flag("outside_resolved_types", p.runID,
+                    flag(.outsideResolvedTypes, p.runID,
                          "run \(p.runID) observed \(p.policyType)/\(p.externalID) at \(position), outside the resolved_types it recorded")
                 }
             }
@@ -249,7 +247,7 @@ public struct SelectionAudit {
             state.observed[g, default: [:]][ItemKey(type: p.policyType, id: p.externalID), default: []].append(i)
         case InventoryEventType.syncRunFinished:
             guard let p = try? SyncRunFinished(data: e.data) else {
-                flag("payload", nil, "sync_run_finished at \(position) has a malformed payload")
+                flag(.payload, nil, "sync_run_finished at \(position) has a malformed payload")
                 return
             }
             let i = run(state, e.tenant, p.runID)
@@ -301,7 +299,7 @@ public struct SelectionAudit {
             out.append(SelectionSummary(
                 tenant: g.tenant, hash: g.hash, selection: selection,
                 runs: runs.sorted { ($0.startedPosition ?? $0.finishedPosition ?? 0) < ($1.startedPosition ?? $1.finishedPosition ?? 0) }.map {
-                    RunSummary(runID: $0.runID, status: $0.status.rawValue, startedPosition: $0.startedPosition,
+                    RunSummary(runID: $0.runID, status: $0.status, startedPosition: $0.startedPosition,
                                finishedPosition: $0.finishedPosition, storedHash: $0.startedHash ?? $0.finishedHash ?? "",
                                recomputedHash: $0.recomputedHash, observations: $0.observations)
                 },
@@ -330,7 +328,7 @@ public struct SelectionAudit {
             if low != report.lowConfidence { diffs.append("low_confidence: projection \(report.lowConfidence), events \(low)") }
         }
         if diffs.isEmpty { return true }
-        state.flags.append(Flag(kind: "missing_differs", tenant: s.tenant, runID: s.latestCompletedRun, position: nil,
+        state.flags.append(Flag(kind: .missingDiffers, tenant: s.tenant, runID: s.latestCompletedRun, position: nil,
                                 message: "selection \(s.hash): the projection's missing report differs from the events: " + diffs.joined(separator: "; ")))
         return false
     }

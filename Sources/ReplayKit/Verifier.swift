@@ -9,8 +9,7 @@ public struct VerifyReport: Sendable {
 
     /// One thing found wrong.
     public struct Problem: Sendable, Hashable {
-        /// `gap`, `chain`, `decode`, `canonical`, `replay`, `tenant_index`, `projection`.
-        public var kind: String
+        public var kind: Kind
         public var position: UInt64?
         public var projection: String?
         /// A printable form of the first differing key of a projection.
@@ -19,7 +18,7 @@ public struct VerifyReport: Sendable {
 
         public var json: JSONValue {
             .object([
-                "kind": .string(kind), "position": position.map { .number(Double($0)) } ?? .null,
+                "kind": .string(kind.rawValue), "position": position.map { .number(Double($0)) } ?? .null,
                 "projection": projection.map { .string($0) } ?? .null, "key": key.map { .string($0) } ?? .null,
                 "message": .string(message),
             ])
@@ -112,7 +111,7 @@ public final class Verifier {
         self.scratchParent = scratchParent
     }
 
-    private func problem(_ kind: String, position: UInt64? = nil, projection: String? = nil, key: String? = nil, _ message: String) {
+    private func problem(_ kind: VerifyReport.Problem.Kind, position: UInt64? = nil, projection: String? = nil, key: String? = nil, _ message: String) {
         problemCount += 1
         if problems.count < Self.maxProblems {
             problems.append(.init(kind: kind, position: position, projection: projection, key: key, message: message))
@@ -133,7 +132,7 @@ public final class Verifier {
         let statuses = try source.projectionStatus()
         let headNow = try source.head().position
         for s in statuses where s.checkpoint > max(pinned, headNow) {
-            problem("truncation", position: headNow,
+            problem(.truncation, position: headNow,
                     "log shorter than its projections: projection \(s.name) has applied events through position \(s.checkpoint), but the log ends at \(headNow) (truncated?)")
         }
 
@@ -141,6 +140,8 @@ public final class Verifier {
         var inconclusive = false
         if compareProjections && problemCount == 0 && !replayBroken, let replayer {
             var done = false
+            // A projection is behind the log with no writer to move it on: comparing again cannot help.
+            var behind = false
             for attempt in 1...max(1, attempts) {
                 let statuses = try source.projectionStatus()
                 let lagging = statuses.filter { $0.checkpoint != pinned }
@@ -152,6 +153,7 @@ public final class Verifier {
                 let newHead = try source.head().position
                 if newHead == pinned, let l = lagging.first {
                     notes.append("projection \(l.name) is behind the log (checkpoint \(l.checkpoint), head \(pinned)); it catches up with the next append or open; not compared")
+                    behind = true
                     break
                 }
                 notes.append("attempt \(attempt): the log moved from \(pinned) to \(newHead) while comparing; checking the new events and comparing again")
@@ -162,7 +164,7 @@ public final class Verifier {
             }
             if !done && problemCount == 0 && !replayBroken {
                 inconclusive = true
-                if notes.last?.hasPrefix("projection") != true {
+                if !behind {
                     notes.append("the store was too busy: the log moved on during each of \(attempts) attempts to compare projections at one head")
                 }
             }
@@ -170,7 +172,7 @@ public final class Verifier {
             notes.append("projections not compared: the log itself is damaged")
         }
         for c in checks where !c.equal && !problems.contains(where: { $0.projection == c.name }) {
-            problem("projection", projection: c.name, "projection \(c.name) differs from its rebuild at position \(c.at)")
+            problem(.projection, projection: c.name, "projection \(c.name) differs from its rebuild at position \(c.at)")
         }
         let status: VerifyReport.Status = problemCount > 0 ? .failed : (inconclusive ? .inconclusive : .ok)
         return VerifyReport(status: status, head: lastStored, eventsChecked: checked, problems: problems,
@@ -184,7 +186,7 @@ public final class Verifier {
         while next <= end && !scanStopped {
             let entries = try source.rawEntries(.events, after: greatestKey, limit: chunk)
             guard !entries.isEmpty else {
-                problem("gap", position: next, "the log ends at position \(next - 1), but its head was \(end)")
+                problem(.gap, position: next, "the log ends at position \(next - 1), but its head was \(end)")
                 replayBroken = true
                 return
             }
@@ -200,7 +202,7 @@ public final class Verifier {
                 } else if greatestKey != nil {
                     let at = greatestKey.flatMap { RawTableEntry(key: $0, value: []).eventPosition }
                     let p = entry.eventPosition
-                    problem("order", position: p ?? at,
+                    problem(.order, position: p ?? at,
                             p == at ? "position \(p.map(String.init) ?? "?") appears twice in the events table"
                                     : "position \(p.map(String.init) ?? "(a key of \(entry.key.count) bytes)") appears after position \(at.map(String.init) ?? "?"): the events table's keys are out of order")
                     replayBroken = true
@@ -209,14 +211,14 @@ public final class Verifier {
                 greatestKey = entry.key
                 advanced = true
                 guard let position = entry.eventPosition else {
-                    problem("key", position: next, "an events key of \(entry.key.count) bytes (not 8) follows position \(next - 1)")
+                    problem(.key, position: next, "an events key of \(entry.key.count) bytes (not 8) follows position \(next - 1)")
                     replayBroken = true
                     afterGap = true
                     continue
                 }
                 if position > end { reachedEnd = true; break }
                 guard let stored = entry.storedEvent else {
-                    problem("length", position: position, "event at position \(position) is \(entry.value.count) bytes, shorter than its 32-byte chain hash")
+                    problem(.length, position: position, "event at position \(position) is \(entry.value.count) bytes, shorter than its 32-byte chain hash")
                     scanned.record(position, .unreadable)
                     replayBroken = true
                     afterGap = true
@@ -228,7 +230,7 @@ public final class Verifier {
             }
             if let replayer, !batch.isEmpty {
                 do { try await replayer.appendChecked(events, raws: batch) } catch {
-                    problem("replay", position: batch.first?.position, "replaying positions \(batch.first!.position)…\(batch.last!.position) into a scratch store failed: \(error)")
+                    problem(.replay, position: batch.first?.position, "replaying positions \(batch.first!.position)…\(batch.last!.position) into a scratch store failed: \(error)")
                     replayBroken = true
                 }
             }
@@ -236,7 +238,7 @@ public final class Verifier {
             if reachedEnd { return }
             if !advanced {
                 // A whole chunk behind keys already seen: the B-tree's order is too damaged to walk on.
-                problem("order", position: next, "the events table's key order is damaged after position \(next - 1); the scan stops there")
+                problem(.order, position: next, "the events table's key order is damaged after position \(next - 1); the scan stops there")
                 replayBroken = true
                 scanStopped = true
             }
@@ -246,7 +248,7 @@ public final class Verifier {
     private func check(_ raw: RawEvent, events: inout [EncodedEvent], batch: inout [RawEvent]) {
         checked += 1
         if raw.position != next {
-            problem("gap", position: next, raw.position == next + 1
+            problem(.gap, position: next, raw.position == next + 1
                     ? "position \(next) is missing (the log jumps from \(next - 1) to \(raw.position))"
                     : "positions \(next)…\(raw.position - 1) are missing (the log jumps from \(next - 1) to \(raw.position))")
             replayBroken = true
@@ -262,7 +264,7 @@ public final class Verifier {
             if alt == raw.chainHash { chainOK = true }
         }
         if !chainOK && !afterGap {
-            problem("chain", position: raw.position,
+            problem(.chain, position: raw.position,
                     "chain hash mismatch at position \(raw.position): stored \(raw.chainHash.hex), recomputed \(recomputed.hex) (the event's bytes or its stored hash were changed)")
             replayBroken = true
         }
@@ -284,7 +286,7 @@ public final class Verifier {
         }
         let envelope: EventEnvelope
         do { envelope = try raw.decode().envelope } catch {
-            problem("decode", position: raw.position, "event at position \(raw.position) cannot be decoded: \(error.message)")
+            problem(.decode, position: raw.position, "event at position \(raw.position) cannot be decoded: \(error.message)")
             scanned.record(raw.position, .unreadable)
             replayBroken = true
             return
@@ -292,14 +294,14 @@ public final class Verifier {
         scanned.record(raw.position, .event(tenant: envelope.tenant, id: envelope.id))
         let encoded: EncodedEvent
         do { encoded = try EncodedEvent(envelope) } catch {
-            problem("canonical", position: raw.position, "event at position \(raw.position) is not a valid envelope: \(error.message)")
+            problem(.canonical, position: raw.position, "event at position \(raw.position) is not a valid envelope: \(error.message)")
             replayBroken = true
             return
         }
         let canonical = encoded.json
         if canonical != raw.json {
             let at = zip(canonical, raw.json).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(canonical.count, raw.json.count)
-            problem("canonical", position: raw.position, "event at position \(raw.position) is not in canonical form (first difference at byte \(at) of \(raw.json.count))")
+            problem(.canonical, position: raw.position, "event at position \(raw.position) is not in canonical form (first difference at byte \(at) of \(raw.json.count))")
             replayBroken = true
             return
         }
@@ -330,56 +332,56 @@ public final class Verifier {
         // Entries past the scan's head: appended since, or planted. An index entry is written in
         // the transaction that appends its event, and the log only grows, so an entry read now
         // whose event the log does not hold when looked up afterwards is not the log's.
-        var beyond: [(table: String, position: UInt64, what: String)] = []
-        func later(_ table: String, _ p: UInt64, _ what: String) {
-            if beyond.count < Self.maxProblems * 10 { beyond.append((table, p, what)) }
+        var beyond: [(kind: VerifyReport.Problem.Kind, position: UInt64, what: String)] = []
+        func later(_ kind: VerifyReport.Problem.Kind, _ p: UInt64, _ what: String) {
+            if beyond.count < Self.maxProblems * 10 { beyond.append((kind, p, what)) }
         }
         try forEachEntry(.tenantEvents) { e in
             guard let (tenant, p) = e.tenantIndexKey else {
-                problem("tenant_index", "a tenant_events key of \(e.key.count) bytes is not a tenant, a NUL and an 8-byte position")
+                problem(.tenantIndex, "a tenant_events key of \(e.key.count) bytes is not a tenant, a NUL and an 8-byte position")
                 return
             }
-            guard p <= end else { return later("tenant_index", p, "the tenant index lists position \(p) under tenant \(tenant)") }
+            guard p <= end else { return later(.tenantIndex, p, "the tenant index lists position \(p) under tenant \(tenant)") }
             switch scanned[p] {
             case .absent:
-                problem("tenant_index", position: p, "the tenant index lists position \(p) under tenant \(tenant), but the log has no event there")
+                problem(.tenantIndex, position: p, "the tenant index lists position \(p) under tenant \(tenant), but the log has no event there")
             case .unreadable: inTenantIndex.insert(p)
             case let .event(owner, _):
                 if owner == tenant { inTenantIndex.insert(p) } else {
-                    problem("tenant_index", position: p, "the tenant index lists position \(p) under tenant \(tenant), but that event belongs to tenant \(owner)")
+                    problem(.tenantIndex, position: p, "the tenant index lists position \(p) under tenant \(tenant), but that event belongs to tenant \(owner)")
                 }
             }
         }
         var inIDIndex = Set<UInt64>()
         try forEachEntry(.eventIDs) { e in
             guard let (id, p) = e.eventIDIndex else {
-                problem("event_ids", "an event_ids entry with a \(e.key.count)-byte key and a \(e.value.count)-byte value is not an event id and a position")
+                problem(.eventIDs, "an event_ids entry with a \(e.key.count)-byte key and a \(e.value.count)-byte value is not an event id and a position")
                 return
             }
-            guard p <= end else { return later("event_ids", p, "event_ids maps id \(id) to position \(p)") }
+            guard p <= end else { return later(.eventIDs, p, "event_ids maps id \(id) to position \(p)") }
             switch scanned[p] {
             case .absent:
-                problem("event_ids", position: p, "event_ids maps id \(id) to position \(p), but the log has no event there")
+                problem(.eventIDs, position: p, "event_ids maps id \(id) to position \(p), but the log has no event there")
             case .unreadable: inIDIndex.insert(p)
             case let .event(_, owner):
                 if owner == id { inIDIndex.insert(p) } else {
-                    problem("event_ids", position: p, "event_ids maps id \(id) to position \(p), whose event has id \(owner)")
+                    problem(.eventIDs, position: p, "event_ids maps id \(id) to position \(p), whose event has id \(owner)")
                 }
             }
         }
         if !beyond.isEmpty {
             let head = try source.head().position
-            for (table, p, what) in beyond where p > head {
-                problem(table, position: p, "\(what), past the log's head \(head): the log has no event there")
+            for (kind, p, what) in beyond where p > head {
+                problem(kind, position: p, "\(what), past the log's head \(head): the log has no event there")
             }
         }
         for p in scanned.positions where p <= end {
             guard case let .event(tenant, id) = scanned[p] else { continue }
             if !inTenantIndex.contains(p) {
-                problem("tenant_index", position: p, "event at position \(p) (tenant \(tenant)) is missing from the tenant index")
+                problem(.tenantIndex, position: p, "event at position \(p) (tenant \(tenant)) is missing from the tenant index")
             }
             if !inIDIndex.contains(p) {
-                problem("event_ids", position: p, "event at position \(p) (id \(id)) is missing from event_ids")
+                problem(.eventIDs, position: p, "event at position \(p) (id \(id)) is missing from event_ids")
             }
         }
     }
@@ -409,7 +411,7 @@ public final class Verifier {
                     }
                     if let (t, key, what) = diff {
                         let k = ProjectionDigest.describe(key)
-                        problem("projection", projection: p.name, key: k,
+                        problem(.projection, projection: p.name, key: k,
                                 "projection \(p.name) differs from its rebuild at position \(position): table \(t), key \(k): \(what)")
                     }
                 }

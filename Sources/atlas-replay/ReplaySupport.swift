@@ -2,6 +2,7 @@ import CommandSupport
 import EventLog
 import Foundation
 import ReplayKit
+import Synchronization
 
 /// Runs `body`, turning ReplayKit's errors into command failures with Atlas's exit codes.
 func replayCommand<R>(_ body: () async throws -> R) async throws -> R {
@@ -13,12 +14,11 @@ func replayCommand<R>(_ body: () async throws -> R) async throws -> R {
 }
 
 /// A one-line progress display on stderr, only when stderr is a terminal.
-final class TerminalProgress: @unchecked Sendable {
+final class TerminalProgress: Sendable {
     let label: String
     let enabled: Bool
-    private let lock = NSLock()
-    private var lastDraw: UInt64 = 0
-    private var drew = false
+    /// When the line was last drawn, and whether one is on the screen.
+    private let drawn = Mutex<(last: UInt64, visible: Bool)>((0, false))
 
     init(_ label: String, enabled: Bool = isatty(2) == 1) {
         self.label = label
@@ -28,20 +28,19 @@ final class TerminalProgress: @unchecked Sendable {
     func update(_ done: UInt64, _ total: UInt64, label override: String? = nil) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        lock.lock()
-        defer { lock.unlock() }
-        guard done >= total || now - lastDraw > 100_000_000 else { return }
-        lastDraw = now
-        drew = true
-        let pct = total == 0 ? 100 : Int(Double(done) / Double(total) * 100)
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(override ?? label): \(done)/\(total) events (\(pct)%)".utf8))
+        drawn.withLock { drawn in
+            guard done >= total || now - drawn.last > 100_000_000 else { return }
+            drawn = (now, true)
+            let pct = total == 0 ? 100 : Int(Double(done) / Double(total) * 100)
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(override ?? label): \(done)/\(total) events (\(pct)%)".utf8))
+        }
     }
 
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drew { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        drew = false
+        drawn.withLock { drawn in
+            if drawn.visible { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            drawn.visible = false
+        }
     }
 }
 

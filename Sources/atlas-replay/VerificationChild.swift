@@ -10,6 +10,8 @@ nonisolated(unsafe) private var signalPipe: Int32 = -1
 /// by a signal (a damaged LMDB page: SIGSEGV, SIGBUS, SIGABRT) or stops reporting is reported as
 /// page damage instead of taking the report down. The scratch store is removed on every exit
 /// path, SIGINT and SIGTERM included.
+// @unchecked Sendable: `buffer`, `finished` and `child` are shared with its reader and signal
+// threads under `lock`; `reached` and `lastStep` are touched only by the thread in `run`.
 final class VerificationChild: @unchecked Sendable {
     /// One line of the child's report channel.
     enum Message: Equatable {

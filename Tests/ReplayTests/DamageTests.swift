@@ -74,8 +74,8 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         try putRaw(dir.store, "events", key: positionKey(head.position - 1), value: [1, 2, 3])
         let report = try await Verifier(store: try ReplayStore.openReadOnly(dir.store)).run()
         #expect(report.status == .failed)
-        #expect(report.problems.contains { $0.kind == "key" && $0.position == 5 }, "\(report.problems)")
-        #expect(report.problems.contains { $0.kind == "length" && $0.position == head.position - 1 }, "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == .key && $0.position == 5 }, "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == .length && $0.position == head.position - 1 }, "\(report.problems)")
     }
 
     /// A forged tenant index entry (pointing at another tenant's event) is found entry by entry,
@@ -87,7 +87,7 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         try putRaw(dir.store, "tenant_events", key: tenantKey("contoso", fabrikam), value: [])
         let report = try await Verifier(store: try ReplayStore.openReadOnly(dir.store)).run()
         #expect(report.status == .failed)
-        let p = try #require(report.problems.first { $0.kind == "tenant_index" })
+        let p = try #require(report.problems.first { $0.kind == .tenantIndex })
         #expect(p.position == fabrikam)
         #expect(p.message.contains("belongs to tenant fabrikam"), "\(p.message)")
         let e = try runTool(["export", "--store", dir.store, "--tenant", "contoso"])
@@ -106,9 +106,9 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         try putRaw(dir.store, "event_ids", key: (0..<16).map { _ in UInt8.random(in: 0...255) }, value: positionKey(head + 9))
         let report = try await Verifier(store: try ReplayStore.openReadOnly(dir.store)).run()
         #expect(report.status == .failed)
-        #expect(report.problems.contains { $0.kind == "tenant_index" && $0.position == head + 3 && $0.message.contains("past the log's head \(head)") },
+        #expect(report.problems.contains { $0.kind == .tenantIndex && $0.position == head + 3 && $0.message.contains("past the log's head \(head)") },
                 "\(report.problems)")
-        #expect(report.problems.contains { $0.kind == "event_ids" && $0.position == head + 9 }, "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == .eventIDs && $0.position == head + 9 }, "\(report.problems)")
         let v = try runTool(["verify", "--store", dir.store])
         #expect(v.status == 1)
         #expect(v.stderr.contains("tenant_index") || v.stdout.contains("tenant_index"), "\(v.stdout)\(v.stderr)")
@@ -124,9 +124,9 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         try putRaw(dir.store, "event_ids", key: e9.id.bytes, value: positionKey(10))
         let report = try await Verifier(store: try ReplayStore.openReadOnly(dir.store)).run()
         #expect(report.status == .failed)
-        #expect(report.problems.contains { $0.kind == "tenant_index" && $0.position == 7 && $0.message.contains("missing") }, "\(report.problems)")
-        #expect(report.problems.contains { $0.kind == "event_ids" && $0.position == 10 }, "\(report.problems)")
-        #expect(report.problems.contains { $0.kind == "event_ids" && $0.position == 9 && $0.message.contains("missing") }, "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == .tenantIndex && $0.position == 7 && $0.message.contains("missing") }, "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == .eventIDs && $0.position == 10 }, "\(report.problems)")
+        #expect(report.problems.contains { $0.kind == .eventIDs && $0.position == 9 && $0.message.contains("missing") }, "\(report.problems)")
     }
 
     /// The last events removed cleanly, with their index entries: the projections are ahead of

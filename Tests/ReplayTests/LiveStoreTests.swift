@@ -24,8 +24,8 @@ import Testing
             let report = try await Verifier(store: store).run()
             #expect(report.status != .failed, "\(report.problems)")
             let audit = try SelectionAudit.run(store, tenant: nil)
-            #expect(!audit.flags.contains { $0.kind != "missing_differs" }, "\(audit.flags)")
-            #expect(!audit.flags.contains { $0.kind == "missing_differs" }, "\(audit.flags)")
+            #expect(!audit.flags.contains { $0.kind != .missingDiffers }, "\(audit.flags)")
+            #expect(!audit.flags.contains { $0.kind == .missingDiffers }, "\(audit.flags)")
             let stats = try StoreStats.collect(store)
             #expect(stats.events == stats.perTenant.values.reduce(0, +))
         }

@@ -3,7 +3,7 @@ import Foundation
 import LMDB
 
 /// An append waiting for the writer thread.
-final class PendingAppend: @unchecked Sendable {
+final class PendingAppend: Sendable {
     let events: [EncodedEvent]
     let precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
     let continuation: CheckedContinuation<AppendResult, any Error>

@@ -243,8 +243,12 @@ extension LMDBEventStore {
 
     // MARK: Rebuild
 
+    /// Like ``rebuildSync(named:progress:chunk:)``, on a thread of its own: the rebuild blocks
+    /// its thread until the last chunk commits, which must not be one of the cooperative pool's.
     public func rebuildProjections(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws {
-        try rebuildSync(named: names, progress: progress)
+        try await DedicatedThread.run(name: "atlas-rebuild") { [self] in
+            try rebuildSync(named: names, progress: progress)
+        }
     }
 
     /// Rebuilds the named projections (all when `nil`) into a new generation of tables, in

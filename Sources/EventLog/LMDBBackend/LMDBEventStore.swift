@@ -7,6 +7,8 @@ import LMDB
 /// One writer thread per process groups every pending append into one write transaction
 /// (group commit); separate processes are serialized by LMDB's writer lock. Projections are
 /// applied inside that transaction. Reads use short `MDB_NOTLS` read transactions.
+// @unchecked Sendable: the mutable caches are guarded by `cacheLock` and the pending appends by
+// `pendingLock`; LMDB handles are used by the writer thread or in per-call read transactions.
 public final class LMDBEventStore: EventStore, @unchecked Sendable {
     /// Options for opening a store.
     public struct Options: Sendable {

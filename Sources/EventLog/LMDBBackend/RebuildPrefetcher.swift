@@ -7,8 +7,12 @@ import LMDB
 /// then only applies them to tables.
 ///
 /// At most ``depth`` batches wait at a time, so memory stays bounded whatever the log's length.
+// @unchecked Sendable: its mutable state is guarded by `condition`; the reading thread and the
+// consumer share nothing else.
 final class RebuildPrefetcher: @unchecked Sendable {
     /// Events copied out of the log: chain hash (32 bytes) ‖ JSON of each, concatenated.
+    // @unchecked Sendable: a batch is handed from the reading thread to the consumer once and
+    // not touched by the reader after; its memos hold values `prepare` made for that consumer.
     struct Batch: @unchecked Sendable {
         var bytes: [UInt8] = []
         var entries: [Entry] = []

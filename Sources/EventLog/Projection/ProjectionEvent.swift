@@ -88,6 +88,8 @@ public struct ProjectionEvent {
         }
     }
 
+    // @unchecked Sendable: the value is immutable, set by `prepare` and read by `apply` of the same
+    // event, which run one after the other.
     @usableFromInline
     final class Box<T>: @unchecked Sendable {
         @usableFromInline let value: T

@@ -51,6 +51,8 @@ public struct SubscriptionOptions: Sendable, Hashable {
 /// iteration and checkpoint writes fail with `consumer_held`.
 ///
 /// Iterate from one task at a time; ``ack(_:)``, ``flush()`` and ``close()`` may be called from any.
+// @unchecked Sendable: state shared with other tasks is guarded by `lock`; the reader state is
+// touched only by the one iterating task (documented above).
 public final class EventSubscription: AsyncSequence, @unchecked Sendable {
     public typealias Element = RawEvent
     public typealias Failure = any Error

@@ -11,6 +11,8 @@ import Glibc
 /// every commit of any process raises it); when the watch cannot be set up it wakes subscribers
 /// every ``pollFallback`` instead. Commits of this process also wake subscribers directly
 /// (``notifyLocalCommit(path:)``). A waiter that wakes for nothing rescans and waits again.
+// @unchecked Sendable: waiters and the generation are guarded by `lock`, `references` by
+// `registryLock`; the descriptors and `mode` are used by the watching thread only after `init`.
 final class StoreChangeSignal: @unchecked Sendable {
     /// How the signal learns of changes.
     enum Mode: String, Sendable { case inotify, polling }

@@ -1,6 +1,7 @@
 import CanonicalJSON
 import EventLog
 import Foundation
+import Synchronization
 
 /// The sync-run table and the index of completed runs per tenant + selection.
 ///
@@ -85,25 +86,24 @@ public struct SyncRunsProjection: Projection {
     /// remembered, so a rolled-back write or another store's row can never be mistaken for it.
     static let recentRows = RowCache()
 
-    final class RowCache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var rows: [(bytes: [UInt8], run: SyncRun)] = []
+    final class RowCache: Sendable {
+        private let rows = Mutex<[(bytes: [UInt8], run: SyncRun)]>([])
 
         func run(stored: UnsafeRawBufferPointer) -> SyncRun? {
-            lock.lock()
-            defer { lock.unlock() }
-            for row in rows.reversed() where row.bytes.count == stored.count {
-                if row.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, stored.baseAddress!, stored.count) == 0 }) { return row.run }
+            rows.withLock { rows in
+                for row in rows.reversed() where row.bytes.count == stored.count {
+                    if row.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, stored.baseAddress!, stored.count) == 0 }) { return row.run }
+                }
+                return nil
             }
-            return nil
         }
 
         func remember(_ bytes: [UInt8], _ run: SyncRun) {
             guard !bytes.isEmpty else { return }
-            lock.lock()
-            defer { lock.unlock() }
-            if rows.count == 16 { rows.removeFirst() }
-            rows.append((bytes, run))
+            rows.withLock { rows in
+                if rows.count == 16 { rows.removeFirst() }
+                rows.append((bytes, run))
+            }
         }
     }
 }

@@ -11,6 +11,8 @@ import Foundation
 ///
 /// Open one environment per path per process: ``open(path:configuration:)`` returns the
 /// environment already open for that path, and refuses to open it with other settings.
+// @unchecked Sendable: the LMDB handle is thread-safe for read transactions (`MDB_NOTLS`), write
+// transactions run on the writer thread, and mutable state is guarded by `dbiLock`/`resizeLock`.
 public final class Environment: @unchecked Sendable {
     /// The directory of the environment.
     public let path: String

@@ -21,7 +21,7 @@ import Foundation
 /// descriptor of the file does not drop them, and they vanish when the process dies. They lie
 /// far beyond the end of the file and touch no data. Opens without a lock file (`MDB_NOLOCK`,
 /// read-only copies) take none.
-final class StoreFence: @unchecked Sendable {
+final class StoreFence: Sendable {
     /// The byte a writer locks exclusively around each write transaction.
     static let writerByte: off_t = 1 << 40
     /// The start of the bytes processes lock per PID namespace (offset = base + namespace inode).

@@ -4,6 +4,8 @@ import Foundation
 ///
 /// LMDB requires a write transaction to begin and commit on the same thread; running every
 /// write job here guarantees it, and serializes writers within the process.
+// @unchecked Sendable: the job queue is guarded by `condition`; `threadID` is written once by the
+// thread before `started` is signalled and only read after.
 final class WriterThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
@@ -93,6 +95,7 @@ final class WriterThread: @unchecked Sendable {
 }
 
 /// A box that moves a value across threads when the caller guarantees exclusive access.
+// @unchecked Sendable: that guarantee is the caller's; the box adds no synchronization.
 final class UnsafeSendableBox<T>: @unchecked Sendable {
     var value: T
     init(_ value: T) { self.value = value }

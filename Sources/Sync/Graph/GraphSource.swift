@@ -4,6 +4,7 @@ import Inventory
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Reads policies from Microsoft Graph with app-only (client-credentials) authentication.
 ///
@@ -15,7 +16,7 @@ import NIOHTTP1
 ///
 /// All requests share one `HTTPClient`. Pass your own (then you shut it down), or let the source
 /// create one that refuses redirects and call ``shutdown()`` when done.
-public final class GraphSource: InventorySource, @unchecked Sendable {
+public final class GraphSource: InventorySource, Sendable {
     /// `graph`.
     public let kind = "graph"
     /// The app registration's credentials.
@@ -36,9 +37,8 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
     /// Where retries, throttling waits and token refreshes are logged (`info`); every message
     /// built from outside text is redacted first.
     let logger: Logger
-    private let lock = NSLock()
-    private var providers: [String: TokenProvider] = [:]
-    private var isShutDown = false
+    /// The token provider of each tenant, and whether ``shutdown()`` ran.
+    private let state = Mutex<(providers: [String: TokenProvider], isShutDown: Bool)>(([:], false))
 
     /// A source using `httpClient`, or a client of its own when `nil` (call ``shutdown()``);
     /// it logs retries, throttling waits and token refreshes to `logger` (discarded by default).
@@ -76,15 +76,15 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
 
     /// The token provider of `tenant`, shared by all runs of this source.
     public func tokenProvider(tenant: String) -> TokenProvider {
-        lock.lock()
-        defer { lock.unlock() }
-        if let p = providers[tenant] { return p }
-        let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: tokenClient,
-                              retry: TokenProvider.retryPolicy(options.retry),
-                              requestTimeout: min(options.requestTimeout, TokenProvider.longestRequest), secrets: secretRegistry,
-                              logger: logger)
-        providers[tenant] = p
-        return p
+        state.withLock { state in
+            if let p = state.providers[tenant] { return p }
+            let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: tokenClient,
+                                  retry: TokenProvider.retryPolicy(options.retry),
+                                  requestTimeout: min(options.requestTimeout, TokenProvider.longestRequest), secrets: secretRegistry,
+                                  logger: logger)
+            state.providers[tenant] = p
+            return p
+        }
     }
 
     /// Reads `types` of `tenant`; every type is finished exactly once, complete or not.
@@ -147,12 +147,10 @@ public final class GraphSource: InventorySource, @unchecked Sendable {
     /// Shuts down the client the source created; does nothing for a caller's client.
     public func shutdown() async throws {
         guard ownsClient else { return }
-        let first: Bool = {
-            lock.lock()
-            defer { lock.unlock() }
-            defer { isShutDown = true }
-            return !isShutDown
-        }()
+        let first = state.withLock { state in
+            defer { state.isShutDown = true }
+            return !state.isShutDown
+        }
         if first {
             try await tokenClient.shutdown()
             try await httpClient.shutdown()

@@ -49,6 +49,7 @@ enum ParallelMap {
 }
 
 /// Hands a value to the pool's runs, which write disjoint parts of it.
+// @unchecked Sendable: the runs write disjoint elements, and `map` waits for every run.
 private struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }

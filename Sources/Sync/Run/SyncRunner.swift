@@ -126,15 +126,18 @@ public final class SyncRunner: Sendable {
             do {
                 try await store.append([startEvent], precondition: acquire(lease))
                 break
-            } catch let skip as Skip {
-                if skip.holderIsDead { continue }  // reclaimed on the next turn of the loop
+            } catch let refusal as LeaseRefusal {
+                switch refusal {
+                case .holderDead: continue  // reclaimed on the next turn of the loop
+                case .heldByLiveRun, .globalLimit, .tenantLimit: break
+                }
                 let waited = ContinuousClock.now - waitStart
                 if options.wait && waited < options.maxWait {
                     try await Task.sleep(for: min(delay, options.maxWait - waited))
                     delay = min(delay * 2, .seconds(2))
                     continue
                 }
-                var reason = skip
+                var reason = refusal.skip
                 if options.wait {
                     reason.message += "; gave up after waiting \(Self.seconds(waited)) s (the wait limit is \(Self.seconds(options.maxWait)) s)"
                 }
@@ -182,13 +185,6 @@ public final class SyncRunner: Sendable {
 
     // MARK: Lease and slots
 
-    struct Skip: Error {
-        var code: InventoryErrorCode
-        var message: String
-        /// The lock's holder is dead: reclaim its run and try again.
-        var holderIsDead = false
-    }
-
     static func seconds(_ d: Duration) -> String {
         String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
     }
@@ -218,10 +214,7 @@ public final class SyncRunner: Sendable {
             let now = Timestamp.now().millisecondsSinceEpoch
             let lockKey = RunLease.lockKey(lease.tenant, lease.selectionHash)
             if let current = try tables.withValue(RunLease.table, lockKey, { RunLease(decoding: $0) }) ?? nil {
-                if current.isLive(now: now, holder: holder) {
-                    throw Skip(code: .lockHeld, message: "run \(current.runID) (\(current.ownerDescription)) holds the lock for this tenant and selection")
-                }
-                throw Skip(code: .lockHeld, message: "the lock's holder is dead", holderIsDead: true)
+                throw current.isLive(now: now, holder: holder) ? LeaseRefusal.heldByLiveRun(current) : LeaseRefusal.holderDead
             }
             var global = 0
             var tenant = 0
@@ -233,10 +226,10 @@ public final class SyncRunner: Sendable {
                 return true
             }
             if global >= globalLimit {
-                throw Skip(code: .concurrencyLimitGlobal, message: "\(global) live runs reach the global limit of \(globalLimit)")
+                throw LeaseRefusal.globalLimit(live: global, limit: globalLimit)
             }
             if tenant >= tenantLimit {
-                throw Skip(code: .concurrencyLimitTenant, message: "\(tenant) live runs of tenant \(lease.tenant) reach the limit of \(tenantLimit)")
+                throw LeaseRefusal.tenantLimit(tenant: lease.tenant, live: tenant, limit: tenantLimit)
             }
             try tables.put(RunLease.table, lockKey, lease.encoded)
             try tables.put(RunLease.table, RunLease.slotKey(lease.tenant, lease.runID), lease.encoded)
@@ -310,11 +303,11 @@ public final class SyncRunner: Sendable {
                     let current = slot ?? (lock?.runID == lease.runID ? lock : nil)
                     guard let current, current.runID == lease.runID,
                           !current.isLive(now: Timestamp.now().millisecondsSinceEpoch, holder: holder)
-                    else { throw Skip(code: .abandoned, message: "already reclaimed") }
+                    else { throw AlreadyReclaimed() }
                     try tables.delete(RunLease.table, slotKey)
                     if lock?.runID == lease.runID { try tables.delete(RunLease.table, lockKey) }
                 }
-            } catch is Skip {
+            } catch is AlreadyReclaimed {
                 continue
             }
             options.logger.notice("reclaimed a dead run: finished it as failed (abandoned) and freed its lease", metadata: [

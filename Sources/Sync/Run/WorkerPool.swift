@@ -13,6 +13,8 @@ import Foundation
 /// helpers that started: when other processes keep the cores busy and the helpers get little
 /// time, the work still finishes at the caller's pace. The helpers are this pool's own
 /// threads, so the shared Swift concurrency and Dispatch threads keep their priority.
+// @unchecked Sendable: the queue and thread list are guarded by `condition`; the jobs it hands to
+// helpers are non-Sendable closures that `run` outlives (it waits for every helper that took one).
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(threads: max(1, ProcessInfo.processInfo.activeProcessorCount), nice: 10)
 
@@ -84,6 +86,8 @@ final class WorkerPool: @unchecked Sendable {
 
 /// One ``WorkerPool/run(iterations:_:)``: iterations are claimed one at a time by whichever
 /// thread is free.
+// @unchecked Sendable: `next` is guarded by `lock`, `started` by the pool's `condition`; `body` is
+// called concurrently by design (the caller passes a closure safe for that).
 private final class ForkJoin: @unchecked Sendable {
     private let body: (Int) -> Void
     private let iterations: Int

@@ -45,7 +45,7 @@ struct AuditCommand: AsyncParsableCommand {
                 print("  selection \(s.hash): \(s.runs.count) run(s), latest completed \(s.latestCompletedRun ?? "-"), missing \(s.missing.count), unknown \(s.unknown.count) — \(agrees)")
                 for r in s.runs {
                     let hash = r.recomputedHash.map { $0 == r.storedHash ? "hash ok" : "HASH MISMATCH (today \($0))" } ?? "no stored selection"
-                    print("    run \(r.runID) \(r.status) started@\(r.startedPosition.map(String.init) ?? "-") finished@\(r.finishedPosition.map(String.init) ?? "-") observations=\(r.observations) \(hash)")
+                    print("    run \(r.runID) \(r.status.rawValue) started@\(r.startedPosition.map(String.init) ?? "-") finished@\(r.finishedPosition.map(String.init) ?? "-") observations=\(r.observations) \(hash)")
                 }
             }
             for f in a.flags { print("FLAG [\(f.kind)] \(f.tenant): \(f.message)") }

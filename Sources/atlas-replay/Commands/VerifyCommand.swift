@@ -120,8 +120,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static func render(_ r: VerifyReport) -> String {
         var lines: [String] = []
         lines.append("log: \(r.eventsChecked) events checked through position \(r.head.position) (chain \(r.head.chainHash.hex))")
-        let logKinds: Set<String> = ["gap", "order", "key", "length", "chain", "decode", "canonical", "replay", "tenant_index", "event_ids", "truncation"]
-        let logProblems = r.problems.filter { logKinds.contains($0.kind) }
+        let logProblems = r.problems.filter(\.kind.isLogProblem)
         lines.append(logProblems.isEmpty ? "chain, positions, envelopes, canonical form, tenant and id indexes: ok"
                                          : "log: \(logProblems.count) problem(s)")
         for p in r.projections {

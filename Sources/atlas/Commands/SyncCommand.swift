@@ -5,6 +5,7 @@ import EventLog
 import Foundation
 import Inventory
 import Sync
+import Synchronization
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -130,26 +131,29 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 /// A one-line progress display on a terminal (stderr).
-final class ProgressDisplay: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pages = 0
-    private var items = 0
-    private var retries = 0
-    private var types = Set<String>()
+final class ProgressDisplay: Sendable {
+    private struct Counts {
+        var pages = 0
+        var items = 0
+        var retries = 0
+        var types = Set<String>()
+    }
+
+    private let counts = Mutex(Counts())
 
     var handler: @Sendable (String, SourceProgress) -> Void {
         { [self] tenant, event in
-            lock.lock()
-            switch event {
-            case .page(let type, let n):
-                pages += 1
-                items += n
-                types.insert(tenant + "/" + type)
-            case .retry:
-                retries += 1
+            let line = counts.withLock { counts in
+                switch event {
+                case .page(let type, let n):
+                    counts.pages += 1
+                    counts.items += n
+                    counts.types.insert(tenant + "/" + type)
+                case .retry:
+                    counts.retries += 1
+                }
+                return "\r\u{1B}[2Ktypes \(counts.types.count)  pages \(counts.pages)  items \(counts.items)  retries \(counts.retries)"
             }
-            let line = "\r\u{1B}[2Ktypes \(types.count)  pages \(pages)  items \(items)  retries \(retries)"
-            lock.unlock()
             FileHandle.standardError.write(Data(line.utf8))
         }
     }
