@@ -7,13 +7,14 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Atlas",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Inventory", targets: ["Inventory"]),
         .executable(name: "atlas", targets: ["atlas"]),
         .executable(name: "atlas-replay", targets: ["atlas-replay"]),
         .executable(name: "graph-simulator", targets: ["graph-simulator"]),
+        .executable(name: "atlas-demo", targets: ["atlas-demo"]),
+        .library(name: "AtlasTesting", targets: ["AtlasTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -81,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "atlas",
             dependencies: [
-                "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "CommandSupport",
+                "Sync", "Inventory", "EventLog", "CanonicalJSON", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,11 +106,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Testing: generators of test data (synthetic inventory logs, seeded random numbers,
+        // hostile-input mutation) for tests, benchmarks and tools; never linked into a CLI.
+        .target(
+            name: "AtlasTesting",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Tools: the Microsoft Graph simulator (library + executable).
         .target(
             name: "GraphSimulator",
             dependencies: [
-                "CanonicalJSON",
+                "CanonicalJSON", "AtlasTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +138,19 @@ let package = Package(
             path: "Tools/graph-simulator",
             swiftSettings: swiftSettings
         ),
+        // Tools: the end-to-end demo, driving the built `graph-simulator` and `atlas` as processes.
+        .executableTarget(
+            name: "atlas-demo",
+            dependencies: [
+                "GraphSimulator", "Inventory", "CanonicalJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tools/atlas-demo-driver",
+            swiftSettings: swiftSettings
+        ),
         // Tools: a child process for cross-process tests, and benchmarks that print figures.
         .executableTarget(
             name: "atlas-testkit",
@@ -136,35 +160,34 @@ let package = Package(
         ),
         .executableTarget(
             name: "atlas-bench",
-            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator"],
+            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator", "AtlasTesting"],
             path: "Tools/Benchmarks/atlas-bench",
             swiftSettings: swiftSettings
         ),
-        // Tests, and what several test targets share.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // Tests.
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"], swiftSettings: swiftSettings),
-        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON", "AtlasTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventLogTests",
             dependencies: [
-                "EventLog", "LMDB", "CLMDB", "CanonicalJSON", "TestSupport", "atlas-testkit",
+                "EventLog", "LMDB", "CLMDB", "CanonicalJSON", "AtlasTesting", "atlas-testkit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["TestSupport", "Inventory", "EventLog", "CanonicalJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["AtlasTesting", "Inventory", "EventLog", "CanonicalJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SyncTests",
-            dependencies: ["TestSupport", "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas"],
+            dependencies: ["AtlasTesting", "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas", "atlas-demo"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "ReplayKit", "TestSupport", "atlas-replay", "atlas"],
+            dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "ReplayKit", "AtlasTesting", "atlas-replay", "atlas"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

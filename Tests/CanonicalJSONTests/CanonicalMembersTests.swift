@@ -1,5 +1,5 @@
+import AtlasTesting
 import Testing
-import TestSupport
 @testable import CanonicalJSON
 
 /// `withCanonicalMembers(of:limits:_:)`: the same validation as `canonicalize`, every value

@@ -1,5 +1,5 @@
+import AtlasTesting
 import Testing
-import TestSupport
 @testable import CanonicalJSON
 
 /// Deterministic fuzzing: the parser must never trap or hang, every rejection must carry an

@@ -1,5 +1,5 @@
+import AtlasTesting
 import Testing
-import TestSupport
 @testable import CanonicalJSON
 
 /// The members `JSONObjectScanner` finds in `text`, as (raw key, raw value) strings.

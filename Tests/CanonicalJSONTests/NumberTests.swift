@@ -1,5 +1,5 @@
+import AtlasTesting
 import Testing
-import TestSupport
 @testable import CanonicalJSON
 
 /// RFC 8785 Appendix B (IEEE-754 bit pattern → canonical text), checked against

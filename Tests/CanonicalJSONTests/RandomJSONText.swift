@@ -1,4 +1,4 @@
-import TestSupport
+import AtlasTesting
 
 /// Writes random JSON texts that are valid (mostly: see ``duplicateRate``) but far from
 /// canonical: members in random order, random whitespace, random escapes, numbers in many

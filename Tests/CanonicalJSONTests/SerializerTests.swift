@@ -1,5 +1,5 @@
+import AtlasTesting
 import Testing
-import TestSupport
 @testable import CanonicalJSON
 
 func canonicalText(_ v: JSONValue) throws -> String {

@@ -1,5 +1,5 @@
+import AtlasTesting
 import Testing
-import TestSupport
 @testable import CanonicalJSON
 
 /// The tree path: `serialize(parse(bytes))`, or the parser's error.

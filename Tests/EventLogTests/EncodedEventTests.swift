@@ -1,8 +1,8 @@
+import AtlasTesting
 import CanonicalJSON
 import EventLog
 import LMDB
 import Testing
-import TestSupport
 
 /// Events serialized by their producer (payload written straight to bytes) are the same
 /// events, with the same checks, as envelopes the store serializes.

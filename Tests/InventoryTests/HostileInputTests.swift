@@ -1,9 +1,9 @@
+import AtlasTesting
 import CanonicalJSON
 import EventLog
 import Foundation
 import Inventory
 import Testing
-import TestSupport
 
 /// Hostile input to the selection normalizer and the envelope decoder: they either succeed or
 /// throw their own error type, never crash, and stay fast.

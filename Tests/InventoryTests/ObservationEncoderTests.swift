@@ -1,8 +1,8 @@
+import AtlasTesting
 import CanonicalJSON
 import EventLog
 @testable import Inventory
 import Testing
-import TestSupport
 
 /// The sync hot path encodes observations straight from Graph objects' canonical bytes; it must
 /// give exactly what the general path (``ItemObserved``) gives, rejections included.

@@ -1,8 +1,8 @@
+import AtlasTesting
 import CanonicalJSON
 import EventLog
 @testable import Inventory
 import Testing
-import TestSupport
 
 /// The hot path writes `item_observed` payloads and envelopes straight to bytes; they must be
 /// exactly the canonical form of the same event built as a `JSONValue` tree.

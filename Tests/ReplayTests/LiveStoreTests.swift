@@ -1,3 +1,4 @@
+import AtlasTesting
 import EventLog
 import Foundation
 import Inventory

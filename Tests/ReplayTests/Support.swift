@@ -1,3 +1,4 @@
+import AtlasTesting
 import CLMDB
 import CanonicalJSON
 import EventLog

@@ -1,9 +1,9 @@
+import AtlasTesting
 import CLMDB
 import EventLog
 import Foundation
 import ReplayKit
 import Testing
-import TestSupport
 
 /// The built `atlas-replay verify` as a running process, with its verifying child.
 final class RunningVerify {

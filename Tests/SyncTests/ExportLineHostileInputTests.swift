@@ -1,8 +1,8 @@
+import AtlasTesting
 import CanonicalJSON
 import Foundation
 import Sync
 import Testing
-import TestSupport
 
 /// Hostile offline-export lines: `ExportLine.parse` either succeeds or throws
 /// `ExportLine.Error` with a message, never crashes, and stays fast.

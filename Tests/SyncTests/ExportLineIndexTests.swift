@@ -1,9 +1,9 @@
+import AtlasTesting
 import CanonicalJSON
 import Foundation
 import Inventory
 @testable import Sync
 import Testing
-import TestSupport
 
 /// An item line is read from the transcoder's member index (one pass over the line); the result
 /// must be what a plain reading of the line gives: a parse into a tree.

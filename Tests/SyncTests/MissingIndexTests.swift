@@ -1,9 +1,9 @@
+import AtlasTesting
 import CanonicalJSON
 import EventLog
 import Foundation
 @testable import Inventory
 import Testing
-import TestSupport
 
 /// `missing` read through the `by_last_runs` index: the same answers as the rule in
 /// docs/inventory-events.md (a model of it here is the oracle), at a cost that follows the

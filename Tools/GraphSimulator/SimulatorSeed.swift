@@ -1,3 +1,4 @@
+import AtlasTesting
 import CanonicalJSON
 import Foundation
 

@@ -8,14 +8,20 @@ import Inventory
 /// a `sync_run_started`, `item_observed` per item, `policy_type_enumerated` per type and a
 /// `sync_run_finished`. Between runs some items vanish, come back or change content.
 public struct SyntheticInventory: Sendable {
+    /// The tenants runs are generated for.
     public var tenants: [String]
+    /// The selection every run syncs.
     public var selection: Selection
+    /// Items per policy type and run (some are left out of some runs).
     public var itemsPerType: Int
     /// `recorded_at` of the first event; each later event is 1 ms later.
     public var start: Timestamp
+    /// Events generated so far (the clock, in milliseconds after ``start``).
     public private(set) var clock: Int64 = 0
+    /// Runs generated so far.
     public private(set) var runs = 0
 
+    /// A generator of runs of `tenants` for `selection`, `itemsPerType` items per type.
     public init(tenants: [String], selection: Selection = Selection(policyTypes: ["deviceConfiguration", "deviceCompliancePolicy", "settingsCatalogPolicy"]),
                 itemsPerType: Int, start: Timestamp = Timestamp(millisecondsSinceEpoch: 1_735_689_600_000)) {
         self.tenants = tenants

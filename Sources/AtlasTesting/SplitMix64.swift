@@ -1,9 +1,13 @@
-/// A small deterministic PRNG (SplitMix64): seeded tests see the same values on every run.
+/// A small deterministic PRNG (SplitMix64): the same seed gives the same values on every run,
+/// so seeded tests, benchmarks and simulator seeds are reproducible.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's state; each ``next()`` advances it by the golden-ratio increment.
     public var state: UInt64
 
+    /// A generator starting at `seed`.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
