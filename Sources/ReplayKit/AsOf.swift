@@ -41,7 +41,10 @@ public enum AsOf {
     public static func replay(_ store: LMDBEventStore, through position: UInt64, scratchParent: String? = nil,
                               progress: ((UInt64, UInt64) -> Void)? = nil) async throws -> Replayer {
         let replayer = Replayer(source: store, scratch: try ScratchStore(label: "as-of", parent: scratchParent, formatVersion: store.formatVersion))
-        try await replayer.replay(through: position, progress: progress)
+        // Reading and decoding chunks between appends is long synchronous work: off the pool.
+        try await withTaskExecutorPreference(SerialTaskExecutor(label: "atlas-as-of")) {
+            try await replayer.replay(through: position, progress: progress)
+        }
         return replayer
     }
 }

@@ -118,7 +118,14 @@ public final class Verifier {
         }
     }
 
+    /// Verifies the store. The checks run on an executor of their own (``SerialTaskExecutor``),
+    /// not on the cooperative pool: they are long synchronous stretches between appends to the
+    /// scratch store.
     public func run() async throws -> VerifyReport {
+        try await withTaskExecutorPreference(SerialTaskExecutor(label: "atlas-verify")) { try await check() }
+    }
+
+    private func check() async throws -> VerifyReport {
         var notes: [String] = []
         var pinned = try source.head().position
         if compareProjections {
