@@ -13,6 +13,12 @@ import Foundation
 /// or dictionary is made for them. An object that needs decoding to be judged — escapes in its
 /// id, over-long values, anything unusual — goes through ``ItemObserved`` instead, which
 /// gives the same result or the same rejection.
+///
+/// Every source's items become events here (the Sync module's sources hand their sink pages
+/// this encoder made). The contract of the direct path — the same payload bytes, projection
+/// fields and ``ItemObserved/Rejection`` as the general path for the same object — is pinned
+/// by `ObservationEncoderTests.directEncodingEqualsTheGeneralPath`; both write the layout
+/// ``ItemObservedLayout`` states.
 public struct ObservationEncoder: Sendable {
     /// What the encoder holds, in one object: encoders are copied per item on the hot path,
     /// and copying one reference is cheaper than copying each field.
