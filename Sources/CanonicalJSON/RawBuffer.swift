@@ -2,6 +2,10 @@
 /// table and permutation buffer. Unlike `Array`, appending checks only the capacity (no
 /// uniqueness check, no generic call), which matters for the many small appends of a
 /// transcode.
+///
+/// What it bought is part of the transcoder's figure in `atlas-bench canonical`
+/// (docs/benchmarks.md): `canonicalize(_:into:)` at 643k objects/s against 79k/s for parse +
+/// serialize, on 596-byte Graph objects. Its share against `Array` was not measured apart.
 struct RawBuffer<Element: BitwiseCopyable>: ~Copyable {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0

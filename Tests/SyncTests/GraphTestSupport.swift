@@ -123,13 +123,18 @@ final class ProgressLog: @unchecked Sendable {
 
 /// A sink that records what a source reports, for tests without a store.
 actor RecordingSink: SourceSink {
-    var items: [String: [JSONValue]] = [:]
+    /// The external ids observed, by type.
+    var items: [String: [String]] = [:]
     var errors: [SourceError] = []
     var finished: [(String, Bool, SourceError?)] = []
     var progressEvents: [SourceProgress] = []
 
-    func receive(_ items: [GraphObject], of type: PolicyType) async throws {
-        self.items[type.key, default: []] += try items.map { try JSONParser().parse($0.canonicalJSON) }
+    nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder {
+        ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
+                           tenant: "contoso", correlationID: nil)
+    }
+    func receive(_ page: ObservationPage, of type: PolicyType) async throws {
+        items[type.key, default: []] += page.observations.map(\.externalID)
     }
     func record(_ error: SourceError) async { errors.append(error) }
     func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished.append((type.key, complete, error)) }

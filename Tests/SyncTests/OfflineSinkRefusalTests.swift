@@ -16,47 +16,13 @@ import Testing
 
         init(failure: any Error) { self.failure = failure }
 
-        func receive(_ items: [GraphObject], of type: PolicyType) async throws {
-            pages += 1
-            throw failure
-        }
-        func record(_ error: SourceError) async { recorded.append(error) }
-        func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished[type.key] = (complete, error) }
-    }
-
-    /// The same, for a sink that takes observations the source encodes (as a sync run's).
-    actor RefusingEncodingSink: EncodingSourceSink {
-        var recorded: [SourceError] = []
-        var finished: [String: (Bool, SourceError?)] = [:]
-        var pages = 0
-        var objectPages = 0
-        let failure: any Error
-
-        init(failure: any Error) { self.failure = failure }
-
         nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder { OfflineFixture.encoder(for: type) }
-        func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+        func receive(_ page: ObservationPage, of type: PolicyType) async throws {
             pages += 1
-            throw failure
-        }
-        func receive(_ items: [GraphObject], of type: PolicyType) async throws {
-            objectPages += 1
             throw failure
         }
         func record(_ error: SourceError) async { recorded.append(error) }
         func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished[type.key] = (complete, error) }
-    }
-
-    @Test func aFullStoreStopsAnEncodingSinkToo() async throws {
-        let sink = RefusingEncodingSink(failure: EventLogError(.storageFull, "the disk holding the store is full"))
-        let types = try await Self.readExport(into: sink)
-        let (pages, objectPages) = (await sink.pages, await sink.objectPages)
-        #expect(pages == 1, "reading stops at the first refused page")
-        #expect(objectPages == 0, "items reach an encoding sink encoded")
-        let recorded = await sink.recorded
-        #expect(recorded.map(\.code) == [.storeFull], "\(recorded)")
-        let finished = await sink.finished
-        for t in types { #expect(finished[t.key]?.0 == false) }
     }
 
     /// Reads a 5,000-item export in pages of 100 into `sink`; returns the types read.

@@ -102,8 +102,8 @@ import Testing
         let budget = InventoryLimits.lmdbKeyBytes - InventoryLimits.keyMarginBytes
         let hashBytes = [UInt8](repeating: 0xff, count: 32)
         let keys: [String: Int] = [
-            "lease lock": RunLease.lockKey(tenant, hash).count,
-            "lease slot": RunLease.slotKey(tenant, runID).count,
+            "lease lock": LeaseKey.lock(tenant: tenant, selectionHash: hash).encoded.count,
+            "lease slot": LeaseKey.slot(tenant: tenant, runID: runID).encoded.count,
             "items": InventoryKeys.item(tenant, type, id).count,
             "observations": InventoryKeys.observation(tenant, hashBytes, type, id).count,
             "runs": InventoryKeys.run(tenant, [UInt8](repeating: 1, count: 16)).count,

@@ -7,6 +7,11 @@ import LMDB
 /// in parallel), so one request's ids interleave with the next one's. Collected over the whole
 /// group and sorted, nearly all sort after every stored id and are appended (`MDB_APPEND`)
 /// through one cursor: no search per id, and index pages are left full.
+///
+/// Why a hand-written index instead of `Dictionary<EventID, …>`: profiling the writer thread
+/// on `atlas-bench inventory --writer-only 3` (docs/benchmarks.md) put the dictionary's hashing
+/// and growth at ~4.5 % of the writer's samples; this table, sized once for the group and
+/// rolled back slot by slot, removed that share (9f5ebf1).
 struct GroupEventIDs {
     /// The greatest id stored before the group; an id above it is new without a lookup.
     let greatestStored: EventID?

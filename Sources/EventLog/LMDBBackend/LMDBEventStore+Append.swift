@@ -167,8 +167,9 @@ extension LMDBEventStore {
         var positions: [UInt64] = []
         positions.reserveCapacity(request.events.count)
         var written = 0
-        // tenant ‖ 0 ‖ position: the prefix is rebuilt only when the tenant changes.
+        // The `tenant_events` key: its prefix is rebuilt only when the tenant changes.
         var tenantKey: [UInt8] = []
+        var tenantPrefixBytes = 0
         var keyTenant: String?
         let memo = ProjectionEvent.Memo()
         var filter = ProjectionFilter(sets: projectionFilters)
@@ -185,23 +186,17 @@ extension LMDBEventStore {
                     ? ChainHash.next(after: head.chainHash, position: position, digest: e.digest ?? e.withJSON { EventDigest(json: $0) })
                     : e.withJSON { ChainHash.next(after: head.chainHash, position: position, json: $0) }
                 try UInt64BE.withBytes(of: position) { key in
-                    try appender.appendReserved(key, size: 32 + e.jsonCount) { out in
-                        chain.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
-                        e.withJSON { (out.baseAddress! + 32).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    try appender.appendReserved(key, size: StoredEvent.size(jsonBytes: e.jsonCount)) { out in
+                        chain.withUnsafeBytes { chain in e.withJSON { StoredEvent.write(into: out, chain: chain, json: $0) } }
                     }
                     ids.add(e.id, at: position)
                     let tenant = e.tenant
                     if tenant != keyTenant {
-                        tenantKey.removeAll(keepingCapacity: true)
-                        tenantKey += tenant.utf8
-                        tenantKey.append(0)
-                        tenantKey += UnsafeRawBufferPointer(key)
+                        tenantKey = TenantEventKey.prefix(tenant)
+                        tenantPrefixBytes = tenantKey.count
                         keyTenant = tenant
-                    } else {
-                        tenantKey.withUnsafeMutableBytes { k in
-                            (k.baseAddress! + k.count - 8).copyMemory(from: key.baseAddress!, byteCount: 8)
-                        }
                     }
+                    TenantEventKey.setPosition(key, in: &tenantKey, prefixBytes: tenantPrefixBytes)
                     try tenantKey.withUnsafeBytes { try txn.putRaw(tenantEvents, $0, UnsafeRawBufferPointer(start: nil, count: 0)) }
                 }
                 head = LogHead(position: position, chainHash: chain)

@@ -144,8 +144,7 @@ extension LMDBEventStore {
                 while let entry = e {
                     let position = try UInt64BE.decode(entry.key)
                     if position > end { break }
-                    let header = entry.value.count >= 32
-                        ? EnvelopeHeader.read(UnsafeRawBufferPointer(rebasing: entry.value[32...]), strings: strings) : nil
+                    let header = StoredEvent(entry.value).flatMap { EnvelopeHeader.read($0.json, strings: strings) }
                     try apply(position: position, stored: entry.value, header: header, memo: memo, prepared: false)
                     e = try c.next()
                 }

@@ -33,16 +33,15 @@ extension LMDBEventStore {
 
     public func tenantPositions(_ tenant: String, after position: UInt64, limit: Int) throws -> [UInt64] {
         guard limit > 0, position < .max else { return [] }
-        var prefix = Array(tenant.utf8)
-        prefix.append(0)
-        let start = prefix + UInt64BE.bytes(position + 1)
+        let prefix = TenantEventKey.prefix(tenant)
+        let start = TenantEventKey.key(tenant, position: position + 1)
         return try mapErrorsSync {
             try env.read { txn in
                 try txn.withCursor(tenantEvents) { c in
                     var out: [UInt64] = []
                     var e = try start.withUnsafeBytes { try c.seekRaw(atLeast: $0) }
-                    while let entry = e, out.count < limit, entry.key.count == prefix.count + 8, entry.key.starts(with: prefix) {
-                        let p = try UInt64BE.decode(UnsafeRawBufferPointer(rebasing: entry.key[prefix.count...]))
+                    while let entry = e, out.count < limit, entry.key.starts(with: prefix),
+                          let p = TenantEventKey.position(entry.key, prefixBytes: prefix.count) {
                         guard p > (out.last ?? position) else {
                             throw EventLogError(.corruptEvent, "the tenant index of \(tenant) is out of order at position \(p); run `atlas-replay verify`")
                         }

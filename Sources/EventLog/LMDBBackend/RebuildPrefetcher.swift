@@ -10,7 +10,7 @@ import LMDB
 // @unchecked Sendable: its mutable state is guarded by `condition`; the reading thread and the
 // consumer share nothing else.
 final class RebuildPrefetcher: @unchecked Sendable {
-    /// Events copied out of the log: chain hash (32 bytes) ‖ JSON of each, concatenated.
+    /// Events copied out of the log: each one's stored value (``StoredEvent``), concatenated.
     // @unchecked Sendable: a batch is handed from the reading thread to the consumer once and
     // not touched by the reader after; its memos hold values `prepare` made for that consumer.
     struct Batch: @unchecked Sendable {
@@ -145,13 +145,11 @@ final class RebuildPrefetcher: @unchecked Sendable {
         var filter = ProjectionFilter(projections)
         batch.bytes.withUnsafeBytes { all in
             for i in batch.entries.indices {
-                let stored = UnsafeRawBufferPointer(rebasing: all[batch.entries[i].range])
-                guard stored.count >= 32 else { continue }
-                let json = UnsafeRawBufferPointer(rebasing: stored[32...])
-                guard let h = EnvelopeHeader.read(json, strings: strings) else { continue }
+                guard let stored = StoredEvent(UnsafeRawBufferPointer(rebasing: all[batch.entries[i].range])),
+                      let h = EnvelopeHeader.read(stored.json, strings: strings) else { continue }
                 batch.entries[i].header = h
-                let event = ProjectionEvent(position: batch.entries[i].position, chain: UnsafeRawBufferPointer(rebasing: stored[0..<32]),
-                                            json: json, header: h, memo: batch.entries[i].memo)
+                let event = ProjectionEvent(position: batch.entries[i].position, chain: stored.chain,
+                                            json: stored.json, header: h, memo: batch.entries[i].memo)
                 let mask = filter.mask(for: h.type)
                 for (j, p) in projections.enumerated() where filter.consumes(j, mask: mask, type: h.type) {
                     p.prepare(event)

@@ -23,16 +23,14 @@ public struct RawTableEntry: Sendable, Hashable {
     /// An `events` value split into its stored chain hash and envelope JSON; `nil` when it is
     /// shorter than a chain hash.
     public var storedEvent: (chainHash: ChainHash, json: [UInt8])? {
-        guard value.count >= 32 else { return nil }
-        return (ChainHash(unchecked: Array(value[0..<32])), Array(value[32...]))
+        value.withUnsafeBytes { v in StoredEvent(v).map { ($0.chainHash, Array($0.json)) } }
     }
 
     /// A `tenant_events` key: the tenant and the position; `nil` unless it is valid UTF-8,
     /// one NUL, then 8 bytes.
     public var tenantIndexKey: (tenant: String, position: UInt64)? {
-        guard key.count >= 9, key[key.count - 9] == 0, let p = Self.position(key[(key.count - 8)...]) else { return nil }
-        let name = key[..<(key.count - 9)]
-        guard !name.contains(0), let tenant = String(validating: name, as: UTF8.self) else { return nil }
+        guard let (name, p) = TenantEventKey.decode(key), !name.contains(0),
+              let tenant = String(validating: name, as: UTF8.self) else { return nil }
         return (tenant, p)
     }
 

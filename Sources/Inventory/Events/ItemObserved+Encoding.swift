@@ -11,34 +11,34 @@ extension ItemObserved {
         }.withProjectionHint(IndexFields(self) as IndexFields?)
     }
 
-    /// Appends the canonical JSON of ``data`` to `out`.
+    /// Appends the canonical JSON of ``data`` to `out` (``ItemObservedLayout``).
     public func writeData(into out: inout [UInt8]) throws(EventLogError) {
-        // Keys in RFC 8785 order.
-        out += #"{"category":"#.utf8
+        typealias L = ItemObservedLayout
+        L.append(L.category, to: &out)
         CanonicalJSON.writeString(category, into: &out)
-        out += #","content_sha256":"#.utf8
+        L.append(L.contentSHA256, to: &out)
         CanonicalJSON.writeString(contentSHA256, into: &out)
-        out += #","display_name":"#.utf8
+        L.append(L.displayName, to: &out)
         if let displayName { CanonicalJSON.writeString(displayName, into: &out) } else { out += "null".utf8 }
-        out += #","dropped_meta_keys":"#.utf8
+        L.append(L.droppedMetaKeys, to: &out)
         do { try CanonicalJSON.writeNumber(Double(droppedMetaKeys), into: &out) } catch {
             throw EventLogError(.invalidEvent, "dropped_meta_keys: \(error)")
         }
-        out += #","external_id":"#.utf8
+        L.append(L.externalID, to: &out)
         CanonicalJSON.writeString(externalID, into: &out)
-        out += #","meta":"#.utf8
+        L.append(L.meta, to: &out)
         do { try Self.writeMeta(meta, into: &out) } catch {
             throw EventLogError(.invalidEvent, "meta cannot be written as canonical JSON: \(error)")
         }
-        out += #","platform":"#.utf8
+        L.append(L.platform, to: &out)
         if let platform { CanonicalJSON.writeString(platform, into: &out) } else { out += "null".utf8 }
-        out += #","policy_type":"#.utf8
+        L.append(L.policyType, to: &out)
         CanonicalJSON.writeString(policyType, into: &out)
-        out += #","run_id":"#.utf8
+        L.append(L.runID, to: &out)
         CanonicalJSON.writeString(runID, into: &out)
-        out += #","selection_hash":"#.utf8
+        L.append(L.selectionHash, to: &out)
         CanonicalJSON.writeString(selectionHash, into: &out)
-        out.append(UInt8(ascii: "}"))
+        out.append(L.close)
     }
 
     /// Meta's canonical JSON: the whitelist's keys in their known order, without sorting.

@@ -12,8 +12,13 @@ extension ItemObserved {
     }
 
     /// Why a Graph object cannot be observed.
+    ///
+    /// The one way a refused item is reported: the encoders throw it, sources hand it to their
+    /// sink with the page's observations, and a run records it as `graph_item_invalid`.
     public struct Rejection: Error, Sendable, Hashable {
         public var message: String
+
+        public init(message: String) { self.message = message }
     }
 
     /// Builds the observation of Graph object `item` of `type` for a run.

@@ -15,14 +15,20 @@ extension ItemObserved {
         /// Which of the three were valid (64 hex digits, a UUID, 64 hex digits).
         private var present: UInt8
 
+        /// Where each fixed-size field sits in ``storage``.
+        static let contentSHA256Offset = 0
+        static let runIDRange = 32..<48
+        static let selectionHashOffset = 48
+        static let fixedBytes = 80
+
         /// policy type ‖ 0 ‖ external id (UTF-8): how both projections' keys end.
-        var typeAndID: ArraySlice<UInt8> { storage[80...] }
+        var typeAndID: ArraySlice<UInt8> { storage[Self.fixedBytes...] }
         /// The 32 bytes of `content_sha256`, when it is 64 hex digits.
-        var contentSHA256: ArraySlice<UInt8>? { present & 1 != 0 ? storage[0..<32] : nil }
+        var contentSHA256: ArraySlice<UInt8>? { present & 1 != 0 ? storage[Self.contentSHA256Offset..<(Self.contentSHA256Offset + 32)] : nil }
         /// The 16 bytes of `run_id`, when it is a UUID.
-        var runID: ArraySlice<UInt8>? { present & 2 != 0 ? storage[32..<48] : nil }
+        var runID: ArraySlice<UInt8>? { present & 2 != 0 ? storage[Self.runIDRange] : nil }
         /// The 32 bytes of `selection_hash`, when it is 64 hex digits.
-        var selectionHash: ArraySlice<UInt8>? { present & 4 != 0 ? storage[48..<80] : nil }
+        var selectionHash: ArraySlice<UInt8>? { present & 4 != 0 ? storage[Self.selectionHashOffset..<Self.fixedBytes] : nil }
 
         /// The fields of `event` (an `item_observed`), read once however many projections ask,
         /// or handed over by the producer's hint (which is keyed by this same type).
@@ -42,7 +48,7 @@ extension ItemObserved {
         /// Reads `data` member by member (any layout).
         init?(scanning data: UnsafeRawBufferPointer) {
             var type: Range<Int>?, id: Range<Int>?
-            var fixed = [UInt8](repeating: 0, count: 80)
+            var fixed = [UInt8](repeating: 0, count: Self.fixedBytes)
             present = 0
             var scanner = JSONObjectScanner(data)
             while let m = scanner.next() {
@@ -50,20 +56,20 @@ extension ItemObserved {
                 switch k.count {
                 case 6 where JSONObjectScanner.keyEquals(data, k, "run_id"):
                     if m.value.count == 38, fixed.withUnsafeMutableBytes({
-                        EventID.parse(utf8: Self.inner(data, m.value), into: UnsafeMutableRawBufferPointer(rebasing: $0[32..<48]))
+                        EventID.parse(utf8: Self.inner(data, m.value), into: UnsafeMutableRawBufferPointer(rebasing: $0[Self.runIDRange]))
                     }) {
                         present |= 2
                     } else {
-                        Self.clear(&fixed, 32..<48)
+                        Self.clear(&fixed, Self.runIDRange)
                     }
                 case 11 where JSONObjectScanner.keyEquals(data, k, "policy_type"):
                     type = m.value
                 case 11 where JSONObjectScanner.keyEquals(data, k, "external_id"):
                     id = m.value
                 case 14 where JSONObjectScanner.keyEquals(data, k, "content_sha256"):
-                    if Self.hash(data, m.value, into: &fixed, at: 0) { present |= 1 } else { Self.clear(&fixed, 0..<32) }
+                    if Self.hash(data, m.value, into: &fixed, at: Self.contentSHA256Offset) { present |= 1 } else { Self.clear(&fixed, 0..<32) }
                 case 14 where JSONObjectScanner.keyEquals(data, k, "selection_hash"):
-                    if Self.hash(data, m.value, into: &fixed, at: 48) { present |= 4 } else { Self.clear(&fixed, 48..<80) }
+                    if Self.hash(data, m.value, into: &fixed, at: Self.selectionHashOffset) { present |= 4 } else { Self.clear(&fixed, Self.selectionHashOffset..<Self.fixedBytes) }
                 default:
                     continue
                 }
@@ -71,7 +77,7 @@ extension ItemObserved {
             guard let type, let id, data[type.lowerBound] == UInt8(ascii: "\""), data[id.lowerBound] == UInt8(ascii: "\"") else {
                 return nil
             }
-            fixed.reserveCapacity(80 + type.count + id.count)
+            fixed.reserveCapacity(Self.fixedBytes + type.count + id.count)
             Self.appendString(data, type, to: &fixed)
             fixed.append(0)
             Self.appendString(data, id, to: &fixed)
@@ -87,55 +93,59 @@ extension ItemObserved {
         /// inside a JSON string every `"` is escaped, so a marker that matches at the place it
         /// must be is the member itself.
         init?(canonicalLayout b: UnsafeRawBufferPointer) {
+            typealias L = ItemObservedLayout
             let n = b.count
             guard n > 200, let base = b.baseAddress else { return nil }
-            func matches(_ marker: StaticString, at i: Int) -> Bool {
+            /// Whether `marker` ends at `end` (exclusive).
+            func matches(_ marker: StaticString, endingAt end: Int) -> Bool {
                 let count = marker.utf8CodeUnitCount
-                return i >= 0 && i + count <= n && memcmp(base + i, marker.utf8Start, count) == 0
+                return end - count >= 0 && end <= n && memcmp(base + end - count, marker.utf8Start, count) == 0
             }
+            func quote(at i: Int) -> Bool { i >= 0 && i < n && b[i] == L.quote }
             var fixed = [UInt8]()
             fixed.reserveCapacity(160)
-            fixed.append(contentsOf: repeatElement(0, count: 80))
+            fixed.append(contentsOf: repeatElement(0, count: Self.fixedBytes))
             present = 7
             // From the end: selection hash, run id, policy type.
-            let hashOpen = n - 67
-            guard b[n - 1] == UInt8(ascii: "}"), b[n - 2] == UInt8(ascii: "\""),
-                  matches(#","selection_hash":""#, at: hashOpen - 18),
-                  Self.hash(b, hashOpen..<(n - 1), into: &fixed, at: 48) else { return nil }
-            let runOpen = hashOpen - 18 - 38
-            guard matches(#","run_id":""#, at: runOpen - 10), b[runOpen + 37] == UInt8(ascii: "\""),
+            let hashOpen = n - L.selectionHashTailBytes
+            guard b[n - 1] == L.close, b[n - 2] == L.quote, matches(L.selectionHash, endingAt: hashOpen),
+                  Self.hash(b, hashOpen..<(n - 1), into: &fixed, at: Self.selectionHashOffset) else { return nil }
+            let runOpen = hashOpen - L.selectionHash.utf8CodeUnitCount - L.runIDValueBytes
+            let runClose = runOpen + L.runIDValueBytes - 1
+            guard quote(at: runOpen), matches(L.runID, endingAt: runOpen), b[runClose] == L.quote,
                   fixed.withUnsafeMutableBytes({
-                      EventID.parse(utf8: UnsafeRawBufferPointer(rebasing: b[(runOpen + 1)..<(runOpen + 37)]),
-                                    into: UnsafeMutableRawBufferPointer(rebasing: $0[32..<48]))
+                      EventID.parse(utf8: UnsafeRawBufferPointer(rebasing: b[(runOpen + 1)..<runClose]),
+                                    into: UnsafeMutableRawBufferPointer(rebasing: $0[Self.runIDRange]))
                   }) else { return nil }
-            let typeClose = runOpen - 11
-            guard typeClose > 0, b[typeClose] == UInt8(ascii: "\"") else { return nil }
+            let typeClose = runOpen - L.runID.utf8CodeUnitCount - 1
+            guard typeClose > 0, b[typeClose] == L.quote else { return nil }
             var t = typeClose - 1
-            while t > 0, b[t] != UInt8(ascii: "\""), b[t] != UInt8(ascii: "\\") { t -= 1 }
-            guard b[t] == UInt8(ascii: "\""), matches(#","policy_type":""#, at: t - 15) else { return nil }
+            while t > 0, b[t] != L.quote, b[t] != UInt8(ascii: "\\") { t -= 1 }
+            guard b[t] == L.quote, matches(L.policyType, endingAt: t) else { return nil }
             let type = t..<(typeClose + 1)
             // From the front: category, content hash, display name, dropped count, external id.
-            guard matches(#"{"category":""#, at: 0) else { return nil }
-            var i = 13
-            while i < n, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
-            guard i < n, b[i] == UInt8(ascii: "\""), matches(#"","content_sha256":""#, at: i) else { return nil }
-            let contentOpen = i + 19
-            guard contentOpen + 66 < n, b[contentOpen + 65] == UInt8(ascii: "\""),
-                  Self.hash(b, contentOpen..<(contentOpen + 66), into: &fixed, at: 0),
-                  matches(#","display_name":"#, at: contentOpen + 66) else { return nil }
-            let nameOpen = contentOpen + 66 + 16
+            guard matches(L.category, endingAt: L.category.utf8CodeUnitCount), quote(at: L.category.utf8CodeUnitCount) else { return nil }
+            var i = L.category.utf8CodeUnitCount + 1
+            while i < n, b[i] != L.quote, b[i] != UInt8(ascii: "\\") { i += 1 }
+            let contentOpen = i + 1 + L.contentSHA256.utf8CodeUnitCount
+            guard i < n, b[i] == L.quote, matches(L.contentSHA256, endingAt: contentOpen), quote(at: contentOpen) else { return nil }
+            let contentEnd = contentOpen + L.hashValueBytes
+            guard contentEnd < n, b[contentEnd - 1] == L.quote,
+                  Self.hash(b, contentOpen..<contentEnd, into: &fixed, at: Self.contentSHA256Offset),
+                  matches(L.displayName, endingAt: contentEnd + L.displayName.utf8CodeUnitCount) else { return nil }
+            let nameOpen = contentEnd + L.displayName.utf8CodeUnitCount
             i = JSONObjectScanner.skipValue(b, from: nameOpen)
             guard i > nameOpen else { return nil }
-            if matches(#","dropped_meta_keys":"#, at: i) {
-                i += 21
+            if matches(L.droppedMetaKeys, endingAt: i + L.droppedMetaKeys.utf8CodeUnitCount) {
+                i += L.droppedMetaKeys.utf8CodeUnitCount
                 let digits = i
                 while i < n, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
                 guard i > digits else { return nil }
             }
-            guard matches(#","external_id":""#, at: i) else { return nil }
-            let idOpen = i + 15
+            let idOpen = i + L.externalID.utf8CodeUnitCount
+            guard matches(L.externalID, endingAt: idOpen), quote(at: idOpen) else { return nil }
             let idEnd = JSONObjectScanner.skipValue(b, from: idOpen)
-            guard idEnd > idOpen, idEnd <= t - 15 else { return nil }
+            guard idEnd > idOpen, idEnd <= t - L.policyType.utf8CodeUnitCount else { return nil }
             Self.appendString(b, type, to: &fixed)
             fixed.append(0)
             Self.appendString(b, idOpen..<idEnd, to: &fixed)
@@ -149,7 +159,7 @@ extension ItemObserved {
              externalID: UnsafeRawBufferPointer) {
             var policyType = policyType
             storage = policyType.withUTF8 { type in
-                [UInt8](unsafeUninitializedCapacity: 81 + type.count + externalID.count) { out, count in
+                [UInt8](unsafeUninitializedCapacity: Self.fixedBytes + 1 + type.count + externalID.count) { out, count in
                     var at = out.baseAddress!
                     func put(_ bytes: UnsafeRawBufferPointer?, _ length: Int) {
                         if let bytes, bytes.count == length, length > 0 {
@@ -173,18 +183,18 @@ extension ItemObserved {
 
         /// The fields of `o`, as ``init(_:)`` reads them from its payload.
         init(_ o: ItemObserved) {
-            var fixed = [UInt8](repeating: 0, count: 80)
+            var fixed = [UInt8](repeating: 0, count: Self.fixedBytes)
             present = 0
             if o.contentSHA256.utf8.count == 64, let h = Hex.decode(o.contentSHA256) {
-                fixed.replaceSubrange(0..<32, with: h)
+                fixed.replaceSubrange(Self.contentSHA256Offset..<(Self.contentSHA256Offset + 32), with: h)
                 present |= 1
             }
             if let run = EventID(o.runID) {
-                fixed.replaceSubrange(32..<48, with: run.bytes)
+                fixed.replaceSubrange(Self.runIDRange, with: run.bytes)
                 present |= 2
             }
             if o.selectionHash.utf8.count == 64, let h = Hex.decode(o.selectionHash) {
-                fixed.replaceSubrange(48..<80, with: h)
+                fixed.replaceSubrange(Self.selectionHashOffset..<Self.fixedBytes, with: h)
                 present |= 4
             }
             fixed += o.policyType.utf8

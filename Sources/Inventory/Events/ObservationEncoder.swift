@@ -13,6 +13,12 @@ import Foundation
 /// or dictionary is made for them. An object that needs decoding to be judged — escapes in its
 /// id, over-long values, anything unusual — goes through ``ItemObserved`` instead, which
 /// gives the same result or the same rejection.
+///
+/// Every source's items become events here (the Sync module's sources hand their sink pages
+/// this encoder made). The contract of the direct path — the same payload bytes, projection
+/// fields and ``ItemObserved/Rejection`` as the general path for the same object — is pinned
+/// by `ObservationEncoderTests.directEncodingEqualsTheGeneralPath`; both write the layout
+/// ``ItemObservedLayout`` states.
 public struct ObservationEncoder: Sendable {
     /// What the encoder holds, in one object: encoders are copied per item on the hot path,
     /// and copying one reference is cheaper than copying each field.
@@ -22,7 +28,7 @@ public struct ObservationEncoder: Sendable {
         let selectionHash: String
         let tenant: String
         let correlationID: String?
-        /// `{"category":"…","content_sha256":"`
+        /// `{"category":"…","content_sha256":"` (``ItemObservedLayout``)
         let head: [UInt8]
         /// `,"policy_type":"…","run_id":"…","selection_hash":"…"}`
         let tail: [UInt8]
@@ -41,17 +47,21 @@ public struct ObservationEncoder: Sendable {
             self.selectionHash = selectionHash
             self.tenant = tenant
             self.correlationID = correlationID
-            var head = Array(#"{"category":"#.utf8)
+            typealias L = ItemObservedLayout
+            var head: [UInt8] = []
+            L.append(L.category, to: &head)
             CanonicalJSON.writeString(type.category.rawValue, into: &head)
-            head += #","content_sha256":""#.utf8
+            L.append(L.contentSHA256, to: &head)
+            head.append(L.quote)
             self.head = head
-            var tail = Array(#","policy_type":"#.utf8)
+            var tail: [UInt8] = []
+            L.append(L.policyType, to: &tail)
             CanonicalJSON.writeString(type.key, into: &tail)
-            tail += #","run_id":"#.utf8
+            L.append(L.runID, to: &tail)
             CanonicalJSON.writeString(runID, into: &tail)
-            tail += #","selection_hash":"#.utf8
+            L.append(L.selectionHash, to: &tail)
             CanonicalJSON.writeString(selectionHash, into: &tail)
-            tail.append(UInt8(ascii: "}"))
+            tail.append(L.close)
             self.tail = tail
             runBytes = EventID(runID)?.bytes
             selectionBytes = selectionHash.utf8.count == 64 ? Hex.decode(selectionHash) : nil
@@ -273,10 +283,11 @@ public struct ObservationEncoder: Sendable {
             metaBytes += Self.slotKeys[slot].count + slots[slot].count
             metaCount += 1
         }
-        let size = head.count + 64 + Self.nameOpen.utf8CodeUnitCount + (nameValue?.count ?? 4)
-            + Self.droppedOpen.utf8CodeUnitCount + droppedDigits.1 + Self.idOpen.utf8CodeUnitCount + id.count
-            + Self.metaOpen.utf8CodeUnitCount + metaBytes + max(0, metaCount - 1)
-            + Self.platformOpen.utf8CodeUnitCount + (platformJSON.isEmpty ? 4 : platformJSON.count) + tail.count
+        typealias L = ItemObservedLayout
+        let size = head.count + (L.hashValueBytes - 1) + L.displayName.utf8CodeUnitCount + (nameValue?.count ?? 4)
+            + L.droppedMetaKeys.utf8CodeUnitCount + droppedDigits.1 + L.externalID.utf8CodeUnitCount + id.count
+            + L.meta.utf8CodeUnitCount + 1 + metaBytes + max(0, metaCount - 1) + 1
+            + L.platform.utf8CodeUnitCount + (platformJSON.isEmpty ? 4 : platformJSON.count) + tail.count
         let digest = SHA256.hash(data: b)
         let fields = digest.withUnsafeBytes { d in
             ItemObserved.IndexFields(contentSHA256: d, runID: runBytes, selectionHash: selectionBytes, policyType: type.key,
@@ -287,13 +298,15 @@ public struct ObservationEncoder: Sendable {
             var w = Writer(out)
             head.withUnsafeBytes { w.put($0) }
             digest.withUnsafeBytes { w.hex($0) }
-            w.put(Self.nameOpen)
+            w.byte(L.quote)
+            w.put(L.displayName)
             if let nameValue { w.put(UnsafeRawBufferPointer(rebasing: b[nameValue])) } else { w.put("null") }
-            w.put(Self.droppedOpen)
+            w.put(L.droppedMetaKeys)
             withUnsafeBytes(of: droppedDigits.0.bigEndian) { w.put(UnsafeRawBufferPointer(rebasing: $0[0..<droppedDigits.1])) }
-            w.put(Self.idOpen)
+            w.put(L.externalID)
             w.put(UnsafeRawBufferPointer(rebasing: b[id]))
-            w.put(Self.metaOpen)
+            w.put(L.meta)
+            w.byte(UInt8(ascii: "{"))
             var first = true
             for slot in slots.indices where !slots[slot].isEmpty {
                 if !first { w.byte(UInt8(ascii: ",")) }
@@ -301,7 +314,8 @@ public struct ObservationEncoder: Sendable {
                 Self.slotKeys[slot].withUnsafeBytes { w.put($0) }
                 w.put(UnsafeRawBufferPointer(rebasing: b[slots[slot]]))
             }
-            w.put(Self.platformOpen)
+            w.byte(UInt8(ascii: "}"))
+            w.put(L.platform)
             if platformJSON.isEmpty { w.put("null") } else { platformJSON.withUnsafeBytes { w.put($0) } }
             tail.withUnsafeBytes { w.put($0) }
             precondition(w.at == w.end, "observation payload size miscounted")
@@ -323,11 +337,6 @@ public struct ObservationEncoder: Sendable {
         return (p, out)
     }
 
-    private static let nameOpen: StaticString = #"","display_name":"#
-    private static let droppedOpen: StaticString = #","dropped_meta_keys":"#
-    private static let idOpen: StaticString = #","external_id":"#
-    private static let metaOpen: StaticString = #","meta":{"#
-    private static let platformOpen: StaticString = #"},"platform":"#
     private static let odataTypeSlot = MetaWhitelist.keysInCanonicalOrder.firstIndex(of: "odata_type")!
     private static let platformsSlot = MetaWhitelist.keysInCanonicalOrder.firstIndex(of: "platforms")!
 

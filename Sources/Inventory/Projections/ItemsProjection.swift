@@ -3,9 +3,7 @@ import Foundation
 
 /// The last-seen inventory: one row per tenant + policy type + external id.
 ///
-/// Table `items`, value (56 bytes): first-seen time (8-byte BE ms) ‖ first-seen position ‖
-/// last-seen position ‖ content SHA-256 (32 bytes). The rest of the row (name, meta, run) is
-/// read from the event at the last-seen position, so the table stays small and clustered.
+/// Table `items`: key tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id, value an ``ItemRow``.
 public struct ItemsProjection: Projection {
     // Computed, not stored: the store copies projections as existentials for every event,
     // and an empty struct copies without reference counting.
@@ -31,35 +29,23 @@ public struct ItemsProjection: Projection {
         // stored row): what a sync reports as upserted.
         var changed = true
         try InventoryKeys.withItemKey(event.tenant, typeAndID: f.typeAndID) { key in
-            try tables.upsert(Self.table, key: key, size: 56, insert: { v in
-                // First seen: now, here; last seen the same.
-                InventoryKeys.storeBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: v, at: 0)
-                InventoryKeys.storeBigEndian(event.position, to: v, at: 8)
-                InventoryKeys.storeBigEndian(event.position, to: v, at: 16)
-                sha.withUnsafeBytes { (v.baseAddress! + 24).copyMemory(from: $0.baseAddress!, byteCount: 32) }
-            }, update: { value in
-                if value?.count == 56 {
-                    // Seen before: first seen stays; last seen and content change in place.
-                    changed = value!.withUnsafeBytes { v in sha.withUnsafeBytes { memcmp(v.baseAddress! + 24, $0.baseAddress!, 32) != 0 } }
-                    value!.withUnsafeMutableBytes { v in
-                        InventoryKeys.storeBigEndian(event.position, to: v, at: 16)
-                        sha.withUnsafeBytes { (v.baseAddress! + 24).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            try sha.withUnsafeBytes { sha in
+                try tables.upsert(Self.table, key: key, size: ItemRow.size, insert: { v in
+                    // First seen: now, here; last seen the same.
+                    ItemRow.write(into: v, firstSeenAt: try event.recordedAt().millisecondsSinceEpoch, position: event.position,
+                                  contentSHA256: sha)
+                }, update: { value in
+                    if value?.withUnsafeBytes(ItemRow.isValid) == true {
+                        // Seen before: first seen stays; last seen and content change in place.
+                        changed = value!.withUnsafeBytes { ItemRow.contentDiffers($0, from: sha) }
+                        value!.withUnsafeMutableBytes { ItemRow.observe(in: $0, position: event.position, contentSHA256: sha) }
+                        return
                     }
-                    return
-                }
-                // A row of another layout: rewritten, keeping what first-seen bytes it has.
-                var new = [UInt8]()
-                new.reserveCapacity(56)
-                if let old = value, old.count >= 16 {
-                    new += old[0..<16]
-                } else {
-                    InventoryKeys.appendBigEndian(UInt64(bitPattern: try event.recordedAt().millisecondsSinceEpoch), to: &new)
-                    InventoryKeys.appendBigEndian(event.position, to: &new)
-                }
-                InventoryKeys.appendBigEndian(event.position, to: &new)
-                new += sha
-                value = new
-            })
+                    // A row of another layout: rewritten, keeping what first-seen bytes it has.
+                    value = try ItemRow.rewriting(value, firstSeenAt: { try event.recordedAt().millisecondsSinceEpoch },
+                                                  position: event.position, contentSHA256: sha)
+                })
+            }
         }
         if changed { tables.tally(Self.changedTally, 1) }
     }

@@ -58,10 +58,10 @@ public struct InventoryQueries: Sendable {
     }
 
     static func item(in r: any KeyValueReader, tenant: String, value v: [UInt8]) throws -> InventoryItem {
-        guard v.count == 56 else { throw InventoryPayloadError("items row has \(v.count) bytes, expected 56") }
-        let (firstSeen, lastPosition) = v.withUnsafeBytes { b in
-            (Int64(bitPattern: InventoryKeys.readUInt64(b, at: 0)), InventoryKeys.readUInt64(b, at: 16))
+        guard let row = v.withUnsafeBytes(ItemRow.init(decoding:)) else {
+            throw InventoryPayloadError("items row has \(v.count) bytes, expected \(ItemRow.size)")
         }
+        let (firstSeen, lastPosition) = (row.firstSeenAt, row.lastSeenPosition)
         guard let raw = try r.rawEvent(at: lastPosition) else {
             throw InventoryPayloadError("items row points at position \(lastPosition), beyond the head")
         }

@@ -70,7 +70,7 @@ struct GraphCollectionReader {
                     return fail(.graphItemInvalid, "page \(pages) has an item with no canonical form: \(error)")
                 }
                 do {
-                    try await sink.receive(objects, of: type)
+                    try await sink.receive(ObservationPage(encoding: objects, with: sink.observationEncoder(for: type)), of: type)
                 } catch let e as SourceError {
                     return Failure(error: e, record: false)
                 } catch {

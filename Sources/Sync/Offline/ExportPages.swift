@@ -2,17 +2,15 @@ import EventLog
 import Inventory
 
 /// What an offline read collects for its sink, line by line in file order: each type's page
-/// (objects, or observations when the sink encodes), each type's item lines and coverage
-/// marker, the types a line made incomplete, and the errors the sink is told about.
+/// (observations and refused items), each type's item lines and coverage marker, the types a
+/// line made incomplete, and the errors the sink is told about.
 struct ExportPages {
     let types: [PolicyType]
     let sink: any SourceSink
     let pageSize: Int
-    /// The sink's encoders, by type index; empty when the sink does not encode.
+    /// The sink's encoders, by type index.
     let encoders: [ObservationEncoder]
-    private var objects: [[GraphObject]]
-    private var observations: [[ObservationEncoder.Encoded]]
-    private var rejected: [[String]]
+    private var pages: [ObservationPage]
     /// Type indices in type-key order: the order pages are sent in.
     private let flushOrder: [Int]
     /// Types a line made incomplete, with the first such error.
@@ -28,10 +26,8 @@ struct ExportPages {
         self.types = types
         self.sink = sink
         self.pageSize = pageSize
-        encoders = (sink as? any EncodingSourceSink).map { s in types.map { s.observationEncoder(for: $0) } } ?? []
-        objects = types.map { _ in [] }
-        observations = types.map { _ in [] }
-        rejected = types.map { _ in [] }
+        encoders = types.map { sink.observationEncoder(for: $0) }
+        pages = types.map { _ in ObservationPage() }
         itemLines = types.map { _ in 0 }
         markers = types.map { _ in nil }
         flushOrder = types.indices.sorted { types[$0].key < types[$1].key }
@@ -44,11 +40,11 @@ struct ExportPages {
         switch outcome {
         case .observed(let t, let observation):
             try await itemLine(of: t, line: number)
-            observations[t].append(observation)
-            if observations[t].count >= pageSize { try await flush(t) }
-        case .rejected(let t, let message):
+            pages[t].observations.append(observation)
+            if pages[t].observations.count >= pageSize { try await flush(t) }
+        case .rejected(let t, let rejection):
             try await itemLine(of: t, line: number)
-            rejected[t].append("line \(number): \(message)")
+            pages[t].rejected.append(ItemObserved.Rejection(message: "line \(number): \(rejection.message)"))
         case .unencodable(let t, let message):
             throw SinkRefused(error: SourceError(.internalError, policyType: types[t].key,
                                                  "line \(number): the observation cannot be written: \(message)"), record: true)
@@ -58,10 +54,9 @@ struct ExportPages {
             await invalid(SourceError(.exportLineInvalid, policyType: error.policyType, "line \(number): \(error.message)"),
                           of: error.policyType)
         case .line(.item(let key, let item)):
+            // An item parsed without its type's encoder: encoded here, the same way.
             guard let t = index(of: key) else { return await unwanted(key, line: number) }
-            try await itemLine(of: t, line: number)
-            objects[t].append(item)
-            if objects[t].count >= pageSize { try await flush(t) }
+            try await handle(LineOutcome(type: t) { try encoders[t].encode(item) }, line: number)
         case .line(.failed(let key, let code, let message)):
             guard index(of: key) != nil else { return }
             let e = SourceError(.exportTypeFailed, policyType: key, "line \(number): exporter failed (\(code)): \(message)")
@@ -138,15 +133,9 @@ struct ExportPages {
     mutating func flush(_ t: Int) async throws {
         let type = types[t]
         do {
-            if !observations[t].isEmpty || !rejected[t].isEmpty, let sink = sink as? any EncodingSourceSink {
-                let (page, messages) = (observations[t], rejected[t])
-                observations[t] = []
-                rejected[t] = []
-                try await sink.receive(encoded: page, rejected: messages, of: type)
-            }
-            if !objects[t].isEmpty {
-                let page = objects[t]
-                objects[t] = []
+            if !pages[t].isEmpty {
+                let page = pages[t]
+                pages[t] = ObservationPage()
                 try await sink.receive(page, of: type)
             }
         } catch let e as SourceError {

@@ -15,9 +15,9 @@ import Inventory
 /// have held any item must never let items look deleted). Lines of types outside the selection
 /// are ignored; lines naming unsupported types are errors.
 ///
-/// Lines are read a block at a time and parsed on every core, each into its canonical item;
-/// when the sink encodes observations (``EncodingSourceSink``, as a sync run does), each item
-/// is encoded in the same pass, straight from its canonical bytes. The lines are then handled
+/// Lines are read a block at a time and parsed on every core, each into its canonical item,
+/// and each item is encoded in the same pass with the sink's encoder
+/// (``SourceSink/observationEncoder(for:)``), straight from its canonical bytes. The lines are then handled
 /// one by one in file order, and the block's items go to the sink, a page per type. While one
 /// block is handled (and its pages sent to the sink), the next block is read and parsed, so
 /// the cores stay busy. The first blocks are small (1/8, 1/4, … of a page of lines), so that
@@ -130,7 +130,7 @@ extension OfflineExportSource {
     static let blockBytes = 8 << 20
 
     /// Parses a block's lines on every core (`nil` for blank and too-long lines), encoding the
-    /// items of `encoders`' types when there are encoders.
+    /// items of `encoders`' types.
     fileprivate static func parse(_ entries: [BlockEntry], in block: [UInt8], encoders: [ObservationEncoder]) -> [LineOutcome?] {
         let keys = encoders.map(\.type.key)
         return block.withUnsafeBytes { all in
@@ -139,16 +139,9 @@ extension OfflineExportSource {
                 let b = UnsafeRawBufferPointer(rebasing: all[range])
                 if b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
                 do throws(ExportLine.Error) {
-                    if encoders.isEmpty { return .line(try ExportLine.parse(b, scratch: &scratch)) }
                     let parsed = try ExportLine.parse(b, scratch: &scratch) { key, object, members -> LineOutcome in
                         guard let t = keys.firstIndex(of: key) else { return .unwanted(policyType: key) }
-                        do {
-                            return .observed(type: t, try encoders[t].encode(canonicalObject: object, members: members))
-                        } catch let rejection as ItemObserved.Rejection {
-                            return .rejected(type: t, message: rejection.message)
-                        } catch {
-                            return .unencodable(type: t, message: "\(error)")
-                        }
+                        return LineOutcome(type: t) { try encoders[t].encode(canonicalObject: object, members: members) }
                     }
                     switch parsed {
                     case .item(let outcome): return outcome
@@ -179,16 +172,27 @@ extension OfflineExportSource {
 enum LineOutcome: Sendable {
     /// An item of the selection's type at this index, encoded.
     case observed(type: Int, ObservationEncoder.Encoded)
-    /// An item of that type the encoder rejected (``ItemObserved/Rejection``).
-    case rejected(type: Int, message: String)
+    /// An item of that type the encoder refused.
+    case rejected(type: Int, ItemObserved.Rejection)
     /// An item of that type whose event cannot be written.
     case unencodable(type: Int, message: String)
     /// An item of a type outside the selection.
     case unwanted(policyType: String)
-    /// Any other valid line; every item line when the sink does not encode.
+    /// Any other valid line.
     case line(ExportLine)
     /// A line that cannot be used.
     case invalid(ExportLine.Error)
+
+    /// What encoding an item of the type at index `type` made of it.
+    init(type: Int, encoding encode: () throws -> ObservationEncoder.Encoded) {
+        do {
+            self = .observed(type: type, try encode())
+        } catch let rejection as ItemObserved.Rejection {
+            self = .rejected(type: type, rejection)
+        } catch {
+            self = .unencodable(type: type, message: "\(error)")
+        }
+    }
 }
 
 /// The sink refused a page; not an error of the export file.

@@ -5,8 +5,7 @@ import Foundation
 /// The lease a live run holds on its tenant + selection, and its slot for the concurrency
 /// limits; both live in the state table `run_leases` so every process on the store sees them.
 ///
-/// Keys: `L` ‖ tenant ‖ 0x00 ‖ selection hash (hex) → lease; `S` ‖ tenant ‖ 0x00 ‖ run id → slot.
-/// Values are canonical JSON of the lease.
+/// Keys are ``LeaseKey``s (a lock and a slot per run); values are canonical JSON of the lease.
 public struct RunLease: Sendable, Hashable {
     public var runID: String
     public var tenant: String
@@ -23,18 +22,6 @@ public struct RunLease: Sendable, Hashable {
     public var expiresAt: Int64
 
     static let table = StoreTable.state("run_leases")
-
-    static func lockKey(_ tenant: String, _ selectionHash: String) -> [UInt8] {
-        [UInt8(ascii: "L")] + Array(tenant.utf8) + [0] + Array(selectionHash.utf8)
-    }
-
-    static func slotKey(_ tenant: String, _ runID: String) -> [UInt8] {
-        [UInt8(ascii: "S")] + Array(tenant.utf8) + [0] + Array(runID.utf8)
-    }
-
-    static let slotPrefix: [UInt8] = [UInt8(ascii: "S")]
-
-    static func tenantSlotPrefix(_ tenant: String) -> [UInt8] { [UInt8(ascii: "S")] + Array(tenant.utf8) + [0] }
 
     var encoded: [UInt8] {
         (try? CanonicalJSON.serialize(.object([

@@ -4,7 +4,7 @@ import Inventory
 
 /// The sink of one run: turns pages into `inventory.item_observed` events, appends them with
 /// a bounded number of appends in flight, and tracks counts, errors and each type's outcome.
-actor RunRecorder: EncodingSourceSink {
+actor RunRecorder: SourceSink {
     let store: any EventStore
     let tenant: String
     let runID: String
@@ -51,11 +51,6 @@ actor RunRecorder: EncodingSourceSink {
         self.progressHandler = progress
     }
 
-    func receive(_ items: [GraphObject], of type: PolicyType) async throws {
-        if let fatal { throw fatal }
-        for batch in batches(of: items.count) { try await append(items[batch], of: type) }
-    }
-
     /// A page's items in appends of at most `batchSize`.
     private func batches(of count: Int) -> [Range<Int>] {
         let size = max(1, options.batchSize)
@@ -66,37 +61,19 @@ actor RunRecorder: EncodingSourceSink {
         ObservationEncoder(type: type, runID: runID, selectionHash: selectionHash, tenant: tenant, correlationID: correlationID)
     }
 
-    func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+    func receive(_ page: ObservationPage, of type: PolicyType) async throws {
         if let fatal { throw fatal }
-        for message in rejected { reject(message, of: type) }
-        for batch in batches(of: encoded.count) {
+        for rejection in page.rejected { reject(rejection, of: type) }
+        let observations = page.observations
+        for batch in batches(of: observations.count) {
             // A page of one batch is appended as it is, without a copy.
-            try await append(encoded: batch == encoded.indices ? encoded : Array(encoded[batch]), of: type)
+            try await append(encoded: batch == observations.indices ? observations : Array(observations[batch]), of: type)
         }
     }
 
-    private func reject(_ message: String, of type: PolicyType) {
-        note(SourceError(.graphItemInvalid, policyType: type.key, message))
+    private func reject(_ rejection: ItemObserved.Rejection, of type: PolicyType) {
+        note(SourceError(.graphItemInvalid, policyType: type.key, rejection.message))
         typeErrors[type.key] = typeErrors[type.key] ?? .graphItemInvalid
-    }
-
-    private func append(_ items: ArraySlice<GraphObject>, of type: PolicyType) async throws {
-        // Observations and their event bytes, built on every core.
-        let encoder = observationEncoder(for: type)
-        let built = ParallelMap.map(items) { item in Result { try encoder.encode(item) } }
-        var observations: [ObservationEncoder.Encoded] = []
-        observations.reserveCapacity(built.count)
-        for result in built {
-            switch result {
-            case .success(let o):
-                observations.append(o)
-            case .failure(let error as ItemObserved.Rejection):
-                reject(error.message, of: type)
-            case .failure(let error):
-                throw error
-            }
-        }
-        try await append(encoded: observations, of: type)
     }
 
     /// Appends observations of `type` (counting the rows they make new or change).

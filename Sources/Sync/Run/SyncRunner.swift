@@ -212,13 +212,13 @@ public final class SyncRunner: Sendable {
         let tenantLimit = options.perTenantLimit
         return { tables in
             let now = Timestamp.now().millisecondsSinceEpoch
-            let lockKey = RunLease.lockKey(lease.tenant, lease.selectionHash)
+            let lockKey = LeaseKey.lock(tenant: lease.tenant, selectionHash: lease.selectionHash).encoded
             if let current = try tables.withValue(RunLease.table, lockKey, { RunLease(decoding: $0) }) ?? nil {
                 throw current.isLive(now: now, holder: holder) ? LeaseRefusal.heldByLiveRun(current) : LeaseRefusal.holderDead
             }
             var global = 0
             var tenant = 0
-            try tables.scan(RunLease.table, prefix: RunLease.slotPrefix) { _, v in
+            try tables.scan(RunLease.table, prefix: LeaseKey.slotPrefix) { _, v in
                 if let s = RunLease(decoding: v), s.isLive(now: now, holder: holder) {
                     global += 1
                     if s.tenant == lease.tenant { tenant += 1 }
@@ -232,13 +232,13 @@ public final class SyncRunner: Sendable {
                 throw LeaseRefusal.tenantLimit(tenant: lease.tenant, live: tenant, limit: tenantLimit)
             }
             try tables.put(RunLease.table, lockKey, lease.encoded)
-            try tables.put(RunLease.table, RunLease.slotKey(lease.tenant, lease.runID), lease.encoded)
+            try tables.put(RunLease.table, LeaseKey.slot(tenant: lease.tenant, runID: lease.runID).encoded, lease.encoded)
         }
     }
 
     func ownsLease(tenant: String, hash: String, runID: String) -> @Sendable (any KeyValueWriter) throws -> Void {
         { tables in
-            let holder = try tables.withValue(RunLease.table, RunLease.lockKey(tenant, hash)) { RunLease(decoding: $0) } ?? nil
+            let holder = try tables.withValue(RunLease.table, LeaseKey.lock(tenant: tenant, selectionHash: hash).encoded) { RunLease(decoding: $0) } ?? nil
             guard holder?.runID == runID else { throw LeaseLost() }
         }
     }
@@ -247,8 +247,8 @@ public final class SyncRunner: Sendable {
         let owns = ownsLease(tenant: tenant, hash: hash, runID: runID)
         return { tables in
             try owns(tables)
-            try tables.delete(RunLease.table, RunLease.lockKey(tenant, hash))
-            try tables.delete(RunLease.table, RunLease.slotKey(tenant, runID))
+            try tables.delete(RunLease.table, LeaseKey.lock(tenant: tenant, selectionHash: hash).encoded)
+            try tables.delete(RunLease.table, LeaseKey.slot(tenant: tenant, runID: runID).encoded)
         }
     }
 
@@ -256,13 +256,13 @@ public final class SyncRunner: Sendable {
         let duration = Int64(options.leaseDuration.components.seconds * 1000)
         let started = ContinuousClock.now
         let renewed = try await store.updateState { tables -> Bool in
-            let key = RunLease.lockKey(tenant, hash)
+            let key = LeaseKey.lock(tenant: tenant, selectionHash: hash).encoded
             guard var lease = try tables.withValue(RunLease.table, key, { RunLease(decoding: $0) }) ?? nil, lease.runID == runID else { return false }
             let now = Timestamp.now().millisecondsSinceEpoch
             lease.heartbeatAt = now
             lease.expiresAt = now + duration
             try tables.put(RunLease.table, key, lease.encoded)
-            try tables.put(RunLease.table, RunLease.slotKey(tenant, runID), lease.encoded)
+            try tables.put(RunLease.table, LeaseKey.slot(tenant: tenant, runID: runID).encoded, lease.encoded)
             return true
         }
         if renewed { holder.renewed(runID, until: started + options.leaseDuration) }
@@ -275,11 +275,11 @@ public final class SyncRunner: Sendable {
         let now = Timestamp.now().millisecondsSinceEpoch
         let dead: [RunLease] = try store.read { tables in
             var out: [RunLease] = []
-            try tables.scan(RunLease.table, prefix: RunLease.slotPrefix) { _, v in
+            try tables.scan(RunLease.table, prefix: LeaseKey.slotPrefix) { _, v in
                 if let s = RunLease(decoding: v), !s.isLive(now: now, holder: holder) { out.append(s) }
                 return true
             }
-            try tables.scan(RunLease.table, prefix: [UInt8(ascii: "L")]) { _, v in
+            try tables.scan(RunLease.table, prefix: LeaseKey.lockPrefix) { _, v in
                 if let s = RunLease(decoding: v), !s.isLive(now: now, holder: holder), !out.contains(where: { $0.runID == s.runID }) {
                     out.append(s)
                 }
@@ -296,8 +296,8 @@ public final class SyncRunner: Sendable {
                                       correlationID: lease.correlationID.isEmpty ? nil : lease.correlationID, data: finished.data)
             do {
                 try await store.append([event]) { tables in
-                    let slotKey = RunLease.slotKey(lease.tenant, lease.runID)
-                    let lockKey = RunLease.lockKey(lease.tenant, lease.selectionHash)
+                    let slotKey = LeaseKey.slot(tenant: lease.tenant, runID: lease.runID).encoded
+                    let lockKey = LeaseKey.lock(tenant: lease.tenant, selectionHash: lease.selectionHash).encoded
                     let slot = try tables.withValue(RunLease.table, slotKey) { RunLease(decoding: $0) } ?? nil
                     let lock = try tables.withValue(RunLease.table, lockKey) { RunLease(decoding: $0) } ?? nil
                     let current = slot ?? (lock?.runID == lease.runID ? lock : nil)

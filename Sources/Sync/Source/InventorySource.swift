@@ -16,9 +16,17 @@ public protocol InventorySource: Sendable {
 }
 
 /// Receives what a source reads. Calls may come from several tasks at once.
+///
+/// A source encodes the items it reads itself, with the sink's encoder and on its own threads
+/// (the offline source while it parses lines, the Graph source when a page arrives), and hands
+/// the sink each page as an ``ObservationPage``: every `item_observed` event of a run is made
+/// by ``ObservationEncoder``, whatever the source.
 public protocol SourceSink: Sendable {
-    /// A page of Graph objects of `type`.
-    func receive(_ items: [GraphObject], of type: PolicyType) async throws
+    /// The encoder of the run's observations of `type`.
+    nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder
+    /// A page of `type`: the observations `observationEncoder(for:)` made and the items it
+    /// refused, in the order they were read.
+    func receive(_ page: ObservationPage, of type: PolicyType) async throws
     /// Records an error; `type` is nil when it cannot be attributed to one type.
     func record(_ error: SourceError) async
     /// Ends `type`: complete only when every item was read and no error hit the type.
@@ -29,17 +37,6 @@ public protocol SourceSink: Sendable {
 
 extension SourceSink {
     public func progress(_ event: SourceProgress) async {}
-}
-
-/// A sink that also takes observations already encoded: a source that parses items on every
-/// core encodes them there too, with the sink's encoders, instead of handing the sink objects
-/// to encode in a second pass.
-public protocol EncodingSourceSink: SourceSink {
-    /// The encoder of the run's observations of `type`.
-    nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder
-    /// A page of `type`: the observations `observationEncoder(for:)` made, and the messages
-    /// of the objects it rejected (``ItemObserved/Rejection``), in the order they were read.
-    func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws
 }
 
 /// An error a source met, with a code from the closed taxonomy and redactable context.

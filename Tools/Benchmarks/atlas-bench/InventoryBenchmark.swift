@@ -145,7 +145,7 @@ enum InventoryBenchmark {
     }
 
     /// Counts the observations it is given, and drops them (or keeps their events, by page).
-    final class DroppingSink: EncodingSourceSink, @unchecked Sendable {
+    final class DroppingSink: SourceSink, @unchecked Sendable {
         private let lock = NSLock()
         private var observed = 0
         private let keeping: Bool
@@ -159,13 +159,12 @@ enum InventoryBenchmark {
             ObservationEncoder(type: type, runID: "0190a5c8-5b7e-7c3a-8f1d-2b4c6d8e0f12", selectionHash: String(repeating: "ab", count: 32),
                                tenant: "contoso", correlationID: nil)
         }
-        func receive(encoded: [ObservationEncoder.Encoded], rejected: [String], of type: PolicyType) async throws {
+        func receive(_ page: ObservationPage, of type: PolicyType) async throws {
             lock.withLock {
-                observed += encoded.count
-                if keeping { kept.append(encoded.map(\.event)) }
+                observed += page.observations.count
+                if keeping { kept.append(page.observations.map(\.event)) }
             }
         }
-        func receive(_ items: [GraphObject], of type: PolicyType) async throws {}
         func record(_ error: SourceError) async {}
         func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async {}
     }
