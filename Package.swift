@@ -5,16 +5,23 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
 
+/// The package's modules. Their declarations have `package` access: the products are the
+/// command lines (and the event stream format they read and write), not Swift libraries. An
+/// `import` is internal unless marked (`package import` where a module's declarations expose
+/// another module's types, which keeps LMDB's types out of the event log's API), and a file
+/// uses only the members of modules it imports itself.
+let moduleSettings: [SwiftSetting] = swiftSettings + [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "Atlas",
     products: [
-        .library(name: "EventLog", targets: ["EventLog"]),
-        .library(name: "Inventory", targets: ["Inventory"]),
         .executable(name: "atlas", targets: ["atlas"]),
         .executable(name: "atlas-replay", targets: ["atlas-replay"]),
         .executable(name: "graph-simulator", targets: ["graph-simulator"]),
         .executable(name: "atlas-demo", targets: ["atlas-demo"]),
-        .library(name: "AtlasTesting", targets: ["AtlasTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,9 +43,9 @@ let package = Package(
         // Layer 0: prctl for the sync layer (variadic in C, so not callable from Swift).
         .target(name: "CProcessGuard"),
         // Layer 1: a typed, thread-safe LMDB wrapper.
-        .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
+        .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: moduleSettings),
         // Layer 1: RFC 8785 canonical JSON and a byte-level parser.
-        .target(name: "CanonicalJSON", swiftSettings: swiftSettings),
+        .target(name: "CanonicalJSON", swiftSettings: moduleSettings),
         // Layer 2: the append-only, hash-chained event log.
         .target(
             name: "EventLog",
@@ -46,7 +53,7 @@ let package = Package(
                 "LMDB", "CanonicalJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         // Layer 3: the inventory domain (registry, selection, events, projections, queries).
         .target(
@@ -55,7 +62,7 @@ let package = Package(
                 "EventLog", "CanonicalJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         // Layer 4: sources (offline export, Microsoft Graph) and run orchestration.
         .target(
@@ -67,7 +74,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         // Layer 5: command-line tools and what they share.
         .target(
@@ -77,7 +84,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         .executableTarget(
             name: "atlas",
@@ -96,7 +103,7 @@ let package = Package(
                 "Inventory", "EventLog", "CanonicalJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         .executableTarget(
             name: "atlas-replay",
@@ -114,7 +121,7 @@ let package = Package(
                 "Inventory", "EventLog", "CanonicalJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         // Tools: the Microsoft Graph simulator (library + executable).
         .target(
@@ -127,7 +134,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tools/GraphSimulator",
-            swiftSettings: swiftSettings
+            swiftSettings: moduleSettings
         ),
         .executableTarget(
             name: "graph-simulator",

@@ -1,26 +1,26 @@
 /// A deterministic, seeded mutator of byte strings for property tests over hostile input.
-public struct HostileMutator: Sendable {
+package struct HostileMutator: Sendable {
     private var rng: SplitMix64
     /// The byte repeated to make deep nesting (`[` or `{`).
-    public var nesting: UInt8
+    package var nesting: UInt8
     /// Tokens inserted whole (numbers at the edges of a double, literals, keys).
-    public var tokens: [String]
+    package var tokens: [String]
 
-    public init(seed: UInt64, nesting: UInt8 = UInt8(ascii: "["),
+    package init(seed: UInt64, nesting: UInt8 = UInt8(ascii: "["),
                 tokens: [String] = ["1e999999", "-0", "1.0e-400", "123456789012345678901234567890", "true", "null"]) {
         rng = SplitMix64(seed: seed)
         self.nesting = nesting
         self.tokens = tokens
     }
 
-    public mutating func next() -> UInt64 { rng.next() }
+    package mutating func next() -> UInt64 { rng.next() }
 
-    public mutating func below(_ n: Int) -> Int { rng.below(n) }
+    package mutating func below(_ n: Int) -> Int { rng.below(n) }
 
     /// Applies 1–4 random mutations: byte flips, truncation, insertion of NUL, invalid UTF-8,
     /// structural characters, long strings or deep nesting, duplication of a slice, tokens;
     /// with `allowHuge`, also 1–2 MiB runs.
-    public mutating func mutate(_ input: [UInt8], allowHuge: Bool = false) -> [UInt8] {
+    package mutating func mutate(_ input: [UInt8], allowHuge: Bool = false) -> [UInt8] {
         var b = input
         for _ in 0...below(4) {
             let at = below(b.count + 1)

@@ -1,7 +1,7 @@
 extension SplitMix64 {
     /// A generator derived from `seed` and the given labels (FNV-1a over them), so each
     /// tenant, collection or case gets an independent, stable stream.
-    public init(seed: UInt64, labels: [String]) {
+    package init(seed: UInt64, labels: [String]) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for label in labels {
             for byte in label.utf8 {

@@ -1,6 +1,6 @@
 extension SplitMix64 {
     /// A random version-4 GUID in lowercase, e.g. `0f8fad5b-d9cb-469f-a165-70867728950e`.
-    public mutating func guid() -> String {
+    package mutating func guid() -> String {
         var bytes = [UInt8]()
         for _ in 0..<2 {
             var v = next()
@@ -19,26 +19,26 @@ extension SplitMix64 {
     }
 
     /// `count` random lowercase hex digits.
-    public mutating func hex(_ count: Int) -> String {
+    package mutating func hex(_ count: Int) -> String {
         var s = ""
         while s.count < count { s += String(next(), radix: 16) }
         return String(s.prefix(count))
     }
 
     /// `count` random letters and digits (`A–Z`, `a–z`, `0–9`).
-    public mutating func alphanumeric(_ count: Int) -> String {
+    package mutating func alphanumeric(_ count: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         return String((0..<count).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] })
     }
 
     /// A random element of a non-empty array.
-    public mutating func pick<T>(_ options: [T]) -> T { options[Int(next() % UInt64(options.count))] }
+    package mutating func pick<T>(_ options: [T]) -> T { options[Int(next() % UInt64(options.count))] }
 
     /// A random integer in `range`.
-    public mutating func int(_ range: ClosedRange<Int>) -> Int {
+    package mutating func int(_ range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
     }
 
     /// A random Boolean.
-    public mutating func bool() -> Bool { next() & 1 == 1 }
+    package mutating func bool() -> Bool { next() & 1 == 1 }
 }

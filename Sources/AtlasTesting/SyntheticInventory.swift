@@ -1,28 +1,28 @@
 import CanonicalJSON
 import Crypto
-import EventLog
+package import EventLog
 import Foundation
-import Inventory
+package import Inventory
 
 /// Builds realistic inventory logs for tests and benchmarks: sync runs of several tenants, each
 /// a `sync_run_started`, `item_observed` per item, `policy_type_enumerated` per type and a
 /// `sync_run_finished`. Between runs some items vanish, come back or change content.
-public struct SyntheticInventory: Sendable {
+package struct SyntheticInventory: Sendable {
     /// The tenants runs are generated for.
-    public var tenants: [String]
+    package var tenants: [String]
     /// The selection every run syncs.
-    public var selection: Selection
+    package var selection: Selection
     /// Items per policy type and run (some are left out of some runs).
-    public var itemsPerType: Int
+    package var itemsPerType: Int
     /// `recorded_at` of the first event; each later event is 1 ms later.
-    public var start: Timestamp
+    package var start: Timestamp
     /// Events generated so far (the clock, in milliseconds after ``start``).
-    public private(set) var clock: Int64 = 0
+    package private(set) var clock: Int64 = 0
     /// Runs generated so far.
-    public private(set) var runs = 0
+    package private(set) var runs = 0
 
     /// A generator of runs of `tenants` for `selection`, `itemsPerType` items per type.
-    public init(tenants: [String], selection: Selection = Selection(policyTypes: ["deviceConfiguration", "deviceCompliancePolicy", "settingsCatalogPolicy"]),
+    package init(tenants: [String], selection: Selection = Selection(policyTypes: ["deviceConfiguration", "deviceCompliancePolicy", "settingsCatalogPolicy"]),
                 itemsPerType: Int, start: Timestamp = Timestamp(millisecondsSinceEpoch: 1_735_689_600_000)) {
         self.tenants = tenants
         self.selection = selection
@@ -31,7 +31,7 @@ public struct SyntheticInventory: Sendable {
     }
 
     /// Events one run contributes: started + types × (items + enumerated) + finished.
-    public var eventsPerRun: Int { 2 + selection.resolvedTypes.count * (itemsPerType + 1) }
+    package var eventsPerRun: Int { 2 + selection.resolvedTypes.count * (itemsPerType + 1) }
 
     mutating func now() -> Timestamp {
         clock += 1
@@ -39,7 +39,7 @@ public struct SyntheticInventory: Sendable {
     }
 
     /// The events of the next run of `tenant` (run number `runs`).
-    public mutating func nextRun(tenant: String, status: SyncRunStatus = .success, incompleteTypes: Set<String> = []) -> [EventEnvelope] {
+    package mutating func nextRun(tenant: String, status: SyncRunStatus = .success, incompleteTypes: Set<String> = []) -> [EventEnvelope] {
         let r = runs
         runs += 1
         let runID = EventID.generate(now: start).description
@@ -97,7 +97,7 @@ public struct SyntheticInventory: Sendable {
     /// Appends runs round-robin over the tenants until the log has at least `events` events,
     /// in batches of about `batch` events. Returns the head.
     @discardableResult
-    public mutating func populate(_ store: LMDBEventStore, events target: Int, batch: Int = 10_000,
+    package mutating func populate(_ store: LMDBEventStore, events target: Int, batch: Int = 10_000,
                                   progress: ((UInt64) -> Void)? = nil) async throws -> LogHead {
         var head = try store.head()
         var pending: [EventEnvelope] = []

@@ -10,7 +10,7 @@ extension CanonicalJSON {
     ///
     /// When this throws, `out` is left exactly as it was before the call.
     /// - Throws: ``JSONParseError`` when `input` is not valid I-JSON within `limits`.
-    public static func canonicalize(_ input: UnsafeRawBufferPointer, limits: JSONLimits = .default,
+    package static func canonicalize(_ input: UnsafeRawBufferPointer, limits: JSONLimits = .default,
                                     into out: inout [UInt8]) throws(JSONParseError) {
         try transcode(input, limits: limits, indexing: false) { transcoder in out.append(contentsOf: transcoder.out.elements) }
     }
@@ -45,7 +45,7 @@ extension CanonicalJSON {
     /// Every value in the output is in canonical form; only the top-level object's member order
     /// is not (when it is not an object, the output is its canonical form).
     /// - Throws: ``JSONParseError`` when `input` is not valid I-JSON within `limits`.
-    public static func withCanonicalMembers<R>(
+    package static func withCanonicalMembers<R>(
         of input: UnsafeRawBufferPointer, limits: JSONLimits = .default, _ body: (CanonicalMembers) -> R
     ) throws(JSONParseError) -> R {
         try transcode(input, limits: limits, indexing: true) { transcoder in Self.withMembers(of: transcoder, body) }
@@ -70,20 +70,20 @@ extension CanonicalJSON {
 
 /// The output of ``CanonicalJSON/withCanonicalMembers(of:limits:_:)``, valid only during its
 /// `body`.
-public struct CanonicalMembers {
+package struct CanonicalMembers {
     /// The transcoded text: every value canonical, a top-level object's members in input order.
-    public let bytes: UnsafeRawBufferPointer
+    package let bytes: UnsafeRawBufferPointer
     /// The top-level object's members in input order, as ranges of ``bytes``; empty when the
     /// text is not an object (see ``isObject``).
-    public let members: UnsafeBufferPointer<JSONObjectScanner.Member>
+    package let members: UnsafeBufferPointer<JSONObjectScanner.Member>
     /// Whether the text is an object.
-    public let isObject: Bool
+    package let isObject: Bool
     let nested: UnsafeBufferPointer<JSONObjectScanner.Member>
     let nestedObjects: UnsafeBufferPointer<CanonicalTranscoder.NestedObject>
 
     /// The members, in canonical order, of the object that is the value of `members[i]`, as
     /// ranges of that value's bytes (`bytes[members[i].value]`); `nil` when it is not an object.
-    public func members(ofValueAt i: Int) -> UnsafeBufferPointer<JSONObjectScanner.Member>? {
+    package func members(ofValueAt i: Int) -> UnsafeBufferPointer<JSONObjectScanner.Member>? {
         let start = members[i].value.lowerBound
         guard bytes[start] == UInt8(ascii: "{") else { return nil }
         for o in nestedObjects where o.start == start {

@@ -9,10 +9,10 @@
 /// - numbers written as ECMAScript `Number.prototype.toString` writes them (RFC 8785 §3.2.2.3).
 ///
 /// NaN and ±Infinity have no JSON form and make serialization throw ``CanonicalJSONError``.
-public enum CanonicalJSON {
+package enum CanonicalJSON {
     /// The canonical UTF-8 bytes of `value`.
     /// - Throws: ``CanonicalJSONError`` when a number is NaN or infinite.
-    public static func serialize(_ value: JSONValue) throws -> [UInt8] {
+    package static func serialize(_ value: JSONValue) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         try write(value, into: &out)
@@ -21,7 +21,7 @@ public enum CanonicalJSON {
 
     /// The canonical text of `value` (the UTF-8 of ``serialize(_:)`` as a `String`).
     /// - Throws: ``CanonicalJSONError`` when a number is NaN or infinite.
-    public static func serializeToString(_ value: JSONValue) throws -> String {
+    package static func serializeToString(_ value: JSONValue) throws -> String {
         String(decoding: try serialize(value), as: UTF8.self)
     }
 
@@ -29,7 +29,7 @@ public enum CanonicalJSON {
     ///
     /// When this throws, `out` is left exactly as it was before the call.
     /// - Throws: ``CanonicalJSONError`` when a number is NaN or infinite.
-    public static func write(_ value: JSONValue, into out: inout [UInt8]) throws {
+    package static func write(_ value: JSONValue, into out: inout [UInt8]) throws {
         let mark = out.count
         do {
             try writeValue(value, into: &out)
@@ -43,7 +43,7 @@ public enum CanonicalJSON {
     /// the same bytes as `serialize(try JSONParser(limits: limits).parse(bytes))`; see
     /// ``canonicalize(_:limits:into:)``.
     /// - Throws: ``JSONParseError`` when `bytes` is not valid I-JSON.
-    public static func canonicalize(_ bytes: [UInt8], limits: JSONLimits = .default) throws -> [UInt8] {
+    package static func canonicalize(_ bytes: [UInt8], limits: JSONLimits = .default) throws -> [UInt8] {
         var out: [UInt8] = []
         try bytes.withUnsafeBytes { input in
             try canonicalize(input, limits: limits, into: &out)
@@ -54,7 +54,7 @@ public enum CanonicalJSON {
     /// ECMAScript `Number.prototype.toString` of `value` (RFC 8785 §3.2.2.3), e.g. `1e+21`,
     /// `100000000000000000000`, `1e-7`, `0.000001`, `5e-324`; `-0` gives `0`.
     /// - Throws: ``CanonicalJSONError`` when `value` is NaN or infinite.
-    public static func formatNumber(_ value: Double) throws -> String {
+    package static func formatNumber(_ value: Double) throws -> String {
         var out: [UInt8] = []
         out.reserveCapacity(24)
         try writeNumber(value, into: &out)
@@ -186,7 +186,7 @@ public enum CanonicalJSON {
     /// U+E000…U+FFFF is compared with one above U+FFFF: in UTF-16 the latter starts with a
     /// surrogate (0xD800…0xDBFF) and so sorts first. It is also unrelated to Swift's `String <`,
     /// which compares canonically equivalent forms.
-    public static func utf16Precedes(_ a: String, _ b: String) -> Bool {
+    package static func utf16Precedes(_ a: String, _ b: String) -> Bool {
         if let r = a.utf8.withContiguousStorageIfAvailable({ pa in
             b.utf8.withContiguousStorageIfAvailable { pb in utf16Precedes(utf8: pa, pb) }
         }), let r { return r }
@@ -195,7 +195,7 @@ public enum CanonicalJSON {
     }
 
     /// ``utf16Precedes(_:_:)`` over two valid UTF-8 byte sequences.
-    public static func utf16Precedes(utf8 a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    package static func utf16Precedes(utf8 a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = min(a.count, b.count)
         var i = 0
         while i < n {
@@ -222,7 +222,7 @@ public enum CanonicalJSON {
     ///
     /// Escapes `"` and `\` with a backslash, U+0008/0009/000A/000C/000D as `\b \t \n \f \r`,
     /// other characters below U+0020 as `\u00xx` (lowercase hex); writes everything else as UTF-8.
-    public static func writeString(_ s: String, into out: inout [UInt8]) {
+    package static func writeString(_ s: String, into out: inout [UInt8]) {
         if s.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0, into: &out) }) == nil {
             var copy = s
             copy.makeContiguousUTF8()
@@ -232,7 +232,7 @@ public enum CanonicalJSON {
 
     /// Appends the valid UTF-8 `bytes` as an RFC 8785 JSON string literal (quotes included).
     /// `bytes` must be valid UTF-8; it is not checked.
-    public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    package static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         guard let base = bytes.baseAddress else {
             out.append(UInt8(ascii: "\""))
@@ -289,7 +289,7 @@ public enum CanonicalJSON {
 
     /// Appends the ECMAScript `Number.prototype.toString` form of `value` (RFC 8785 §3.2.2.3).
     /// - Throws: ``CanonicalJSONError`` when `value` is NaN or infinite.
-    public static func writeNumber(_ value: Double, into out: inout [UInt8]) throws {
+    package static func writeNumber(_ value: Double, into out: inout [UInt8]) throws {
         guard value.isFinite else { throw CanonicalJSONError.nonFinite(value) }
         if value == 0 {  // +0 and -0
             out.append(UInt8(ascii: "0"))
@@ -403,19 +403,19 @@ public enum CanonicalJSON {
 }
 
 /// An error from ``CanonicalJSON`` serialization.
-public struct CanonicalJSONError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct CanonicalJSONError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong, e.g. `NaN cannot be represented in JSON`.
-    public var message: String
+    package var message: String
 
-    public init(message: String) { self.message = message }
+    package init(message: String) { self.message = message }
 
     /// The error for a NaN or infinite number.
-    public static func nonFinite(_ value: Double) -> CanonicalJSONError {
+    package static func nonFinite(_ value: Double) -> CanonicalJSONError {
         let name = value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity")
         return CanonicalJSONError(message: "\(name) cannot be represented in JSON (RFC 8785 §3.2.2.3)")
     }
 
-    public var description: String { "canonical JSON: \(message)" }
+    package var description: String { "canonical JSON: \(message)" }
 }
 
 extension JSONValue: CustomStringConvertible {
@@ -423,7 +423,7 @@ extension JSONValue: CustomStringConvertible {
     ///
     /// Values containing NaN or infinite numbers have no JSON form; for those the numbers are
     /// written as ECMAScript writes them (`NaN`, `Infinity`, `-Infinity`), which is not valid JSON.
-    public var description: String {
+    package var description: String {
         var out: [UInt8] = []
         describe(into: &out)
         return String(decoding: out, as: UTF8.self)

@@ -14,29 +14,29 @@
 /// not check the grammar, UTF-8, escapes or duplicate keys: on malformed input it never traps or
 /// reads out of bounds, but it may return members that a parser would reject, and it stops
 /// (``next()`` returns `nil`) where it cannot go on. The buffer must outlive the scanner.
-public struct JSONObjectScanner {
+package struct JSONObjectScanner {
     /// One object member, as byte ranges of the scanned buffer.
-    public struct Member: Sendable, Hashable {
+    package struct Member: Sendable, Hashable {
         /// The key's raw bytes between its quotes, still escaped.
-        public var key: Range<Int>
+        package var key: Range<Int>
         /// The value's raw text: a string includes its quotes; an object or array its brackets.
-        public var value: Range<Int>
+        package var value: Range<Int>
 
-        public init(key: Range<Int>, value: Range<Int>) {
+        package init(key: Range<Int>, value: Range<Int>) {
             self.key = key
             self.value = value
         }
     }
 
     /// The scanned buffer.
-    public let bytes: UnsafeRawBufferPointer
+    package let bytes: UnsafeRawBufferPointer
     private var position: Int
     private var first = true
     private var done: Bool
 
     /// A scanner over the object text `bytes` (leading whitespace allowed). A text that does not
     /// start with `{` has no members.
-    public init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         let start = Self.skipWhitespace(bytes, from: 0)
         done = start >= bytes.count || bytes[start] != UInt8(ascii: "{")
@@ -44,7 +44,7 @@ public struct JSONObjectScanner {
     }
 
     /// The next member, or `nil` after the last one (or where the text is malformed).
-    public mutating func next() -> Member? {
+    package mutating func next() -> Member? {
         guard !done else { return nil }
         guard let member = scanMember() else {
             done = true
@@ -84,7 +84,7 @@ public struct JSONObjectScanner {
     /// A string ends at its closing quote; an object or array at the bracket that closes it
     /// (brackets are counted, not matched by kind); a number or literal at the end of its run
     /// of letters, digits, `+`, `-` and `.`.
-    public static func skipValue(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
+    package static func skipValue(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
         let n = bytes.count
         guard from >= 0, from < n else { return from }
         switch bytes[from] {
@@ -180,7 +180,7 @@ public struct JSONObjectScanner {
     ///
     /// Escapes are decoded, surrogate pairs included; a malformed escape, a lone surrogate or
     /// invalid UTF-8 becomes U+FFFD. A range outside `bytes` is clamped to it.
-    public static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+    package static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
         let body = stringBody(bytes, range)
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return "" }
         let end = body.upperBound
@@ -248,7 +248,7 @@ public struct JSONObjectScanner {
     /// `true` when the key at `keyRange` (between its quotes, as in ``Member/key``) decodes to
     /// exactly the UTF-8 bytes of `literal`. Compares bytes in place; only a key with escapes
     /// is decoded first.
-    public static func keyEquals(_ bytes: UnsafeRawBufferPointer, _ keyRange: Range<Int>, _ literal: StaticString) -> Bool {
+    package static func keyEquals(_ bytes: UnsafeRawBufferPointer, _ keyRange: Range<Int>, _ literal: StaticString) -> Bool {
         guard literal.hasPointerRepresentation else {
             return keyEquals(bytes, keyRange, Array(literal.description.utf8))
         }
@@ -257,7 +257,7 @@ public struct JSONObjectScanner {
 
     /// `true` when the key at `keyRange` (between its quotes, as in ``Member/key``) decodes to
     /// exactly the UTF-8 bytes `literal`.
-    public static func keyEquals(_ bytes: UnsafeRawBufferPointer, _ keyRange: Range<Int>, _ literal: [UInt8]) -> Bool {
+    package static func keyEquals(_ bytes: UnsafeRawBufferPointer, _ keyRange: Range<Int>, _ literal: [UInt8]) -> Bool {
         literal.withUnsafeBufferPointer { keyEquals(bytes, keyRange, $0) }
     }
 

@@ -13,15 +13,15 @@
 ///
 /// The parser never traps on malformed input. It recurses once per nesting level, so keep
 /// ``JSONLimits/maxDepth`` modest (the default is 128).
-public struct JSONParser: Sendable {
+package struct JSONParser: Sendable {
     /// The limits applied to every parse.
-    public var limits: JSONLimits
+    package var limits: JSONLimits
 
     /// A parser with the given `limits`.
-    public init(limits: JSONLimits = .default) { self.limits = limits }
+    package init(limits: JSONLimits = .default) { self.limits = limits }
 
     /// Parses one JSON value from the UTF-8 `bytes`.
-    public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
+    package func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
         if bytes.count > limits.maxInputBytes {
             throw JSONParseError(offset: limits.maxInputBytes, message: "input larger than \(limits.maxInputBytes) bytes")
         }
@@ -33,7 +33,7 @@ public struct JSONParser: Sendable {
     }
 
     /// Parses one JSON value from the UTF-8 `bytes`.
-    public func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    package func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buf in
             do throws(JSONParseError) { return .success(try parse(buf)) } catch { return .failure(error) }
         }
@@ -41,7 +41,7 @@ public struct JSONParser: Sendable {
     }
 
     /// Parses one JSON value from the UTF-8 of `string`.
-    public func parse(_ string: String) throws(JSONParseError) -> JSONValue {
+    package func parse(_ string: String) throws(JSONParseError) -> JSONValue {
         var s = string
         s.makeContiguousUTF8()
         let result: Result<JSONValue, JSONParseError>? = s.utf8.withContiguousStorageIfAvailable { buf in
@@ -53,32 +53,32 @@ public struct JSONParser: Sendable {
 }
 
 /// Resource limits for ``JSONParser``.
-public struct JSONLimits: Sendable, Hashable {
+package struct JSONLimits: Sendable, Hashable {
     /// Maximum nesting of arrays and objects; a top-level array or object is depth 1.
-    public var maxDepth: Int
+    package var maxDepth: Int
     /// Maximum length, in UTF-8 bytes after unescaping, of any one string (keys included).
-    public var maxStringBytes: Int
+    package var maxStringBytes: Int
     /// Maximum size of the whole input in bytes.
-    public var maxInputBytes: Int
+    package var maxInputBytes: Int
 
-    public init(maxDepth: Int, maxStringBytes: Int, maxInputBytes: Int) {
+    package init(maxDepth: Int, maxStringBytes: Int, maxInputBytes: Int) {
         self.maxDepth = maxDepth; self.maxStringBytes = maxStringBytes; self.maxInputBytes = maxInputBytes
     }
 
     /// Depth 128, strings up to 1 MiB, input up to 64 MiB.
-    public static let `default` = JSONLimits(maxDepth: 128, maxStringBytes: 1 << 20, maxInputBytes: 64 << 20)
+    package static let `default` = JSONLimits(maxDepth: 128, maxStringBytes: 1 << 20, maxInputBytes: 64 << 20)
 }
 
 /// Why ``JSONParser`` rejected its input.
-public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Zero-based byte offset in the input where the problem was found.
-    public var offset: Int
+    package var offset: Int
     /// What is wrong, e.g. `duplicate key "a"`, `nesting deeper than 128`, `invalid UTF-8 sequence`.
-    public var message: String
+    package var message: String
 
-    public init(offset: Int, message: String) { self.offset = offset; self.message = message }
+    package init(offset: Int, message: String) { self.offset = offset; self.message = message }
 
-    public var description: String { "invalid JSON at byte \(offset): \(message)" }
+    package var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
 
 // MARK: - Implementation

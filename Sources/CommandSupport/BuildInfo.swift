@@ -1,10 +1,10 @@
 import EventLog
 
 /// What `--version` prints: this build's version and the store format it writes.
-public enum BuildInfo {
+package enum BuildInfo {
     /// The release version of the Atlas command-line tools.
-    public static let version = "0.9.0"
+    package static let version = "0.9.0"
 
     /// `atlas <version> (store format <n>)`.
-    public static var versionText: String { "\(version) (store format \(LMDBEventStore.newestFormat))" }
+    package static var versionText: String { "\(version) (store format \(LMDBEventStore.newestFormat))" }
 }

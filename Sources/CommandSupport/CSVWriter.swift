@@ -1,13 +1,14 @@
-import CanonicalJSON
+package import CanonicalJSON
+import Foundation
 
 /// Writes RFC 4180 CSV: CRLF line ends, one header row, a field quoted when it holds a comma,
 /// a double quote, CR or LF (and its double quotes doubled).
-public enum CSVWriter {
+package enum CSVWriter {
     /// The CSV document of `rows` (JSON objects): the header row, then one record per row.
     /// A column is a key or a dotted path into nested objects (`counts.observed`).
     /// Strings are written as they are, numbers and booleans as JSON writes them, null and
     /// absent keys as empty fields, arrays and objects as their canonical JSON text.
-    public static func document(rows: [JSONValue], columns: [String]? = nil) -> String {
+    package static func document(rows: [JSONValue], columns: [String]? = nil) -> String {
         let columns = columns ?? Self.columns(of: rows)
         var out = record(columns)
         for row in rows {
@@ -17,12 +18,12 @@ public enum CSVWriter {
     }
 
     /// One CSV record, with its CRLF.
-    public static func record(_ fields: [String]) -> String {
+    package static func record(_ fields: [String]) -> String {
         fields.map(field).joined(separator: ",") + "\r\n"
     }
 
     /// One field, quoted when it must be.
-    public static func field(_ s: String) -> String {
+    package static func field(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -1,12 +1,12 @@
-import ArgumentParser
+package import ArgumentParser
 import EventLog
 import Foundation
 
 /// Runs a root command with Atlas's exit codes: 0 success, 1 failure, 2 usage error
 /// (argument-parser's validation errors included). Messages go to stderr. Bootstraps logging
 /// to stderr at the command's `--log-level` (``LoggingOptions``) before the command runs.
-public enum CommandMain {
-    public static func run<Root: ParsableCommand>(_ root: Root.Type) async -> Never {
+package enum CommandMain {
+    package static func run<Root: ParsableCommand>(_ root: Root.Type) async -> Never {
         do {
             var command = try root.parseAsRoot()
             LoggingOptions.bootstrap(LoggingOptions.level(of: command))

@@ -3,18 +3,18 @@ import EventLog
 /// Reads files named on the command line with ``BoundedFile``: checked before they are read,
 /// and a usage error (exit 2) naming the file, its size and the limit when one is too large,
 /// not a regular file or unreadable.
-public enum FileArgument {
+package enum FileArgument {
     /// The largest `--selection @FILE`.
-    public static let selectionLimit = 1 << 20
+    package static let selectionLimit = 1 << 20
     /// The largest `--tenants-file`.
-    public static let tenantsLimit = 16 << 20
+    package static let tenantsLimit = 16 << 20
     /// The largest `--checkpoint` file.
-    public static let checkpointLimit = 64 << 10
+    package static let checkpointLimit = 64 << 10
     /// The largest `--public-key @FILE`.
-    public static let publicKeyLimit = 1 << 10
+    package static let publicKeyLimit = 1 << 10
 
     /// The bytes of the file at `path`, at most `limit` of them.
-    public static func read(_ path: String, role: String, limit: Int, ownerOnly: Bool = false) throws(CommandFailure) -> [UInt8] {
+    package static func read(_ path: String, role: String, limit: Int, ownerOnly: Bool = false) throws(CommandFailure) -> [UInt8] {
         do {
             return try BoundedFile.read(path, role: role, limit: limit, ownerOnly: ownerOnly)
         } catch {

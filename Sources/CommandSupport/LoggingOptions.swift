@@ -1,19 +1,19 @@
-import ArgumentParser
-import Logging
+public import ArgumentParser
+package import Logging
 
 /// The `--log-level` option every command shares: log lines go to stderr, one per message,
 /// with their time, level and label; stdout stays the command's output.
-public struct LoggingOptions: ParsableArguments, Sendable {
+package struct LoggingOptions: ParsableArguments, Sendable {
     @Option(name: .long,
             help: ArgumentHelp("The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical. "
                                + "Retries, throttling waits and token refreshes are logged at info; skipped runs and reclaimed dead runs at notice.",
                                valueName: "level"))
-    public var logLevel: Logger.Level = .notice
+    package var logLevel: Logger.Level = .notice
 
-    public init() {}
+    package init() {}
 
     /// A logger with `label` that writes through the process's bootstrapped handler.
-    public func logger(_ label: String) -> Logger { Logger(label: label) }
+    package func logger(_ label: String) -> Logger { Logger(label: label) }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

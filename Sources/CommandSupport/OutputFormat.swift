@@ -1,9 +1,9 @@
-import ArgumentParser
-import CanonicalJSON
+package import ArgumentParser
+package import CanonicalJSON
 import Foundation
 
 /// How a listing command prints its answer.
-public enum OutputFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
+package enum OutputFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
     /// A readable table (the default).
     case table
     /// One JSON document (canonical JSON).
@@ -18,23 +18,23 @@ public enum OutputFormat: String, Sendable, CaseIterable, ExpressibleByArgument 
 ///
 /// Adopt it with `@OptionGroup var output: FormatOptions`, then print with
 /// `output.format.render(json:rows:table:)`.
-public struct FormatOptions: ParsableArguments, Sendable {
+package struct FormatOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("format"), help: "Output format: table, json, ndjson or csv (default table).")
-    public var explicitFormat: OutputFormat?
+    package var explicitFormat: OutputFormat?
 
     @Flag(help: "Print JSON (the same as --format json).")
-    public var json = false
+    package var json = false
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if json, let explicitFormat, explicitFormat != .json {
             throw ValidationError("--json and --format \(explicitFormat.rawValue) disagree; give one of them")
         }
     }
 
     /// The format asked for.
-    public var format: OutputFormat { json ? .json : (explicitFormat ?? .table) }
+    package var format: OutputFormat { json ? .json : (explicitFormat ?? .table) }
 }
 
 extension OutputFormat {
@@ -45,7 +45,7 @@ extension OutputFormat {
     ///   - rows: one JSON object per row, for `ndjson` (one line each) and `csv` (one record each).
     ///   - columns: the CSV columns, in order (by default the rows' keys in first-seen, sorted order).
     ///   - table: prints the readable table.
-    public func render(json: JSONValue? = nil, rows: [JSONValue], columns: [String]? = nil, table: () -> Void) {
+    package func render(json: JSONValue? = nil, rows: [JSONValue], columns: [String]? = nil, table: () -> Void) {
         switch self {
         case .table: table()
         case .json: Output.json(json ?? .array(rows))

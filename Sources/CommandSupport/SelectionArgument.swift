@@ -1,10 +1,10 @@
 import Foundation
-import Inventory
+package import Inventory
 
 /// Reads a selection given as JSON text or `@FILE`.
-public enum SelectionArgument {
+package enum SelectionArgument {
     /// Parses `argument`; bad JSON, unknown keys or wrong types are usage errors naming the key.
-    public static func parse(_ argument: String) throws -> SelectionParser.Result {
+    package static func parse(_ argument: String) throws -> SelectionParser.Result {
         var text = argument
         if argument.hasPrefix("@") {
             let path = String(argument.dropFirst())
@@ -20,7 +20,7 @@ public enum SelectionArgument {
     }
 
     /// Tells stderr what normalization dropped.
-    public static func reportDropped(_ result: SelectionParser.Result) {
+    package static func reportDropped(_ result: SelectionParser.Result) {
         if !result.droppedPolicyTypes.isEmpty {
             FileHandle.standardError.write(Data("warning: dropped unsupported policy types: \(result.droppedPolicyTypes.joined(separator: ", "))\n".utf8))
         }

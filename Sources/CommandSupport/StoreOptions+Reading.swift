@@ -1,4 +1,4 @@
-import EventLog
+package import EventLog
 import Inventory
 
 extension StoreOptions {
@@ -9,7 +9,7 @@ extension StoreOptions {
     /// Projections that do not answer for the whole log (behind the head, never built, or built
     /// by another version) cannot be brought up to date without writing: that is a usage error
     /// (exit 2) naming `atlas-replay rebuild`.
-    public func openForReading() throws -> LMDBEventStore {
+    package func openForReading() throws -> LMDBEventStore {
         let store = try open(readOnly: true)
         let stale: [StaleProjection]
         do { stale = try store.staleProjections() } catch let e as EventLogError {

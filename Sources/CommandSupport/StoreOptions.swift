@@ -1,17 +1,17 @@
-import ArgumentParser
-import EventLog
+package import ArgumentParser
+package import EventLog
 import Foundation
 import Inventory
 
 /// The `--store` option every command shares.
-public struct StoreOptions: ParsableArguments, Sendable {
+package struct StoreOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: "The store directory (default: $ATLAS_STORE or ./atlas-store).")
-    public var store: String?
+    package var store: String?
 
-    public init() {}
+    package init() {}
 
     /// The store path from the option, `ATLAS_STORE`, or `./atlas-store`.
-    public var path: String {
+    package var path: String {
         if let store, !store.isEmpty { return store }
         if let env = ProcessInfo.processInfo.environment["ATLAS_STORE"], !env.isEmpty { return env }
         return "./atlas-store"
@@ -19,7 +19,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
 
     /// Opens the store with the inventory projections. Missing stores are a usage error unless
     /// `create` is set.
-    public func open(create: Bool = false, readOnly: Bool = false, stateTables: [String] = [],
+    package func open(create: Bool = false, readOnly: Bool = false, stateTables: [String] = [],
                      durability: Durability = .durable) throws -> LMDBEventStore {
         do {
             return try LMDBEventStore.open(path: path, options: .init(

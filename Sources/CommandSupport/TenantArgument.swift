@@ -1,17 +1,17 @@
 import ArgumentParser
-import Inventory
+package import Inventory
 
 /// Reading `--tenant` arguments: any case is accepted and turned into the canonical form
 /// (``TenantID``); a tenant the store has never seen gets a hint on stderr.
-public enum TenantArgument {
+package enum TenantArgument {
     /// The canonical form of `text`, or a usage error naming the problem.
-    public static func canonical(_ text: String) throws -> String {
+    package static func canonical(_ text: String) throws -> String {
         do { return try TenantID(text).value } catch { throw ValidationError(error.message) }
     }
 
     /// Says on stderr that `tenant` is not in the store, with the closest known tenants, when
     /// it has no run there. The answer printed stays the (empty) answer; the exit code 0.
-    public static func noteIfUnknown(_ tenant: String, queries: InventoryQueries) {
+    package static func noteIfUnknown(_ tenant: String, queries: InventoryQueries) {
         guard let known = try? queries.tenantNames(), !known.contains(tenant) else { return }
         let close = closest(to: tenant, among: known)
         if known.isEmpty {

@@ -1,11 +1,11 @@
-import Crypto
-import EventLog
-import Foundation
+package import Crypto
+package import EventLog
+package import Foundation
 
 extension Checkpoint {
     /// Signs a checkpoint of `head` (whose event was recorded at `recordedAt`) of store
     /// `storeID` with `key`, dated `createdAt`.
-    public static func sign(storeID: String, formatVersion: Int, head: LogHead, recordedAt: Timestamp,
+    package static func sign(storeID: String, formatVersion: Int, head: LogHead, recordedAt: Timestamp,
                             createdAt: Timestamp = .now(), key: Curve25519.Signing.PrivateKey) throws -> Checkpoint {
         var c = Checkpoint(storeID: storeID, formatVersion: formatVersion, position: head.position, chain: head.chainHash,
                            recordedAt: recordedAt, createdAt: createdAt,
@@ -15,18 +15,18 @@ extension Checkpoint {
     }
 
     /// Whether ``signature`` is a valid Ed25519 signature by ``publicKey`` over ``signingBytes``.
-    public var signatureIsValid: Bool {
+    package var signatureIsValid: Bool {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
         return key.isValidSignature(signature, for: signingBytes)
     }
 
     /// The first characters of the public key's hex, to name it in reports.
-    public var keyFingerprint: String { String(Hex.encode(publicKey).prefix(8)) }
+    package var keyFingerprint: String { String(Hex.encode(publicKey).prefix(8)) }
 
     /// Reads an Ed25519 private key file written by ``writeNewKey(to:)``: 64 lowercase hex
     /// characters (the key's 32-byte raw representation) and an optional newline. The file must
     /// not be readable or writable by group or others.
-    public static func readPrivateKey(at path: String) throws(CheckpointError) -> Curve25519.Signing.PrivateKey {
+    package static func readPrivateKey(at path: String) throws(CheckpointError) -> Curve25519.Signing.PrivateKey {
         let data: [UInt8]
         do { data = try BoundedFile.read(path, role: "key file", limit: 1024, ownerOnly: true) } catch {
             if case .tooLarge = error.problem {
@@ -44,7 +44,7 @@ extension Checkpoint {
 
     /// Parses a public key given as 64 lowercase hex characters (an optional trailing newline
     /// allowed).
-    public static func parsePublicKey(_ text: String) throws(CheckpointError) -> [UInt8] {
+    package static func parsePublicKey(_ text: String) throws(CheckpointError) -> [UInt8] {
         var t = text
         if t.hasSuffix("\n") { t.removeLast() }
         guard let raw = decodeHex(t), raw.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil else {
@@ -56,7 +56,7 @@ extension Checkpoint {
     /// Creates a new Ed25519 key: `path` (created exclusively, mode 0600) receives the private
     /// key as 64 lowercase hex characters and a newline, `path.pub` (created exclusively, mode
     /// 0644) the public key the same way. Returns the public key's hex.
-    public static func writeNewKey(to path: String) throws(CheckpointError) -> String {
+    package static func writeNewKey(to path: String) throws(CheckpointError) -> String {
         let key = Curve25519.Signing.PrivateKey()
         let pub = Hex.encode(key.publicKey.rawRepresentation)
         try writeExclusive(path, Hex.encode(key.rawRepresentation) + "\n", mode: 0o600)
@@ -68,7 +68,7 @@ extension Checkpoint {
     }
 
     /// Writes `text` to a new file at `path` (O_EXCL): an existing file is an error.
-    public static func writeExclusive(_ path: String, _ text: String, mode: mode_t) throws(CheckpointError) {
+    package static func writeExclusive(_ path: String, _ text: String, mode: mode_t) throws(CheckpointError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             let e = errno
@@ -97,13 +97,13 @@ extension Checkpoint {
 }
 
 /// An Ed25519 private key that signs checkpoints.
-public typealias Curve25519SigningKey = Curve25519.Signing.PrivateKey
+package typealias Curve25519SigningKey = Curve25519.Signing.PrivateKey
 
 extension Checkpoint {
     /// Signs a checkpoint of `store`'s current head.
     ///
     /// - Throws: ``ReplayUsageError`` when the store is empty or has no id.
-    public static func ofHead(of store: LMDBEventStore, key: Curve25519SigningKey) throws -> Checkpoint {
+    package static func ofHead(of store: LMDBEventStore, key: Curve25519SigningKey) throws -> Checkpoint {
         guard let id = try store.metadata()["store_id"], !id.isEmpty else {
             throw ReplayUsageError("the store at \(store.path) has no store_id in its meta table")
         }

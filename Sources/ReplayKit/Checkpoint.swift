@@ -1,5 +1,5 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 import Foundation
 
 /// A signed statement of a store's head: "store `storeID` (format `formatVersion`) had, at
@@ -11,25 +11,25 @@ import Foundation
 /// `recorded_at`, `created_at`, `public_key` and `signature`; the signature is Ed25519 over the
 /// RFC 8785 (canonical JSON) bytes of the object without `signature` (see
 /// ``signingBytes``).
-public struct Checkpoint: Sendable, Hashable {
+package struct Checkpoint: Sendable, Hashable {
     /// The store's id (`meta.store_id`).
-    public var storeID: String
+    package var storeID: String
     /// The store's format (`meta.format_version`).
-    public var formatVersion: Int
+    package var formatVersion: Int
     /// The log position the checkpoint pins (the head when it was taken).
-    public var position: UInt64
+    package var position: UInt64
     /// The chain hash stored with the event at ``position``.
-    public var chain: ChainHash
+    package var chain: ChainHash
     /// That event's `recorded_at`.
-    public var recordedAt: Timestamp
+    package var recordedAt: Timestamp
     /// When the checkpoint was taken.
-    public var createdAt: Timestamp
+    package var createdAt: Timestamp
     /// The Ed25519 public key that signed it (32 bytes).
-    public var publicKey: [UInt8]
+    package var publicKey: [UInt8]
     /// The Ed25519 signature (64 bytes) over ``signingBytes``.
-    public var signature: [UInt8]
+    package var signature: [UInt8]
 
-    public init(storeID: String, formatVersion: Int, position: UInt64, chain: ChainHash, recordedAt: Timestamp,
+    package init(storeID: String, formatVersion: Int, position: UInt64, chain: ChainHash, recordedAt: Timestamp,
                 createdAt: Timestamp, publicKey: [UInt8], signature: [UInt8]) {
         self.storeID = storeID
         self.formatVersion = formatVersion
@@ -42,7 +42,7 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// The field names of the JSON object, in canonical (sorted) order.
-    public static let fields: Set<String> = ["store_id", "format_version", "position", "chain", "recorded_at",
+    package static let fields: Set<String> = ["store_id", "format_version", "position", "chain", "recorded_at",
                                              "created_at", "public_key", "signature"]
 
     /// The object without `signature`: what is signed.
@@ -54,20 +54,20 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// The checkpoint as a JSON object.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o = unsignedJSON
         o["signature"] = .string(Hex.encode(signature))
         return .object(o)
     }
 
     /// The RFC 8785 bytes of the object without `signature`: the bytes the signature covers.
-    public var signingBytes: [UInt8] {
+    package var signingBytes: [UInt8] {
         // Strings of ASCII and integers below 2^53 always serialize.
         (try? CanonicalJSON.serialize(.object(unsignedJSON))) ?? []
     }
 
     /// The checkpoint as one line of canonical JSON with a trailing newline.
-    public var fileBytes: [UInt8] {
+    package var fileBytes: [UInt8] {
         ((try? CanonicalJSON.serialize(json)) ?? []) + [0x0A]
     }
 
@@ -75,7 +75,7 @@ public struct Checkpoint: Sendable, Hashable {
     ///
     /// - Throws: ``CheckpointError`` naming the problem: not JSON, not an object, a missing or
     ///   extra field, a field of the wrong type, bad hex or a bad timestamp.
-    public static func parse(_ bytes: [UInt8]) throws(CheckpointError) -> Checkpoint {
+    package static func parse(_ bytes: [UInt8]) throws(CheckpointError) -> Checkpoint {
         let value: JSONValue
         do { value = try JSONParser().parse(bytes) } catch { throw CheckpointError("not valid JSON (\(error))") }
         guard let o = value.objectValue else { throw CheckpointError("not a JSON object") }
@@ -118,7 +118,7 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// The bytes of lowercase hex `text`, or `nil` when it is not lowercase hex of even length.
-    public static func decodeHex(_ text: String) -> [UInt8]? {
+    package static func decodeHex(_ text: String) -> [UInt8]? {
         let u = Array(text.utf8)
         guard u.count % 2 == 0 else { return nil }
         func nibble(_ c: UInt8) -> UInt8? {
@@ -141,8 +141,8 @@ public struct Checkpoint: Sendable, Hashable {
 }
 
 /// A checkpoint file or key that cannot be used: bad input (exit 2).
-public struct CheckpointError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct CheckpointError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

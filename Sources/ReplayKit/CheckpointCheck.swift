@@ -1,8 +1,8 @@
-import EventLog
+package import EventLog
 import Foundation
 
 /// The outcome of checking one ``Checkpoint`` against a store.
-public enum CheckpointCheck: Sendable, Hashable {
+package enum CheckpointCheck: Sendable, Hashable {
     /// Well signed, names this store, and the event at its position carries its chain hash.
     case ok
     /// The signature does not verify with the checkpoint's own key.
@@ -23,10 +23,10 @@ public enum CheckpointCheck: Sendable, Hashable {
     case unreadable(String)
 
     /// Whether the checkpoint holds.
-    public var isOK: Bool { self == .ok }
+    package var isOK: Bool { self == .ok }
 
     /// The reason, as the report prints it after "checkpoint NAME: ".
-    public func describe(_ c: Checkpoint, pinned: Bool) -> String {
+    package func describe(_ c: Checkpoint, pinned: Bool) -> String {
         switch self {
         case .ok: "ok at position \(c.position) (key \(c.keyFingerprint)…, \(pinned ? "pinned" : "NOT pinned: signed by the key it names; pass --public-key to pin it"))"
         case .badSignature: "signature does not verify"
@@ -46,7 +46,7 @@ extension Checkpoint {
     /// store id and format, and the chain hash stored with the event at its position, read
     /// directly (a damaged log elsewhere does not matter; a damaged read is reported, not
     /// thrown).
-    public func check(in store: LMDBEventStore, pinnedKey: [UInt8]?) -> CheckpointCheck {
+    package func check(in store: LMDBEventStore, pinnedKey: [UInt8]?) -> CheckpointCheck {
         guard signatureIsValid else { return .badSignature }
         if let pinnedKey, pinnedKey != publicKey { return .otherKey }
         let meta: [String: String]

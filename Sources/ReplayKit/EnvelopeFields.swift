@@ -7,17 +7,17 @@ import EventLog
 /// It reads the log's ``EnvelopeHeader`` (from the end of a canonical envelope, else member by
 /// member), so it is cheap; malformed input yields `nil` (callers then fall back to a full
 /// decode or report it).
-public struct EnvelopeFields: Sendable, Hashable {
-    public var tenant: String
-    public var type: String
-    public var recordedAt: String
+package struct EnvelopeFields: Sendable, Hashable {
+    package var tenant: String
+    package var type: String
+    package var recordedAt: String
 
     /// The tenant, type and recorded_at of `json`, or `nil` when they cannot be read.
-    public static func read(_ json: [UInt8]) -> EnvelopeFields? {
+    package static func read(_ json: [UInt8]) -> EnvelopeFields? {
         json.withUnsafeBytes { read($0) }
     }
 
-    public static func read(_ b: UnsafeRawBufferPointer) -> EnvelopeFields? {
+    package static func read(_ b: UnsafeRawBufferPointer) -> EnvelopeFields? {
         guard let h = EnvelopeHeader.read(b), h.recordedAtRange.count >= 2, b[h.recordedAtRange.lowerBound] == UInt8(ascii: "\"") else {
             return nil
         }

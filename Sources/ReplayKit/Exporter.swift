@@ -1,16 +1,16 @@
-import EventLog
+package import EventLog
 import Foundation
 
 /// Buffered writing to a file descriptor (stdout by default), in 64 KiB writes.
-public final class BufferedWriter {
+package final class BufferedWriter {
     let fd: Int32
     var buffer: [UInt8] = []
     let capacity: Int
     /// Set when the reader went away (EPIPE) or the write failed.
-    public private(set) var failed = false
-    public private(set) var bytesWritten = 0
+    package private(set) var failed = false
+    package private(set) var bytesWritten = 0
 
-    public init(fd: Int32 = 1, capacity: Int = 1 << 16) {
+    package init(fd: Int32 = 1, capacity: Int = 1 << 16) {
         self.fd = fd
         self.capacity = capacity
         buffer.reserveCapacity(capacity + 4096)
@@ -18,14 +18,14 @@ public final class BufferedWriter {
 
     deinit { flush() }
 
-    public func write<C: Collection<UInt8>>(_ bytes: C) {
+    package func write<C: Collection<UInt8>>(_ bytes: C) {
         buffer.append(contentsOf: bytes)
         if buffer.count >= capacity { flush() }
     }
 
-    public func write(_ text: String) { write(text.utf8) }
+    package func write(_ text: String) { write(text.utf8) }
 
-    public func flush() {
+    package func flush() {
         guard !buffer.isEmpty, !failed else { buffer.removeAll(keepingCapacity: true); return }
         buffer.withUnsafeBytes { b in
             var off = 0
@@ -46,15 +46,15 @@ public final class BufferedWriter {
 
 /// `atlas-replay export`: NDJSON lines `{"position":N,"chain":"hex","envelope":{…}}`, the
 /// envelope exactly as stored (canonical JSON), in constant memory.
-public enum Exporter {
-    public struct Filter: Sendable {
-        public var tenant: String?
-        public var typePrefix: String?
-        public var from: UInt64
+package enum Exporter {
+    package struct Filter: Sendable {
+        package var tenant: String?
+        package var typePrefix: String?
+        package var from: UInt64
         /// Inclusive; `nil` = the head when the export starts.
-        public var to: UInt64?
+        package var to: UInt64?
 
-        public init(tenant: String? = nil, typePrefix: String? = nil, from: UInt64 = 1, to: UInt64? = nil) {
+        package init(tenant: String? = nil, typePrefix: String? = nil, from: UInt64 = 1, to: UInt64? = nil) {
             self.tenant = tenant
             self.typePrefix = typePrefix
             self.from = from
@@ -67,7 +67,7 @@ public enum Exporter {
     static let p2 = Array(#"","envelope":"#.utf8)
 
     /// Appends one line for `raw` to `out`.
-    public static func line(_ raw: RawEvent, into out: BufferedWriter) {
+    package static func line(_ raw: RawEvent, into out: BufferedWriter) {
         out.write(p0)
         out.write(String(raw.position).utf8)
         out.write(p1)
@@ -80,7 +80,7 @@ public enum Exporter {
     /// Writes the events matching `filter` through the head at the start (or `filter.to`);
     /// returns how many were written. Reads `chunk` events per short read transaction.
     @discardableResult
-    public static func run(_ store: LMDBEventStore, filter: Filter, to out: BufferedWriter, chunk: Int = 4096) throws -> UInt64 {
+    package static func run(_ store: LMDBEventStore, filter: Filter, to out: BufferedWriter, chunk: Int = 4096) throws -> UInt64 {
         let head = try store.head().position
         let end = min(filter.to ?? head, head)
         var written: UInt64 = 0

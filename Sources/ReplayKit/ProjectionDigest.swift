@@ -1,19 +1,19 @@
 import Crypto
-import EventLog
+package import EventLog
 import Foundation
 
 /// A digest of one projection's tables: SHA-256 over every table (in the projection's
 /// `tableNames` order) and, within it, every key/value pair in key order, each framed as
 /// `len(name) name` then `len(key) key len(value) value` with 4-byte big-endian lengths.
 /// Generations are not part of it, so a rebuilt projection digests the same as the original.
-public struct ProjectionDigest: Sendable, Hashable {
-    public var projection: String
-    public var hex: String
+package struct ProjectionDigest: Sendable, Hashable {
+    package var projection: String
+    package var hex: String
     /// Entries per table.
-    public var entries: [String: Int]
+    package var entries: [String: Int]
 
     /// Digests `projection` in the snapshot `reader` (one read transaction).
-    public static func compute(_ projection: any Projection, in reader: any KeyValueReader) throws -> ProjectionDigest {
+    package static func compute(_ projection: any Projection, in reader: any KeyValueReader) throws -> ProjectionDigest {
         var hasher = SHA256()
         var entries: [String: Int] = [:]
         func frame(_ count: Int) {
@@ -39,13 +39,13 @@ public struct ProjectionDigest: Sendable, Hashable {
     }
 
     /// Digests of every projection of `store`, in one read transaction.
-    public static func all(of store: LMDBEventStore, projections: [any Projection]) throws -> [ProjectionDigest] {
+    package static func all(of store: LMDBEventStore, projections: [any Projection]) throws -> [ProjectionDigest] {
         try store.read { r in try projections.map { try compute($0, in: r) } }
     }
 
     /// The first key at which table `table` differs between two snapshots, with a description,
     /// or `nil` when the tables are equal. Pages through both tables in key order.
-    public static func firstDifference(_ table: StoreTable, _ a: any KeyValueReader, _ b: any KeyValueReader) throws -> (key: [UInt8], what: String)? {
+    package static func firstDifference(_ table: StoreTable, _ a: any KeyValueReader, _ b: any KeyValueReader) throws -> (key: [UInt8], what: String)? {
         var start: [UInt8]? = nil
         while true {
             let pa = try page(table, a, after: start)
@@ -77,7 +77,7 @@ public struct ProjectionDigest: Sendable, Hashable {
     }
 
     /// A printable form of a key: text where it is printable, `\xNN` elsewhere.
-    public static func describe(_ key: [UInt8]) -> String {
+    package static func describe(_ key: [UInt8]) -> String {
         var s = ""
         for b in key {
             if b >= 0x20 && b < 0x7F && b != 0x5C { s.unicodeScalars.append(UnicodeScalar(b)) } else {
@@ -92,7 +92,7 @@ extension ProjectionDigest {
     /// Digests of `projections` read in one transaction whose log head is known: retries (up to
     /// `attempts` times) until the head read before the transaction is still the head inside it.
     /// Returns the head and digests, or `nil` digests' head when the log kept moving.
-    public static func atHead(_ store: LMDBEventStore, projections: [any Projection], attempts: Int = 5) throws -> (head: UInt64?, digests: [ProjectionDigest]) {
+    package static func atHead(_ store: LMDBEventStore, projections: [any Projection], attempts: Int = 5) throws -> (head: UInt64?, digests: [ProjectionDigest]) {
         var last: [ProjectionDigest] = []
         for _ in 0..<max(1, attempts) {
             let head = try store.head().position

@@ -1,4 +1,4 @@
-import EventLog
+package import EventLog
 import Foundation
 import Inventory
 
@@ -6,24 +6,24 @@ import Inventory
 /// short read transaction and appended, as stored bytes, in one large batch, so the scratch
 /// store's projections are computed from scratch by the same code as the live ones. Positions
 /// and chain hashes must come out identical; that is checked for every batch.
-public final class Replayer {
-    public let source: LMDBEventStore
-    public let scratch: ScratchStore
+package final class Replayer {
+    package let source: LMDBEventStore
+    package let scratch: ScratchStore
     /// The last position replayed.
-    public private(set) var replayed: UInt64 = 0
+    package private(set) var replayed: UInt64 = 0
     /// The chain hash after ``replayed``.
-    public private(set) var chain: ChainHash = .genesis
+    package private(set) var chain: ChainHash = .genesis
     /// Events per read chunk and per appended batch.
-    public var chunk: Int
+    package var chunk: Int
 
-    public init(source: LMDBEventStore, scratch: ScratchStore, chunk: Int = 8192) {
+    package init(source: LMDBEventStore, scratch: ScratchStore, chunk: Int = 8192) {
         self.source = source
         self.scratch = scratch
         self.chunk = chunk
     }
 
     /// Replays every event up to and including `end`.
-    public func replay(through end: UInt64, progress: ((UInt64, UInt64) -> Void)? = nil) async throws {
+    package func replay(through end: UInt64, progress: ((UInt64, UInt64) -> Void)? = nil) async throws {
         while replayed < end {
             let want = Int(min(UInt64(chunk), end - replayed))
             let raws = try source.rawEvents(from: replayed + 1, limit: want)
@@ -63,7 +63,7 @@ public final class Replayer {
     }
 
     /// The scratch store's projection digests (at ``replayed``).
-    public func digests(_ projections: [any Projection] = InventoryProjections.all) throws -> [ProjectionDigest] {
+    package func digests(_ projections: [any Projection] = InventoryProjections.all) throws -> [ProjectionDigest] {
         try ProjectionDigest.all(of: scratch.store, projections: projections)
     }
 }

@@ -1,21 +1,21 @@
-import EventLog
+package import EventLog
 import Foundation
 import Inventory
 
 /// A throw-away store in a temporary directory, with the inventory projections, that events
 /// are replayed into. The directory is removed when the value is released.
-public final class ScratchStore: Sendable {
-    public let directory: String
-    public let store: LMDBEventStore
+package final class ScratchStore: Sendable {
+    package let directory: String
+    package let store: LMDBEventStore
 
     /// The prefix of every scratch store's directory name: `atlas-replay-LABEL-OWNER-RANDOM`,
     /// where OWNER identifies the process that owns it (and removes it on every exit path) as
     /// `PID.STARTTIME.PIDNS.BOOTID`: its PID, start time, PID namespace and boot id (hex digits).
-    public static let namePrefix = "atlas-replay-"
+    package static let namePrefix = "atlas-replay-"
 
     /// A new scratch directory path under `parent` (default: the system temporary directory),
     /// named for `label` and owned by the process `owner` (default: this one).
-    public static func newDirectory(label: String, parent: String? = nil, owner: ProcessIdentity = .current) -> String {
+    package static func newDirectory(label: String, parent: String? = nil, owner: ProcessIdentity = .current) -> String {
         let base = parent ?? FileManager.default.temporaryDirectory.path
         return base + "/\(namePrefix)\(label)-\(ownerToken(owner))-\(EventID.generate().description.suffix(12))"
     }
@@ -46,7 +46,7 @@ public final class ScratchStore: Sendable {
     /// in store format `formatVersion`: a replay's copy must chain its events as its source does.
     /// `directory`, when given, is the exact path to use (a supervising process chose it).
     /// Scratch stores left in `parent` by processes that are gone are removed first.
-    public init(label: String, parent: String? = nil, directory: String? = nil, projections: [any Projection] = InventoryProjections.all,
+    package init(label: String, parent: String? = nil, directory: String? = nil, projections: [any Projection] = InventoryProjections.all,
                 formatVersion: Int = LMDBEventStore.newestFormat) throws {
         self.directory = directory ?? Self.newDirectory(label: label, parent: parent)
         Self.removeStale(in: (self.directory as NSString).deletingLastPathComponent)
@@ -64,7 +64,7 @@ public final class ScratchStore: Sendable {
     /// in another PID namespace or boot (another container sharing the directory), or one a
     /// name does not identify fully, cannot be judged from here: its store is left alone.
     @discardableResult
-    public static func removeStale(in parent: String? = nil) -> [String] {
+    package static func removeStale(in parent: String? = nil) -> [String] {
         let base = parent ?? FileManager.default.temporaryDirectory.path
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else { return [] }
         var removed: [String] = []
@@ -84,14 +84,14 @@ public final class ScratchStore: Sendable {
 }
 
 /// Opening the store the commands work on.
-public enum ReplayStore {
+package enum ReplayStore {
     /// Opens `path` read-only with the inventory projections: no command but `rebuild` writes to
     /// the store. A missing or non-store path is a usage error (exit 2).
-    public static func openReadOnly(_ path: String) throws -> LMDBEventStore {
+    package static func openReadOnly(_ path: String) throws -> LMDBEventStore {
         try open(path, readOnly: true)
     }
 
-    public static func open(_ path: String, readOnly: Bool) throws -> LMDBEventStore {
+    package static func open(_ path: String, readOnly: Bool) throws -> LMDBEventStore {
         try checkPath(path)
         do {
             return try LMDBEventStore.open(path: path, options: .init(readOnly: readOnly, projections: InventoryProjections.all))
@@ -102,7 +102,7 @@ public enum ReplayStore {
     }
 
     /// Checks, without opening it, that `path` is a directory: a usage error (exit 2) otherwise.
-    public static func checkPath(_ path: String) throws {
+    package static func checkPath(_ path: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ReplayUsageError("no store at \(path)")
@@ -112,20 +112,20 @@ public enum ReplayStore {
 }
 
 /// Bad input: the commands leave with exit code 2 and write nothing.
-public struct ReplayUsageError: Error, Sendable, CustomStringConvertible {
-    public var message: String
+package struct ReplayUsageError: Error, Sendable, CustomStringConvertible {
+    package var message: String
     /// The store's error behind it, when opening the store failed.
-    public var cause: EventLogError.Code?
-    public init(_ message: String, cause: EventLogError.Code? = nil) {
+    package var cause: EventLogError.Code?
+    package init(_ message: String, cause: EventLogError.Code? = nil) {
         self.message = message
         self.cause = cause
     }
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// A failure while working (exit code 1).
-public struct ReplayFailure: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ReplayFailure: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

@@ -1,7 +1,7 @@
 extension SelectionAudit.Flag {
     /// What a ``SelectionAudit/Flag`` is about; the raw value is the `kind` of the JSON and
     /// text reports.
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    package enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
         /// A run event's payload cannot be decoded.
         case payload
         /// A run's stored selection hash differs from the one recomputed from its selection.
@@ -19,6 +19,6 @@ extension SelectionAudit.Flag {
         /// The independent missing/unknown answer differs from `InventoryQueries.missing`.
         case missingDiffers = "missing_differs"
 
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 }

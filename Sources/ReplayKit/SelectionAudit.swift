@@ -1,7 +1,7 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 import Foundation
-import Inventory
+package import Inventory
 
 /// `atlas-replay audit selections`: checks every run's selection against today's parser and
 /// recomputes, for each selection, what is missing purely from that selection's own events —
@@ -13,48 +13,48 @@ import Inventory
 /// enumerated (its `resolved_types`, else the selection's), an item observed under that
 /// selection hash by some completed run but not by L is *missing* when L enumerated the type
 /// completely, else *unknown*. Confidence is low when L did not succeed or had errors.
-public struct SelectionAudit {
-    public struct Flag: Sendable, Hashable {
-        public var kind: Kind
-        public var tenant: String
-        public var runID: String?
-        public var position: UInt64?
-        public var message: String
+package struct SelectionAudit {
+    package struct Flag: Sendable, Hashable {
+        package var kind: Kind
+        package var tenant: String
+        package var runID: String?
+        package var position: UInt64?
+        package var message: String
 
-        public var json: JSONValue {
+        package var json: JSONValue {
             .object(["kind": .string(kind.rawValue), "tenant": .string(tenant), "run_id": runID.map { .string($0) } ?? .null,
                      "position": position.map { .number(Double($0)) } ?? .null, "message": .string(message)])
         }
     }
 
-    public struct RunSummary: Sendable, Hashable {
-        public var runID: String
-        public var status: SyncRunStatus
-        public var startedPosition: UInt64?
-        public var finishedPosition: UInt64?
-        public var storedHash: String
-        public var recomputedHash: String?
-        public var observations: Int
+    package struct RunSummary: Sendable, Hashable {
+        package var runID: String
+        package var status: SyncRunStatus
+        package var startedPosition: UInt64?
+        package var finishedPosition: UInt64?
+        package var storedHash: String
+        package var recomputedHash: String?
+        package var observations: Int
     }
 
-    public struct SelectionSummary: Sendable, Hashable {
-        public var tenant: String
-        public var hash: String
-        public var selection: JSONValue
-        public var runs: [RunSummary]
-        public var latestCompletedRun: String?
-        public var missing: [String]
-        public var unknown: [String]
+    package struct SelectionSummary: Sendable, Hashable {
+        package var tenant: String
+        package var hash: String
+        package var selection: JSONValue
+        package var runs: [RunSummary]
+        package var latestCompletedRun: String?
+        package var missing: [String]
+        package var unknown: [String]
         /// Whether the projection's answer agreed (`nil`: not compared).
-        public var agrees: Bool?
+        package var agrees: Bool?
     }
 
-    public var head: UInt64
-    public var selections: [SelectionSummary]
-    public var flags: [Flag]
-    public var notes: [String]
+    package var head: UInt64
+    package var selections: [SelectionSummary]
+    package var flags: [Flag]
+    package var notes: [String]
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var tenants: [String: [JSONValue]] = [:]
         for s in selections {
             tenants[s.tenant, default: []].append(.object([
@@ -119,7 +119,7 @@ public struct SelectionAudit {
 
     /// Audits `tenant` (all tenants when `nil`) through the head, comparing with the live
     /// projection at the same head (retrying up to `attempts` times while a writer appends).
-    public static func run(_ store: LMDBEventStore, tenant: String?, attempts: Int = 5) throws -> SelectionAudit {
+    package static func run(_ store: LMDBEventStore, tenant: String?, attempts: Int = 5) throws -> SelectionAudit {
         let state = State()
         var head = try store.head().position
         var notes: [String] = []

@@ -1,21 +1,21 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 import Foundation
 
 /// `atlas-replay stats`: counts per type and tenant, head, sizes and projection bookkeeping.
-public struct StoreStats: Sendable {
-    public var head: LogHead
-    public var events: UInt64
-    public var perType: [String: UInt64]
-    public var perTenant: [String: UInt64]
-    public var usedBytes: Int
-    public var fileBytes: Int
-    public var mapBytes: Int
-    public var projections: [ProjectionStatus]
-    public var metadata: [String: String]
+package struct StoreStats: Sendable {
+    package var head: LogHead
+    package var events: UInt64
+    package var perType: [String: UInt64]
+    package var perTenant: [String: UInt64]
+    package var usedBytes: Int
+    package var fileBytes: Int
+    package var mapBytes: Int
+    package var projections: [ProjectionStatus]
+    package var metadata: [String: String]
 
     /// Counts every event through the head at the start, in chunked reads.
-    public static func collect(_ store: LMDBEventStore) throws -> StoreStats {
+    package static func collect(_ store: LMDBEventStore) throws -> StoreStats {
         let head = try store.head()
         var perType: [String: UInt64] = [:]
         var perTenant: [String: UInt64] = [:]
@@ -37,7 +37,7 @@ public struct StoreStats: Sendable {
                           metadata: try store.metadata())
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "head": .object(["position": .number(Double(head.position)), "chain": .string(head.chainHash.hex)]),
             "events": .number(Double(events)),

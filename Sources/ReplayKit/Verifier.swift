@@ -1,22 +1,22 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 import Foundation
 import Inventory
 
 /// The outcome of `atlas-replay verify`.
-public struct VerifyReport: Sendable {
-    public enum Status: String, Sendable { case ok, failed, inconclusive }
+package struct VerifyReport: Sendable {
+    package enum Status: String, Sendable { case ok, failed, inconclusive }
 
     /// One thing found wrong.
-    public struct Problem: Sendable, Hashable {
-        public var kind: Kind
-        public var position: UInt64?
-        public var projection: String?
+    package struct Problem: Sendable, Hashable {
+        package var kind: Kind
+        package var position: UInt64?
+        package var projection: String?
         /// A printable form of the first differing key of a projection.
-        public var key: String?
-        public var message: String
+        package var key: String?
+        package var message: String
 
-        public var json: JSONValue {
+        package var json: JSONValue {
             .object([
                 "kind": .string(kind.rawValue), "position": position.map { .number(Double($0)) } ?? .null,
                 "projection": projection.map { .string($0) } ?? .null, "key": key.map { .string($0) } ?? .null,
@@ -26,28 +26,28 @@ public struct VerifyReport: Sendable {
     }
 
     /// One projection compared with its rebuild.
-    public struct ProjectionCheck: Sendable, Hashable {
-        public var name: String
-        public var live: String
-        public var rebuilt: String
-        public var entries: [String: Int]
-        public var at: UInt64
-        public var equal: Bool { live == rebuilt }
+    package struct ProjectionCheck: Sendable, Hashable {
+        package var name: String
+        package var live: String
+        package var rebuilt: String
+        package var entries: [String: Int]
+        package var at: UInt64
+        package var equal: Bool { live == rebuilt }
     }
 
-    public var status: Status
+    package var status: Status
     /// The position (and its chain hash) through which the log was checked.
-    public var head: LogHead
-    public var eventsChecked: UInt64
+    package var head: LogHead
+    package var eventsChecked: UInt64
     /// The first problems found (at most ``Verifier/maxProblems``), in log order.
-    public var problems: [Problem]
-    public var problemCount: Int
-    public var projections: [ProjectionCheck]
-    public var notes: [String]
+    package var problems: [Problem]
+    package var problemCount: Int
+    package var projections: [ProjectionCheck]
+    package var notes: [String]
 
-    public var firstProblem: Problem? { problems.first }
+    package var firstProblem: Problem? { problems.first }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "status": .string(status.rawValue), "head": .number(Double(head.position)), "chain": .string(head.chainHash.hex),
             "events_checked": .number(Double(eventsChecked)), "problem_count": .number(Double(problemCount)),
@@ -66,23 +66,23 @@ public struct VerifyReport: Sendable {
 /// every envelope decodable and in canonical form, the tenant index complete, and every
 /// projection equal (by digest, at the same log head) to one rebuilt from scratch in a
 /// temporary store. Reads in short, chunked read transactions; safe while a writer appends.
-public final class Verifier {
-    public static let maxProblems = 100
+package final class Verifier {
+    package static let maxProblems = 100
 
     let source: LMDBEventStore
     let projections: [any Projection]
     let scratchParent: String?
     /// Events per read chunk.
-    public var chunk = 8192
+    package var chunk = 8192
     /// How often to retry the projection comparison at a newer head when a writer moved on.
-    public var attempts = 5
+    package var attempts = 5
     /// Compare projections with a rebuild (off: log checks only).
-    public var compareProjections = true
-    public var progress: ((UInt64, UInt64) -> Void)?
+    package var compareProjections = true
+    package var progress: ((UInt64, UInt64) -> Void)?
     /// Called as each later step starts (the index comparison, each projection's digest).
-    public var step: ((String) -> Void)?
+    package var step: ((String) -> Void)?
     /// The exact scratch store path to use (default: a new one under `scratchParent`).
-    public var scratchDirectory: String?
+    package var scratchDirectory: String?
 
     // State of the scan.
     private var next: UInt64 = 1
@@ -105,7 +105,7 @@ public final class Verifier {
     private var replayBroken = false
     private var lastStored: LogHead = .empty
 
-    public init(store: LMDBEventStore, projections: [any Projection] = InventoryProjections.all, scratchParent: String? = nil) {
+    package init(store: LMDBEventStore, projections: [any Projection] = InventoryProjections.all, scratchParent: String? = nil) {
         self.source = store
         self.projections = projections
         self.scratchParent = scratchParent
@@ -121,7 +121,7 @@ public final class Verifier {
     /// Verifies the store. The checks run on an executor of their own (``SerialTaskExecutor``),
     /// not on the cooperative pool: they are long synchronous stretches between appends to the
     /// scratch store.
-    public func run() async throws -> VerifyReport {
+    package func run() async throws -> VerifyReport {
         try await withTaskExecutorPreference(SerialTaskExecutor(label: "atlas-verify")) { try await check() }
     }
 

@@ -1,7 +1,7 @@
 extension VerifyReport.Problem {
     /// What a ``VerifyReport/Problem`` is about; the raw value is the `kind` of the JSON and
     /// text reports.
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    package enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
         /// A position is missing, or the log ends before its head.
         case gap
         /// The `events` table's keys are out of order or repeated.
@@ -28,8 +28,8 @@ extension VerifyReport.Problem {
         case projection
 
         /// Whether the problem is in the log or its indexes (every kind but ``projection``).
-        public var isLogProblem: Bool { self != .projection }
+        package var isLogProblem: Bool { self != .projection }
 
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 }

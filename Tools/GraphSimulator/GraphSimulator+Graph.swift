@@ -1,5 +1,6 @@
 import CanonicalJSON
 import Foundation
+import Synchronization
 
 extension GraphSimulator {
     /// `GET /{version}/{path}`: authenticates, then serves a collection page, an item or an

@@ -1,6 +1,7 @@
 import CanonicalJSON
 import Foundation
 import Hummingbird
+import Synchronization
 
 extension GraphSimulator {
     /// Answers one HTTP request: control endpoints, the token endpoint or Graph.

@@ -1,9 +1,10 @@
 import CanonicalJSON
 import Foundation
+import Synchronization
 
 extension GraphSimulator {
     /// The path under which token-endpoint faults are armed.
-    public static let tokenFaultPath = "/oauth2/v2.0/token"
+    package static let tokenFaultPath = "/oauth2/v2.0/token"
 
     /// `POST /{tenant}/oauth2/v2.0/token` with a client-credentials form.
     func handleToken(_ request: IncomingRequest, tenant tenantID: String) async -> SimulatorReply {

@@ -1,5 +1,5 @@
-import CanonicalJSON
-import Foundation
+package import CanonicalJSON
+package import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -26,12 +26,12 @@ import Synchronization
 /// - Control endpoints under `/_sim/` (JSON): `health`, `tenants`, `items`, `faults`,
 ///   `revoke-tokens`, `token-lifetime`, `requests`; see ``SimulatedFault`` for the fault format.
 ///   Control requests are not written to the request log.
-public final class GraphSimulator: Sendable {
+package final class GraphSimulator: Sendable {
     /// The simulator's settings.
-    public typealias Configuration = SimulatorConfiguration
+    package typealias Configuration = SimulatorConfiguration
 
     /// The settings given at creation.
-    public let configuration: Configuration
+    package let configuration: Configuration
     let state: Mutex<SimulatorState>
     private let server: Mutex<ServerState>
 
@@ -42,7 +42,7 @@ public final class GraphSimulator: Sendable {
     }
 
     /// Creates a simulator; call ``start()`` to serve.
-    public init(seed: SimulatorSeed, configuration: Configuration = Configuration()) {
+    package init(seed: SimulatorSeed, configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.state = Mutex(SimulatorState(seed: seed, tokenLifetime: configuration.tokenLifetime))
         self.server = Mutex(ServerState())
@@ -51,14 +51,14 @@ public final class GraphSimulator: Sendable {
     // MARK: Lifecycle
 
     /// The bound port once running.
-    public var port: Int? { server.withLock { $0.port } }
+    package var port: Int? { server.withLock { $0.port } }
 
     /// The base URL once running, e.g. `http://127.0.0.1:54321` (no trailing slash).
-    public var baseURL: String? { port.map { "http://\(configuration.host):\($0)" } }
+    package var baseURL: String? { port.map { "http://\(configuration.host):\($0)" } }
 
     /// Binds and starts serving in a background task; returns the base URL once bound.
     @discardableResult
-    public func start() async throws -> String {
+    package func start() async throws -> String {
         let alreadyRunning = server.withLock { $0.task != nil }
         if alreadyRunning { throw SimulatorError.invalidState("already started") }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -100,7 +100,7 @@ public final class GraphSimulator: Sendable {
     ///
     /// Shuts down gracefully (idle connections close at once); requests still running after
     /// `timeout` seconds (a `slow` fault, say) are cancelled.
-    public func stop(timeout: Double = 2) async {
+    package func stop(timeout: Double = 2) async {
         let (task, group) = server.withLock { s -> (Task<Void, Never>?, ServiceGroup?) in
             defer { s = ServerState() }
             return (s.task, s.group)
@@ -118,29 +118,29 @@ public final class GraphSimulator: Sendable {
     // MARK: Tenants and items
 
     /// All tenants, in seed order, with their current items.
-    public func tenants() -> [SimulatedTenant] {
+    package func tenants() -> [SimulatedTenant] {
         state.withLock { s in s.tenantOrder.compactMap { s.tenants[$0] } }
     }
 
     /// The tenant with id `id`.
-    public func tenant(_ id: String) -> SimulatedTenant? {
+    package func tenant(_ id: String) -> SimulatedTenant? {
         state.withLock { $0.tenants[id] }
     }
 
     /// Adds a tenant, or replaces the one with the same id.
-    public func addTenant(_ tenant: SimulatedTenant) {
+    package func addTenant(_ tenant: SimulatedTenant) {
         state.withLock { $0.upsertTenant(tenant) }
     }
 
     /// The items of one tenant's collection (`path` like `/beta/deviceManagement/intents`),
     /// or `nil` when the tenant does not have it.
-    public func items(tenant: String, path: String) -> [JSONValue]? {
+    package func items(tenant: String, path: String) -> [JSONValue]? {
         state.withLock { $0.tenants[tenant]?.collections[GraphPath.normalize(path)] }
     }
 
     /// Replaces all items of one tenant's collection; `false` when the tenant is unknown.
     @discardableResult
-    public func setItems(tenant: String, path: String, items: [JSONValue]) -> Bool {
+    package func setItems(tenant: String, path: String, items: [JSONValue]) -> Bool {
         state.withLock { s in
             guard s.tenants[tenant] != nil else { return false }
             s.tenants[tenant]!.collections[GraphPath.normalize(path)] = items
@@ -150,7 +150,7 @@ public final class GraphSimulator: Sendable {
 
     /// Replaces the item with the same `id`, or appends it; `false` when the tenant is unknown.
     @discardableResult
-    public func upsertItem(tenant: String, path: String, item: JSONValue) -> Bool {
+    package func upsertItem(tenant: String, path: String, item: JSONValue) -> Bool {
         state.withLock { s in
             guard s.tenants[tenant] != nil else { return false }
             let p = GraphPath.normalize(path)
@@ -167,7 +167,7 @@ public final class GraphSimulator: Sendable {
 
     /// Removes the item with `id`; `true` when one was removed.
     @discardableResult
-    public func removeItem(tenant: String, path: String, id: String) -> Bool {
+    package func removeItem(tenant: String, path: String, id: String) -> Bool {
         state.withLock { s in
             let p = GraphPath.normalize(path)
             guard var list = s.tenants[tenant]?.collections[p],
@@ -180,7 +180,7 @@ public final class GraphSimulator: Sendable {
 
     /// Removes a whole collection from a tenant, so it is served as missing.
     @discardableResult
-    public func removeCollection(tenant: String, path: String) -> Bool {
+    package func removeCollection(tenant: String, path: String) -> Bool {
         state.withLock { s in
             guard s.tenants[tenant] != nil else { return false }
             return s.tenants[tenant]!.collections.removeValue(forKey: GraphPath.normalize(path)) != nil
@@ -192,18 +192,18 @@ public final class GraphSimulator: Sendable {
     /// Arms a fault for one tenant (or `*` for all) and full collection path (or
     /// `/oauth2/v2.0/token` for the token endpoint); returns its id.
     @discardableResult
-    public func addFault(tenant: String, path: String, _ fault: SimulatedFault) -> Int {
+    package func addFault(tenant: String, path: String, _ fault: SimulatedFault) -> Int {
         state.withLock { $0.addFault(tenant: tenant, path: path, fault: fault) }
     }
 
     /// Removes armed faults matching the given filters (all when none); returns how many.
     @discardableResult
-    public func clearFaults(tenant: String? = nil, path: String? = nil, id: Int? = nil) -> Int {
+    package func clearFaults(tenant: String? = nil, path: String? = nil, id: Int? = nil) -> Int {
         state.withLock { $0.clearFaults(tenant: tenant, path: path, id: id) }
     }
 
     /// The faults still armed, with their remaining counts.
-    public func faults() -> [InjectedFault] {
+    package func faults() -> [InjectedFault] {
         state.withLock { $0.faults }
     }
 
@@ -211,17 +211,17 @@ public final class GraphSimulator: Sendable {
 
     /// Invalidates issued tokens (of one tenant, or all); returns how many.
     @discardableResult
-    public func revokeTokens(tenant: String? = nil) -> Int {
+    package func revokeTokens(tenant: String? = nil) -> Int {
         state.withLock { $0.revokeTokens(tenant: tenant) }
     }
 
     /// Sets the lifetime of tokens issued from now on.
-    public func setTokenLifetime(_ seconds: TimeInterval) {
+    package func setTokenLifetime(_ seconds: TimeInterval) {
         state.withLock { $0.tokenLifetime = seconds }
     }
 
     /// Issues a token for `tenant` without going through the token endpoint.
-    public func issueToken(tenant: String) -> String? {
+    package func issueToken(tenant: String) -> String? {
         state.withLock { s in
             guard s.tenants[tenant] != nil else { return nil }
             return s.issueToken(tenant: tenant, now: Date())
@@ -232,12 +232,12 @@ public final class GraphSimulator: Sendable {
 
     /// Every Graph and token request answered so far, oldest first (control requests under
     /// `/_sim/` are not logged).
-    public func requests() -> [RecordedRequest] {
+    package func requests() -> [RecordedRequest] {
         state.withLock { $0.log }
     }
 
     /// Empties the request log.
-    public func clearRequests() {
+    package func clearRequests() {
         state.withLock { $0.log.removeAll() }
     }
 }

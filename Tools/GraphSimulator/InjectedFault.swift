@@ -1,20 +1,20 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// A fault currently armed in the simulator.
-public struct InjectedFault: Sendable, Hashable {
+package struct InjectedFault: Sendable, Hashable {
     /// Identifier returned when the fault was added.
-    public var id: Int
+    package var id: Int
     /// The tenant it applies to, or `*` for every tenant.
-    public var tenant: String
+    package var tenant: String
     /// The full collection path it applies to (or `/oauth2/v2.0/token` for the token endpoint).
-    public var path: String
+    package var path: String
     /// The fault; its `times` is the number of firings left (`nil` = forever).
-    public var fault: SimulatedFault
+    package var fault: SimulatedFault
     /// How many times it has fired so far.
-    public var fired: Int
+    package var fired: Int
 
     /// Creates an entry.
-    public init(id: Int, tenant: String, path: String, fault: SimulatedFault, fired: Int = 0) {
+    package init(id: Int, tenant: String, path: String, fault: SimulatedFault, fired: Int = 0) {
         self.id = id
         self.tenant = tenant
         self.path = path
@@ -23,7 +23,7 @@ public struct InjectedFault: Sendable, Hashable {
     }
 
     /// The entry as served by `GET /_sim/faults`.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             "id": .number(Double(id)), "tenant": .string(tenant), "path": .string(path),
             "fault": fault.jsonValue, "fired": .number(Double(fired)),

@@ -1,36 +1,36 @@
-import CanonicalJSON
-import Foundation
+package import CanonicalJSON
+package import Foundation
 
 /// One request the simulator answered, as kept in its request log.
-public struct RecordedRequest: Sendable, Hashable {
+package struct RecordedRequest: Sendable, Hashable {
     /// Position in the log, starting at 1.
-    public var sequence: Int
+    package var sequence: Int
     /// HTTP method, e.g. `GET`.
-    public var method: String
+    package var method: String
     /// The path without the query, e.g. `/beta/deviceManagement/configurationPolicies`.
-    public var path: String
+    package var path: String
     /// The raw query string without `?`, if any.
-    public var query: String?
+    package var query: String?
     /// The `Host` header the client sent.
-    public var host: String?
+    package var host: String?
     /// The `Authorization` header, verbatim, if present.
-    public var authorization: String?
+    package var authorization: String?
     /// The tenant resolved from the token or the token URL, if any.
-    public var tenant: String?
+    package var tenant: String?
     /// The 1-based page of a collection request, if it was one.
-    public var page: Int?
+    package var page: Int?
     /// The name of the fault that fired, if any (see ``SimulatedFault/Kind/name``).
-    public var fault: String?
+    package var fault: String?
     /// The HTTP status answered (0 when the connection was closed without an answer).
-    public var status: Int
+    package var status: Int
     /// When the request arrived.
-    public var timestamp: Date
+    package var timestamp: Date
 
     /// Whether an `Authorization` header was present.
-    public var hasAuthorization: Bool { authorization != nil }
+    package var hasAuthorization: Bool { authorization != nil }
 
     /// Creates a log entry.
-    public init(
+    package init(
         sequence: Int, method: String, path: String, query: String?, host: String?, authorization: String?,
         tenant: String?, page: Int?, fault: String?, status: Int, timestamp: Date
     ) {
@@ -48,7 +48,7 @@ public struct RecordedRequest: Sendable, Hashable {
     }
 
     /// The entry as served by `GET /_sim/requests`; `timestamp` is seconds since 1970.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         return .object([
             "sequence": .number(Double(sequence)),
@@ -67,7 +67,7 @@ public struct RecordedRequest: Sendable, Hashable {
     }
 
     /// Reads an entry from its JSON form.
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard let seq = json["sequence"]?.intValue, let method = json["method"]?.stringValue,
               let path = json["path"]?.stringValue, let status = json["status"]?.intValue,
               let ts = json["timestamp"]?.doubleValue

@@ -2,20 +2,20 @@
 ///
 /// This is the simulator's own copy of the collections Atlas syncs; the simulator does not
 /// depend on Atlas's registry.
-public struct SimulatedCollection: Sendable, Hashable, Codable {
+package struct SimulatedCollection: Sendable, Hashable, Codable {
     /// The registry key, e.g. `settingsCatalogPolicy`.
-    public var key: String
+    package var key: String
     /// The collection path without the version, e.g. `/deviceManagement/configurationPolicies`.
-    public var path: String
+    package var path: String
     /// The Graph version, `beta` or `v1.0`.
-    public var version: String
+    package var version: String
     /// Typical `@odata.type` values without the `#microsoft.graph.` prefix.
-    public var odataTypes: [String]
+    package var odataTypes: [String]
     /// Items per page when the client gives no `$top`.
-    public var defaultPageSize: Int
+    package var defaultPageSize: Int
 
     /// Creates a collection description.
-    public init(key: String, path: String, version: String, odataTypes: [String], defaultPageSize: Int = 100) {
+    package init(key: String, path: String, version: String, odataTypes: [String], defaultPageSize: Int = 100) {
         self.key = key
         self.path = path
         self.version = version
@@ -25,10 +25,10 @@ public struct SimulatedCollection: Sendable, Hashable, Codable {
 
     /// The path including the version, e.g. `/beta/deviceManagement/configurationPolicies`;
     /// collections are keyed by it in seeds, faults and mutations.
-    public var fullPath: String { "/\(version)\(path)" }
+    package var fullPath: String { "/\(version)\(path)" }
 
     /// The collections Atlas syncs from Intune and Entra.
-    public static let intuneDefaults: [SimulatedCollection] = [
+    package static let intuneDefaults: [SimulatedCollection] = [
         .init(key: "deviceConfiguration", path: "/deviceManagement/deviceConfigurations", version: "beta",
               odataTypes: ["windows10GeneralConfiguration", "windows10CustomConfiguration", "iosGeneralDeviceConfiguration",
                            "macOSGeneralDeviceConfiguration", "androidWorkProfileGeneralDeviceConfiguration"]),
@@ -75,7 +75,7 @@ public struct SimulatedCollection: Sendable, Hashable, Codable {
     ]
 
     /// The default collection with registry key `key`, if any.
-    public static func intuneDefault(key: String) -> SimulatedCollection? {
+    package static func intuneDefault(key: String) -> SimulatedCollection? {
         intuneDefaults.first { $0.key == key }
     }
 }

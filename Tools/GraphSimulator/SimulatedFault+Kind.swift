@@ -1,8 +1,9 @@
-import CanonicalJSON
+package import CanonicalJSON
+import Foundation
 
 extension SimulatedFault {
     /// The behaviours a fault can inject.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// Answer with `status` (429, 500, 503, 504, …), a Graph error body and, when given,
         /// a `Retry-After` header with exactly this value (`"1"`, `"0.25"` or an HTTP-date).
         case status(Int, retryAfter: String? = nil)
@@ -31,7 +32,7 @@ extension SimulatedFault {
         case reply(status: Int, body: JSONValue)
 
         /// The snake-case name used in JSON, e.g. `foreign_next_link`.
-        public var name: String {
+        package var name: String {
             switch self {
             case .status: "status"
             case .forbidden: "forbidden"

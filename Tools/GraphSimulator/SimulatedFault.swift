@@ -1,27 +1,27 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// A fault injected into one tenant's collection.
 ///
 /// JSON form (control endpoint `POST /_sim/faults`, field `fault`):
 /// `{"kind":"status","status":429,"retry_after":"1.5","times":2,"page":2}`.
 /// `times` absent or `null` means forever; `page` (1-based) absent means every page.
-public struct SimulatedFault: Sendable, Hashable {
+package struct SimulatedFault: Sendable, Hashable {
     /// What the fault does.
-    public var kind: Kind
+    package var kind: Kind
     /// How many times the fault fires; `nil` fires forever.
-    public var times: Int?
+    package var times: Int?
     /// The 1-based page the fault fires on; `nil` fires on any page.
-    public var page: Int?
+    package var page: Int?
 
     /// Creates a fault.
-    public init(_ kind: Kind, times: Int? = 1, page: Int? = nil) {
+    package init(_ kind: Kind, times: Int? = 1, page: Int? = nil) {
         self.kind = kind
         self.times = times
         self.page = page
     }
 
     /// The fault's JSON form.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         var o = kind.jsonMembers
         o["times"] = times.map { .number(Double($0)) } ?? .null
         o["page"] = page.map { .number(Double($0)) } ?? .null
@@ -29,7 +29,7 @@ public struct SimulatedFault: Sendable, Hashable {
     }
 
     /// Reads a fault from its JSON form.
-    public init(json: JSONValue) throws {
+    package init(json: JSONValue) throws {
         guard json.objectValue != nil else { throw SimulatorError.invalidFault("fault must be an object") }
         let kind = try Kind(json: json)
         var times: Int? = 1

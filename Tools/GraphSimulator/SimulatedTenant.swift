@@ -1,18 +1,18 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// One simulated Entra tenant: its app credentials and its Graph collections.
-public struct SimulatedTenant: Sendable, Hashable {
+package struct SimulatedTenant: Sendable, Hashable {
     /// The tenant id used in the token URL, e.g. `contoso`.
-    public var id: String
+    package var id: String
     /// The app registration's client id.
-    public var clientID: String
+    package var clientID: String
     /// The app registration's client secret.
-    public var clientSecret: String
+    package var clientSecret: String
     /// Items per collection, keyed by full path such as `/beta/deviceManagement/configurationPolicies`.
-    public var collections: [String: [JSONValue]]
+    package var collections: [String: [JSONValue]]
 
     /// Creates a tenant.
-    public init(id: String, clientID: String, clientSecret: String, collections: [String: [JSONValue]] = [:]) {
+    package init(id: String, clientID: String, clientSecret: String, collections: [String: [JSONValue]] = [:]) {
         self.id = id
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -20,7 +20,7 @@ public struct SimulatedTenant: Sendable, Hashable {
     }
 
     /// The tenant as it appears in a seed file.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             "id": .string(id),
             "client_id": .string(clientID),
@@ -30,7 +30,7 @@ public struct SimulatedTenant: Sendable, Hashable {
     }
 
     /// Reads a tenant from its seed-file form.
-    public init(json: JSONValue) throws {
+    package init(json: JSONValue) throws {
         guard let id = json["id"]?.stringValue, let clientID = json["client_id"]?.stringValue,
               let secret = json["client_secret"]?.stringValue
         else { throw SimulatorError.invalidSeed("a tenant needs string id, client_id and client_secret") }

@@ -1,9 +1,9 @@
-import Foundation
+package import Foundation
 
 /// Settings of a ``GraphSimulator``.
-public struct SimulatorConfiguration: Sendable {
+package struct SimulatorConfiguration: Sendable {
     /// What a tenant's request for a known collection it does not have returns.
-    public enum MissingCollection: Sendable, Hashable {
+    package enum MissingCollection: Sendable, Hashable {
         /// 200 with an empty `value`.
         case empty
         /// 404 with a Graph `ResourceNotFound` error.
@@ -11,27 +11,27 @@ public struct SimulatorConfiguration: Sendable {
     }
 
     /// Address to bind; the simulator is meant for loopback only.
-    public var host: String
+    package var host: String
     /// Port to bind; 0 picks an ephemeral port.
-    public var port: Int
+    package var port: Int
     /// Lifetime of issued tokens in seconds (also reported as `expires_in`).
-    public var tokenLifetime: TimeInterval
+    package var tokenLifetime: TimeInterval
     /// Page size for every collection when the client gives no `$top`; `nil` uses each
     /// collection's default.
-    public var pageSizeOverride: Int?
+    package var pageSizeOverride: Int?
     /// Page sizes per full collection path, taking precedence over everything but `$top`.
-    public var pageSizes: [String: Int]
+    package var pageSizes: [String: Int]
     /// Page size for collections not described by ``knownCollections``.
-    public var fallbackPageSize: Int
+    package var fallbackPageSize: Int
     /// The largest `$top` honoured.
-    public var maxTop: Int
+    package var maxTop: Int
     /// Collections that exist for every tenant (served empty when the tenant has no items).
-    public var knownCollections: [SimulatedCollection]
+    package var knownCollections: [SimulatedCollection]
     /// What a known collection the tenant does not have returns.
-    public var missingCollection: MissingCollection
+    package var missingCollection: MissingCollection
 
     /// Creates a configuration.
-    public init(
+    package init(
         host: String = "127.0.0.1",
         port: Int = 0,
         tokenLifetime: TimeInterval = 3599,

@@ -1,5 +1,5 @@
 /// Errors the simulator's Swift API throws.
-public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A seed file or seed JSON is malformed.
     case invalidSeed(String)
     /// A fault description is malformed.
@@ -9,7 +9,7 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The server failed to bind or stopped before it was running.
     case startFailed(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidSeed(let m): "invalid seed: \(m)"
         case .invalidFault(let m): "invalid fault: \(m)"

@@ -1,28 +1,28 @@
 import AtlasTesting
 import CanonicalJSON
-import Foundation
+package import Foundation
 
 /// The tenants, credentials and items a simulator starts with.
 ///
 /// File format:
 /// `{"tenants":[{"id":"contoso","client_id":"…","client_secret":"…",
 ///   "collections":{"/beta/deviceManagement/configurationPolicies":[{…graph objects…}]}}]}`
-public struct SimulatorSeed: Sendable, Hashable {
+package struct SimulatorSeed: Sendable, Hashable {
     /// The tenants, in order.
-    public var tenants: [SimulatedTenant]
+    package var tenants: [SimulatedTenant]
 
     /// Creates a seed.
-    public init(tenants: [SimulatedTenant]) {
+    package init(tenants: [SimulatedTenant]) {
         self.tenants = tenants
     }
 
     /// The tenant with id `id`.
-    public func tenant(_ id: String) -> SimulatedTenant? {
+    package func tenant(_ id: String) -> SimulatedTenant? {
         tenants.first { $0.id == id }
     }
 
     /// Reads a seed from JSON text.
-    public init(jsonData: Data) throws {
+    package init(jsonData: Data) throws {
         let json: JSONValue
         do { json = try JSONBridge.decode(jsonData) } catch { throw SimulatorError.invalidSeed("\(error)") }
         guard let list = json["tenants"]?.arrayValue else {
@@ -32,12 +32,12 @@ public struct SimulatorSeed: Sendable, Hashable {
     }
 
     /// Reads a seed file.
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         try self.init(jsonData: Data(contentsOf: url))
     }
 
     /// The seed as pretty-printed JSON text, including credentials.
-    public func jsonData() -> Data {
+    package func jsonData() -> Data {
         JSONBridge.encode(.object(["tenants": .array(tenants.map(\.jsonValue))]), pretty: true)
     }
 
@@ -47,7 +47,7 @@ public struct SimulatorSeed: Sendable, Hashable {
     /// piece of it holds random letters and digits, never hex alone and never the tenant's name,
     /// so no piece turns up by chance among the hex digests, GUIDs and ids a store holds (the
     /// secret scans look for such pieces).
-    public static func generate(
+    package static func generate(
         tenants: [String],
         itemsPerCollection: Int,
         collections: [SimulatedCollection] = SimulatedCollection.intuneDefaults,

@@ -7,19 +7,19 @@ import Crypto
 ///
 /// Format 2 hashes each event's JSON on its own, so the code that writes an event can digest it
 /// (see ``EventDigest``) and the log's single writer only chains 72 bytes per event.
-public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+package struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// The 32 bytes as four words in memory order (no allocation per hash).
     private let words: (UInt64, UInt64, UInt64, UInt64)
 
     /// The 32 bytes.
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+    package var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
     /// Calls `body` with the 32 bytes, without allocating.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: words) { try body($0) }
     }
 
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
         self.init(unchecked: bytes)
     }
@@ -32,9 +32,9 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
                  b.loadUnaligned(fromByteOffset: 16, as: UInt64.self), b.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
     }
 
-    public static func == (a: ChainHash, b: ChainHash) -> Bool { a.words == b.words }
+    package static func == (a: ChainHash, b: ChainHash) -> Bool { a.words == b.words }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(words.0)
         hasher.combine(words.1)
         hasher.combine(words.2)
@@ -42,17 +42,17 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The hash before the first event: 32 zero bytes.
-    public static let genesis = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
+    package static let genesis = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
 
     /// The chain hash of the event at `position` with canonical envelope `json`, following
     /// `previous`, in store format `format` (1 or 2).
-    public static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer, format: Int) -> ChainHash {
+    package static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer, format: Int) -> ChainHash {
         format >= 2 ? next(after: previous, position: position, digest: EventDigest(json: json))
             : next(after: previous, position: position, json: json)
     }
 
     /// Store format 2: the chain hash of the event at `position` whose JSON has `digest`.
-    public static func next(after previous: ChainHash, position: UInt64, digest: EventDigest) -> ChainHash {
+    package static func next(after previous: ChainHash, position: UInt64, digest: EventDigest) -> ChainHash {
         withUnsafeTemporaryAllocation(byteCount: 72, alignment: 8) { input in
             let base = input.baseAddress!
             previous.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: 32) }
@@ -64,7 +64,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Store format 1: the chain hash of the event at `position` with canonical envelope
     /// `json`, following `previous`.
-    public static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer) -> ChainHash {
+    package static func next(after previous: ChainHash, position: UInt64, json: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
         previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         var key = position.bigEndian
@@ -74,16 +74,16 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Lowercase hex.
-    public var hex: String { withUnsafeBytes { Hex.encode($0) } }
-    public var description: String { hex }
+    package var hex: String { withUnsafeBytes { Hex.encode($0) } }
+    package var description: String { hex }
 }
 
 /// The SHA-256 of an event's canonical envelope JSON: what a format-2 chain hashes in its place.
-public struct EventDigest: Sendable, Hashable {
+package struct EventDigest: Sendable, Hashable {
     private let words: (UInt64, UInt64, UInt64, UInt64)
 
     /// The digest of `json`.
-    public init(json: UnsafeRawBufferPointer) {
+    package init(json: UnsafeRawBufferPointer) {
         words = SHA256.hash(data: json).withUnsafeBytes { b in
             (b.loadUnaligned(fromByteOffset: 0, as: UInt64.self), b.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
              b.loadUnaligned(fromByteOffset: 16, as: UInt64.self), b.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
@@ -91,28 +91,28 @@ public struct EventDigest: Sendable, Hashable {
     }
 
     /// Calls `body` with the 32 bytes, without allocating.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: words) { try body($0) }
     }
 
-    public static func == (a: EventDigest, b: EventDigest) -> Bool { a.words == b.words }
+    package static func == (a: EventDigest, b: EventDigest) -> Bool { a.words == b.words }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(words.0)
         hasher.combine(words.1)
     }
 }
 
 /// Lowercase hexadecimal encoding.
-public enum Hex {
+package enum Hex {
     /// The lowercase hex form of `bytes`.
-    public static func encode<C: Collection<UInt8>>(_ bytes: C) -> String {
+    package static func encode<C: Collection<UInt8>>(_ bytes: C) -> String {
         if let s = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0)) }) { return s }
         return Array(bytes).withUnsafeBytes { encode($0) }
     }
 
     /// The lowercase hex form of `bytes`.
-    public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+    package static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { out in
             for i in 0..<bytes.count {
                 out[2 * i] = digit(bytes[i] >> 4)
@@ -123,7 +123,7 @@ public enum Hex {
     }
 
     /// Writes the lowercase hex form of `bytes` (twice as many bytes) at `out`.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableRawPointer) {
+    package static func write(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableRawPointer) {
         for i in 0..<bytes.count {
             out.storeBytes(of: digit(bytes[i] >> 4), toByteOffset: 2 * i, as: UInt8.self)
             out.storeBytes(of: digit(bytes[i] & 0x0F), toByteOffset: 2 * i + 1, as: UInt8.self)
@@ -131,7 +131,7 @@ public enum Hex {
     }
 
     /// Appends the lowercase hex form of `bytes` to `out`.
-    public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    package static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count * 2)
         for b in bytes {
             out.append(digit(b >> 4))
@@ -140,12 +140,12 @@ public enum Hex {
     }
 
     /// The bytes of a hex string, or `nil` when it is not hex of even length.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         Array(text.utf8).withUnsafeBytes { decode(utf8: $0) }
     }
 
     /// The bytes of hex text given as raw UTF-8, or `nil` when it is not hex of even length.
-    public static func decode(utf8 u: UnsafeRawBufferPointer) -> [UInt8]? {
+    package static func decode(utf8 u: UnsafeRawBufferPointer) -> [UInt8]? {
         guard u.count % 2 == 0 else { return nil }
         var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: u.count / 2) { buffer, initialized in
@@ -157,7 +157,7 @@ public enum Hex {
 
     /// Decodes hex text given as raw UTF-8 into `out`, which must hold exactly half as many
     /// bytes; `false` (with `out` unspecified) when the text is not hex of that length.
-    public static func decode(utf8 u: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+    package static func decode(utf8 u: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
         guard u.count == out.count * 2 else { return false }
         var bad: UInt8 = 0
         values.withUnsafeBufferPointer { table in

@@ -10,14 +10,14 @@ import Dispatch
 ///     try await verifier.check()
 /// }
 /// ```
-public final class SerialTaskExecutor: TaskExecutor {
+package final class SerialTaskExecutor: TaskExecutor {
     private let queue: DispatchQueue
 
-    public init(label: String) {
+    package init(label: String) {
         queue = DispatchQueue(label: label, qos: .utility)
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         queue.async { job.runSynchronously(on: executor) }

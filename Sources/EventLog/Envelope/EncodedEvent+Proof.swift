@@ -13,7 +13,7 @@ extension EncodedEvent {
     /// wrong. Whatever this accepts, decoding accepts too, with the same bytes.
     ///
     /// - Parameter scratch: reused from call to call for the transcoder's output.
-    public static func proven(stored json: [UInt8], scratch: inout [UInt8]) -> EncodedEvent? {
+    package static func proven(stored json: [UInt8], scratch: inout [UInt8]) -> EncodedEvent? {
         scratch.removeAll(keepingCapacity: true)
         let proof: (EnvelopeHeader, EventID, Timestamp)? = json.withUnsafeBytes { b in
             // Valid JSON, already in canonical form.

@@ -8,7 +8,7 @@ import CanonicalJSON
 /// building a `JSONValue` tree. Either way the bytes are the envelope's RFC 8785 form.
 // Sendable: the storage is never changed once the event is made, and holds only Sendable values
 // (a `ManagedBuffer` cannot be declared Sendable itself).
-public struct EncodedEvent: @unchecked Sendable {
+package struct EncodedEvent: @unchecked Sendable {
     /// The header fields of an event; its JSON follows them in the same allocation.
     struct Header {
         let id: EventID
@@ -45,20 +45,20 @@ public struct EncodedEvent: @unchecked Sendable {
 
     private var header: Header { storage.header }
 
-    public var id: EventID { header.id }
-    public var type: String { header.type }
-    public var tenant: String { header.tenant }
-    public var recordedAt: Timestamp { header.recordedAt }
+    package var id: EventID { header.id }
+    package var type: String { header.type }
+    package var tenant: String { header.tenant }
+    package var recordedAt: Timestamp { header.recordedAt }
     /// The canonical envelope JSON (a copy; see ``withJSON(_:)``).
-    public var json: [UInt8] { withJSON { Array($0) } }
+    package var json: [UInt8] { withJSON { Array($0) } }
     /// The length of ``json``.
-    public var jsonCount: Int { header.count }
+    package var jsonCount: Int { header.count }
     /// Calls `body` with the canonical envelope JSON, without copying it.
-    public func withJSON<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withJSON<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try storage.withUnsafeMutablePointerToElements { try body(UnsafeRawBufferPointer(start: $0, count: storage.header.count)) }
     }
     /// Where the `data` object lies in ``json``.
-    public var dataRange: Range<Int> { header.dataRange }
+    package var dataRange: Range<Int> { header.dataRange }
     /// The envelope, when the event was made from one (projections then need not decode it).
     var envelope: EventEnvelope? { header.envelope }
     /// A value the producer already knows that projections would otherwise read from the
@@ -72,7 +72,7 @@ public struct EncodedEvent: @unchecked Sendable {
     /// for a `T` returns it instead of reading the payload. It must equal what the projection
     /// would read from the payload (rebuilds from the log read the payload), so only the code
     /// that wrote the payload should give one.
-    public func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
+    package func withProjectionHint<T: Sendable>(_ value: T) -> EncodedEvent {
         let h = header
         let hint = ProjectionHint(value)
         return withJSON { json in
@@ -82,13 +82,13 @@ public struct EncodedEvent: @unchecked Sendable {
     }
 
     /// The hint of type `T` this event carries, if any (see ``withProjectionHint(_:)``).
-    public func projectionHint<T>(as type: T.Type) -> T? {
+    package func projectionHint<T>(as type: T.Type) -> T? {
         guard let hint, hint.key == ObjectIdentifier(T.self) else { return nil }
         return unsafeDowncast(hint.box, to: ProjectionEvent.Box<T>.self).value
     }
 
     /// Serializes `envelope`.
-    public init(_ envelope: EventEnvelope) throws(EventLogError) {
+    package init(_ envelope: EventEnvelope) throws(EventLogError) {
         try envelope.validate()
         var out = [UInt8]()
         out.reserveCapacity(512)
@@ -108,7 +108,7 @@ public struct EncodedEvent: @unchecked Sendable {
     /// `invalid_event`); the log stores and hashes the
     /// bytes as given (``EventEnvelope/init(canonicalJSON:position:)`` and `atlas-replay
     /// verify` check them later). The header fields are validated as for ``EventEnvelope``.
-    public init(
+    package init(
         id: EventID = .generate(), type: String, schema: Int = 1, tenant: String, recordedAt: Timestamp = .now(),
         correlationID: String? = nil, writingData writeData: (inout [UInt8]) throws -> Void
     ) throws(EventLogError) {
@@ -131,7 +131,7 @@ public struct EncodedEvent: @unchecked Sendable {
     /// replays into scratch stores copy events this way, without decoding their payloads.
     ///
     /// - Throws: `corrupt_event` when the bytes are not a canonical envelope's header.
-    public init(stored json: [UInt8]) throws(EventLogError) {
+    package init(stored json: [UInt8]) throws(EventLogError) {
         let read = json.withUnsafeBytes { b -> (EnvelopeHeader, EventID, Timestamp)? in
             guard let h = EnvelopeHeader.read(b), let id = h.id(in: b), let at = h.recordedAt(in: b) else { return nil }
             return (h, id, at)
@@ -201,14 +201,14 @@ public struct EncodedEvent: @unchecked Sendable {
 
 /// A value handed from the code that writes an event's payload to the projections that would
 /// otherwise read it back (see ``EncodedEvent/withProjectionHint(_:)``).
-public struct ProjectionHint: Sendable {
+package struct ProjectionHint: Sendable {
     @usableFromInline let key: ObjectIdentifier
     @usableFromInline let box: AnyObject & Sendable
 
     /// Inlinable, so that the box's type is known where the hint is made (a generic call would
     /// look its metadata up at run time for every event).
     @inlinable
-    public init<T: Sendable>(_ value: T) {
+    package init<T: Sendable>(_ value: T) {
         key = ObjectIdentifier(T.self)
         box = ProjectionEvent.Box(value)
     }

@@ -9,18 +9,18 @@ import Foundation
 /// in their values: ``read(_:)`` finds them from the end, touching a few hundred bytes however
 /// large the payload. Bytes laid out any other way are read member by member; bytes that do not
 /// look like an envelope give `nil`, and callers then decode the event to report what is wrong.
-public struct EnvelopeHeader: Sendable, Equatable {
-    public var type: String
-    public var tenant: String
+package struct EnvelopeHeader: Sendable, Equatable {
+    package var type: String
+    package var tenant: String
     /// The `data` object.
-    public var dataRange: Range<Int>
+    package var dataRange: Range<Int>
     /// The `recorded_at` value, quotes included.
-    public var recordedAtRange: Range<Int>
+    package var recordedAtRange: Range<Int>
     /// The `id` value, quotes included.
-    public var idRange: Range<Int>
+    package var idRange: Range<Int>
 
     /// The header of stored envelope bytes `json`, or `nil` when they do not read as one.
-    public static func read(_ json: UnsafeRawBufferPointer) -> EnvelopeHeader? {
+    package static func read(_ json: UnsafeRawBufferPointer) -> EnvelopeHeader? {
         read(json, strings: nil)
     }
 

@@ -2,19 +2,19 @@ import CanonicalJSON
 
 extension EventEnvelope {
     /// Limits enforced on every envelope before it is written.
-    public enum Limits {
+    package enum Limits {
         /// Longest tenant id, in UTF-8 bytes.
-        public static let tenantBytes = 256
+        package static let tenantBytes = 256
         /// Longest event type, in UTF-8 bytes.
-        public static let typeBytes = 128
+        package static let typeBytes = 128
         /// Longest correlation id, in UTF-8 bytes.
-        public static let correlationIDBytes = 256
+        package static let correlationIDBytes = 256
         /// Largest canonical envelope, in bytes.
-        public static let envelopeBytes = 4 << 20
+        package static let envelopeBytes = 4 << 20
     }
 
     /// Checks the fields that every envelope must satisfy.
-    public func validate() throws(EventLogError) {
+    package func validate() throws(EventLogError) {
         try Self.validateHeader(type: type, schema: schema, tenant: tenant, correlationID: correlationID)
         guard case .object = data else { throw EventLogError(.invalidEvent, "data must be a JSON object, not \(data.typeName)") }
     }
@@ -34,13 +34,13 @@ extension EventEnvelope {
     }
 
     /// The canonical (RFC 8785) JSON bytes of the envelope, after validation.
-    public func canonicalJSON() throws(EventLogError) -> [UInt8] {
+    package func canonicalJSON() throws(EventLogError) -> [UInt8] {
         try EncodedEvent(self).json
     }
 
     /// Decodes an envelope from its stored JSON bytes.
     /// - Parameter position: named in error messages.
-    public init(canonicalJSON bytes: [UInt8], position: UInt64? = nil) throws(EventLogError) {
+    package init(canonicalJSON bytes: [UInt8], position: UInt64? = nil) throws(EventLogError) {
         let at = position.map { " at position \($0)" } ?? ""
         let value: JSONValue
         do {

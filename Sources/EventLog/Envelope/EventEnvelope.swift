@@ -1,27 +1,27 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// An event as stored: identity, type, tenant, time and payload.
 ///
 /// On disk an envelope is the RFC 8785 canonical JSON object
 /// `{"correlation_id", "data", "id", "recorded_at", "schema", "tenant", "type"}`
 /// (`correlation_id` absent when `nil`). See docs/event-stream-format.md.
-public struct EventEnvelope: Sendable, Hashable {
+package struct EventEnvelope: Sendable, Hashable {
     /// Unique id; appends are idempotent by id.
-    public var id: EventID
+    package var id: EventID
     /// The event type, for example `inventory.item_observed`.
-    public var type: String
+    package var type: String
     /// The version of this type's payload schema.
-    public var schema: Int
+    package var schema: Int
     /// The tenant the event belongs to.
-    public var tenant: String
+    package var tenant: String
     /// When the event was recorded.
-    public var recordedAt: Timestamp
+    package var recordedAt: Timestamp
     /// Ties the events of one operation (a sync run) together.
-    public var correlationID: String?
+    package var correlationID: String?
     /// The payload: a JSON object.
-    public var data: JSONValue
+    package var data: JSONValue
 
-    public init(
+    package init(
         id: EventID = .generate(), type: String, schema: Int = 1, tenant: String,
         recordedAt: Timestamp = .now(), correlationID: String? = nil, data: JSONValue
     ) {
@@ -36,32 +36,32 @@ public struct EventEnvelope: Sendable, Hashable {
 }
 
 /// An event read back from the log with its position and chain hash.
-public struct RecordedEvent: Sendable, Hashable {
+package struct RecordedEvent: Sendable, Hashable {
     /// Gapless position, starting at 1.
-    public var position: UInt64
+    package var position: UInt64
     /// The chain hash after this event.
-    public var chainHash: ChainHash
+    package var chainHash: ChainHash
     /// The envelope.
-    public var envelope: EventEnvelope
+    package var envelope: EventEnvelope
 }
 
 /// An event's stored bytes, undecoded: for verification, export and subscribers.
-public struct RawEvent: Sendable, Hashable {
+package struct RawEvent: Sendable, Hashable {
     /// Gapless position, starting at 1.
-    public var position: UInt64
+    package var position: UInt64
     /// The chain hash stored with the event.
-    public var chainHash: ChainHash
+    package var chainHash: ChainHash
     /// The canonical envelope JSON as stored.
-    public var json: [UInt8]
+    package var json: [UInt8]
 
-    public init(position: UInt64, chainHash: ChainHash, json: [UInt8]) {
+    package init(position: UInt64, chainHash: ChainHash, json: [UInt8]) {
         self.position = position
         self.chainHash = chainHash
         self.json = json
     }
 
     /// Decodes the envelope.
-    public func decode() throws(EventLogError) -> RecordedEvent {
+    package func decode() throws(EventLogError) -> RecordedEvent {
         RecordedEvent(position: position, chainHash: chainHash, envelope: try EventEnvelope(canonicalJSON: json, position: position))
     }
 }

@@ -4,17 +4,17 @@ import Foundation
 ///
 /// New ids are UUIDv7 (RFC 9562): a millisecond timestamp followed by random bits, so ids
 /// generated over time sort roughly by time and the id index appends instead of scattering.
-public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The 16 bytes as two big-endian words (no allocation per id; hashing and comparing are
     /// two word operations).
     private let high: UInt64
     private let low: UInt64
 
     /// The 16 bytes, most significant first.
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+    package var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
     /// Calls `body` with the 16 bytes, most significant first, without allocating.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { try body($0) }
     }
 
@@ -24,7 +24,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Wraps 16 bytes.
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }
         self = bytes.withUnsafeBytes { Self(unchecked: $0) }
     }
@@ -36,7 +36,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Parses the canonical `8-4-4-4-12` hex form (either case; output is always lowercase).
-    public init?(_ string: String) {
+    package init?(_ string: String) {
         guard let id = Array(string.utf8).withUnsafeBytes({ EventID(utf8: $0) }) else { return nil }
         self = id
     }
@@ -53,7 +53,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     private static let mixSeed = UInt64.random(in: .min ... .max)
 
     /// A new time-ordered UUIDv7.
-    public static func generate(now: Timestamp = .now()) -> EventID {
+    package static func generate(now: Timestamp = .now()) -> EventID {
         let ms = UInt64(max(0, now.millisecondsSinceEpoch)) & 0xFFFF_FFFF_FFFF
         let (r1, r2) = RandomPool.next()
         // 48-bit milliseconds, version 7, 12 random bits; RFC 4122 variant, 62 random bits.
@@ -62,7 +62,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
         return EventID(high: high, low: low)
     }
 
-    public var description: String {
+    package var description: String {
         var s = [UInt8]()
         s.reserveCapacity(36)
         write(into: &s)
@@ -70,7 +70,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Appends the canonical `8-4-4-4-12` lowercase form to `out`.
-    public func write(into out: inout [UInt8]) {
+    package func write(into out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(byteCount: 36, alignment: 1) { text in
             write(to: text.baseAddress!)
             out.append(contentsOf: UnsafeRawBufferPointer(text))
@@ -94,7 +94,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Parses the canonical text form from raw UTF-8 bytes.
-    public init?(utf8 text: UnsafeRawBufferPointer) {
+    package init?(utf8 text: UnsafeRawBufferPointer) {
         var raw: (UInt64, UInt64) = (0, 0)
         let ok = Swift.withUnsafeMutableBytes(of: &raw) { Self.parse(utf8: text, into: $0) }
         guard ok else { return nil }
@@ -103,7 +103,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the canonical text form from raw UTF-8 bytes into the 16 bytes `out`; `false`
     /// (with `out` unspecified) when it is not a UUID.
-    public static func parse(utf8 text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+    package static func parse(utf8 text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
         guard text.count == 36, out.count == 16 else { return false }
         var j = 0
         var i = 0
@@ -122,7 +122,7 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Byte order (UUIDv7 ids: time order).
-    public static func < (a: EventID, b: EventID) -> Bool {
+    package static func < (a: EventID, b: EventID) -> Bool {
         a.high != b.high ? a.high < b.high : a.low < b.low
     }
 }

@@ -6,18 +6,18 @@ import CanonicalJSON
 ///
 /// An event made here is byte for byte the one
 /// ``EncodedEvent/init(id:type:schema:tenant:recordedAt:correlationID:writingData:)`` makes.
-public struct EventTemplate: Sendable {
-    public let type: String
-    public let schema: Int
-    public let tenant: String
-    public let correlationID: String?
+package struct EventTemplate: Sendable {
+    package let type: String
+    package let schema: Int
+    package let tenant: String
+    package let correlationID: String?
     /// `{"correlation_id":"…","data":` (or `{"data":`).
     private let prefix: [UInt8]
     /// `","schema":1,"tenant":"…","type":"…"}`, after the recorded-at time's digits.
     private let suffix: [UInt8]
 
     /// - Throws: `invalid_event` when a field is invalid (as ``EventEnvelope`` checks them).
-    public init(type: String, schema: Int = 1, tenant: String, correlationID: String? = nil) throws(EventLogError) {
+    package init(type: String, schema: Int = 1, tenant: String, correlationID: String? = nil) throws(EventLogError) {
         try EventEnvelope.validateHeader(type: type, schema: schema, tenant: tenant, correlationID: correlationID)
         self.type = type
         self.schema = schema
@@ -42,7 +42,7 @@ public struct EventTemplate: Sendable {
     /// `hint` is handed to projections (see ``EncodedEvent/withProjectionHint(_:)``).
     ///
     /// - Throws: `invalid_event` when the payload is not an object or the envelope is too long.
-    public func event(
+    package func event(
         id: EventID? = nil, recordedAt: Timestamp = .now(), dataBytes: Int, hint: ProjectionHint?,
         writingData writeData: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(EventLogError) -> EncodedEvent {

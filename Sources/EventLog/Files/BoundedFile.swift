@@ -10,7 +10,7 @@ import Darwin
 /// bytes, optionally private to its owner) and only then read, never more than `limit` bytes.
 ///
 /// A file too large is refused before any of it is read, with its size and the limit.
-public enum BoundedFile {
+package enum BoundedFile {
     /// Reads the file at `path`.
     ///
     /// - Parameters:
@@ -18,7 +18,7 @@ public enum BoundedFile {
     ///   - limit: the largest accepted size in bytes.
     ///   - ownerOnly: refuse a file group or others may read or write (key and secret files).
     /// - Throws: ``BoundedFileError`` naming the file and the problem.
-    public static func read(_ path: String, role: String, limit: Int, ownerOnly: Bool = false) throws(BoundedFileError) -> [UInt8] {
+    package static func read(_ path: String, role: String, limit: Int, ownerOnly: Bool = false) throws(BoundedFileError) -> [UInt8] {
         func fail(_ p: BoundedFileError.Problem) -> BoundedFileError { BoundedFileError(path: path, role: role, problem: p) }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else { throw fail(.cannotOpen(errno: errno)) }

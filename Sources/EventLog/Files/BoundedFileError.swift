@@ -1,7 +1,7 @@
 /// Why a file named on the command line (or in a configuration) was not read.
-public struct BoundedFileError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct BoundedFileError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong with the file.
-    public enum Problem: Sendable, Hashable {
+    package enum Problem: Sendable, Hashable {
         /// It cannot be opened or examined (`errno` given).
         case cannotOpen(errno: Int32)
         /// It is a directory, FIFO, device or socket rather than a regular file.
@@ -15,21 +15,21 @@ public struct BoundedFileError: Error, Sendable, Hashable, CustomStringConvertib
     }
 
     /// The path as given.
-    public var path: String
+    package var path: String
     /// What the file is, for messages (`"selection file"`, `"checkpoint"`).
-    public var role: String
+    package var role: String
     /// What was wrong.
-    public var problem: Problem
+    package var problem: Problem
 
     /// An error about the file at `path`.
-    public init(path: String, role: String, problem: Problem) {
+    package init(path: String, role: String, problem: Problem) {
         self.path = path
         self.role = role
         self.problem = problem
     }
 
     /// A one-line message naming the file and the problem.
-    public var message: String {
+    package var message: String {
         switch problem {
         case .cannotOpen(let e): return "cannot read \(role) \(path): \(BoundedFile.errorText(e))"
         case .notRegularFile: return "\(role) \(path) is not a regular file"
@@ -41,5 +41,5 @@ public struct BoundedFileError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

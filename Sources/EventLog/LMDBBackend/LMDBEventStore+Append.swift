@@ -21,7 +21,7 @@ struct GenerationChanged: Error {}
 
 extension LMDBEventStore {
     @discardableResult
-    public func append(
+    package func append(
         encoded prepared: [EncodedEvent],
         precondition: (@Sendable (any KeyValueWriter) throws -> Void)? = nil
     ) async throws -> AppendResult {
@@ -37,7 +37,7 @@ extension LMDBEventStore {
         }
     }
 
-    public func updateState<R: Sendable>(_ body: @escaping @Sendable (any KeyValueWriter) throws -> R) async throws -> R {
+    package func updateState<R: Sendable>(_ body: @escaping @Sendable (any KeyValueWriter) throws -> R) async throws -> R {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let handles = stateHandles
         let events = self.events

@@ -11,7 +11,7 @@ import LMDB
 extension LMDBEventStore {
     /// Every consumer lease in the store, by consumer name, including lapsed ones (see
     /// ``ConsumerLease/isHolderAlive(now:)``).
-    public func consumerLeases() throws -> [ConsumerLease] {
+    package func consumerLeases() throws -> [ConsumerLease] {
         guard let db = consumerLeaseTable else { return [] }
         return try mapErrorsSync {
             try env.read { txn in
@@ -30,7 +30,7 @@ extension LMDBEventStore {
     }
 
     /// The lease of the named consumer, live or lapsed, or `nil`.
-    public func consumerLease(_ name: String) throws -> ConsumerLease? {
+    package func consumerLease(_ name: String) throws -> ConsumerLease? {
         try ConsumerName.validate(name)
         guard consumerLeaseTable != nil else { return nil }
         return try mapErrorsSync { try env.read { txn in try leaseRecord(txn, name) } }

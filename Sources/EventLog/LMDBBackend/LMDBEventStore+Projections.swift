@@ -244,7 +244,7 @@ extension LMDBEventStore {
 
     /// Like ``rebuildSync(named:progress:chunk:)``, on a thread of its own: the rebuild blocks
     /// its thread until the last chunk commits, which must not be one of the cooperative pool's.
-    public func rebuildProjections(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws {
+    package func rebuildProjections(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws {
         try await DedicatedThread.run(name: "atlas-rebuild") { [self] in
             try rebuildSync(named: names, progress: progress)
         }
@@ -253,7 +253,7 @@ extension LMDBEventStore {
     /// Rebuilds the named projections (all when `nil`) into a new generation of tables, in
     /// chunks of large write transactions, and swaps each in atomically with its last chunk.
     /// Appends from this and other processes go on meanwhile.
-    public func rebuildSync(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 100_000) throws {
+    package func rebuildSync(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 100_000) throws {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let selected = names.map { n in projections.filter { n.contains($0.name) } } ?? projections
         if let names, let unknown = names.first(where: { n in !projections.contains { $0.name == n } }) {
@@ -343,9 +343,9 @@ extension LMDBEventStore {
 
     /// CPU seconds used so far, in this process, by rebuilds' read-ahead threads (diagnostics
     /// for benchmarks; see ``rebuildSync(named:progress:chunk:)``).
-    public static var rebuildReadAheadCPUSeconds: Double { RebuildPrefetcher.cpuSeconds }
+    package static var rebuildReadAheadCPUSeconds: Double { RebuildPrefetcher.cpuSeconds }
 
-    public func projectionStatus() throws -> [ProjectionStatus] {
+    package func projectionStatus() throws -> [ProjectionStatus] {
         try read { tables in
             let opened = cachedProjectionHandles().1
             return try projections.map { p in

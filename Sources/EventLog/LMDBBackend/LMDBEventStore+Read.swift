@@ -2,11 +2,11 @@ import Foundation
 import LMDB
 
 extension LMDBEventStore {
-    public func head() throws -> LogHead {
+    package func head() throws -> LogHead {
         try mapErrorsSync { try env.read { try readHead($0) } }
     }
 
-    public func rawEvents(from position: UInt64, limit: Int) throws -> [RawEvent] {
+    package func rawEvents(from position: UInt64, limit: Int) throws -> [RawEvent] {
         guard limit > 0 else { return [] }
         return try mapErrorsSync {
             try env.read { txn in
@@ -31,7 +31,7 @@ extension LMDBEventStore {
         }
     }
 
-    public func tenantPositions(_ tenant: String, after position: UInt64, limit: Int) throws -> [UInt64] {
+    package func tenantPositions(_ tenant: String, after position: UInt64, limit: Int) throws -> [UInt64] {
         guard limit > 0, position < .max else { return [] }
         let prefix = TenantEventKey.prefix(tenant)
         let start = TenantEventKey.key(tenant, position: position + 1)
@@ -55,7 +55,7 @@ extension LMDBEventStore {
     }
 
     /// Every tenant with at least one event, in byte order.
-    public func tenants() throws -> [String] {
+    package func tenants() throws -> [String] {
         try mapErrorsSync {
             try env.read { txn in
                 try txn.withCursor(tenantEvents) { c in
@@ -74,7 +74,7 @@ extension LMDBEventStore {
         }
     }
 
-    public func position(of id: EventID) throws -> UInt64? {
+    package func position(of id: EventID) throws -> UInt64? {
         try mapErrorsSync {
             try env.read { txn in
                 try id.withUnsafeBytes { k in try txn.withRawValue(eventIDs, forRawKey: k) { try UInt64BE.decode($0) } }
@@ -82,7 +82,7 @@ extension LMDBEventStore {
         }
     }
 
-    public func read<R>(_ body: (any KeyValueReader) throws -> R) throws -> R {
+    package func read<R>(_ body: (any KeyValueReader) throws -> R) throws -> R {
         while true {
             let (generations, handles) = cachedProjectionHandles()
             let all = handles.merging(stateHandles) { a, _ in a }

@@ -6,7 +6,7 @@ extension LMDBEventStore {
     /// `nil`), in the order a cursor walks them, read in one short read transaction. Nothing is
     /// decoded, so damaged keys and values come back as stored; a verifier resumes with the
     /// greatest key it has seen.
-    public func rawEntries(_ table: LogTable, after key: [UInt8]?, limit: Int) throws -> [RawTableEntry] {
+    package func rawEntries(_ table: LogTable, after key: [UInt8]?, limit: Int) throws -> [RawTableEntry] {
         guard limit > 0 else { return [] }
         let db: RawDatabase
         switch table {

@@ -9,7 +9,7 @@ extension LMDBEventStore {
     ///
     /// A writable open brings projections up to date itself; a read-only open cannot, and its
     /// readers use this to refuse instead of answering from stale tables.
-    public func staleProjections() throws -> [StaleProjection] {
+    package func staleProjections() throws -> [StaleProjection] {
         try mapErrorsSync {
             try env.read { txn in
                 let head = try readHead(txn).position

@@ -6,7 +6,7 @@ extension LMDBEventStore {
     /// Follows the log from the event after `position` (0: from the first event), forever.
     ///
     /// - Throws: `position_out_of_range` when `position` is beyond the head.
-    public func subscribe(
+    package func subscribe(
         after position: UInt64 = 0, filter: SubscriptionFilter = .all, options: SubscriptionOptions = .init()
     ) throws -> EventSubscription {
         let head = try head().position
@@ -31,7 +31,7 @@ extension LMDBEventStore {
     ///   holder's pid, host and since when) while another live subscription holds the consumer;
     ///   `consumer_filter_mismatch` naming both filters; `read_only` on a read-only store;
     ///   `position_out_of_range` when the start is beyond the head.
-    public func subscribe(
+    package func subscribe(
         consumer name: String, filter: SubscriptionFilter = .all, startingAfter: UInt64 = 0, reset: Bool = false,
         options: SubscriptionOptions = .init()
     ) throws -> EventSubscription {
@@ -51,13 +51,13 @@ extension LMDBEventStore {
     }
 
     /// The durable checkpoint of the named consumer, or `nil` when it has none.
-    public func consumerCheckpoint(_ name: String) throws -> ConsumerCheckpoint? {
+    package func consumerCheckpoint(_ name: String) throws -> ConsumerCheckpoint? {
         try ConsumerName.validate(name)
         return try mapErrorsSync { try env.read { txn in try checkpointRecord(txn, name) } }
     }
 
     /// Every consumer's checkpoint, by name.
-    public func consumers() throws -> [ConsumerCheckpoint] {
+    package func consumers() throws -> [ConsumerCheckpoint] {
         try mapErrorsSync {
             try env.read { txn in
                 try txn.withCursor(consumerRecords) { c in
@@ -76,7 +76,7 @@ extension LMDBEventStore {
     /// Creates the consumer or moves its checkpoint (forward or back) to `position`: it will
     /// resume after it. Refused (`consumer_held`) while a subscription of the consumer runs.
     @discardableResult
-    public func setConsumerCheckpoint(_ name: String, to position: UInt64) async throws -> ConsumerCheckpoint {
+    package func setConsumerCheckpoint(_ name: String, to position: UInt64) async throws -> ConsumerCheckpoint {
         try ConsumerName.validate(name)
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         return try await mapErrors {
@@ -90,7 +90,7 @@ extension LMDBEventStore {
     /// Removes the consumer and its checkpoint (and filter); returns whether it existed.
     /// Refused (`consumer_held`) while a subscription of the consumer runs.
     @discardableResult
-    public func removeConsumer(_ name: String) async throws -> Bool {
+    package func removeConsumer(_ name: String) async throws -> Bool {
         try ConsumerName.validate(name)
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let db = consumerRecords

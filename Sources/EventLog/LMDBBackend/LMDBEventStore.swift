@@ -9,29 +9,29 @@ import LMDB
 /// applied inside that transaction. Reads use short `MDB_NOTLS` read transactions.
 // @unchecked Sendable: the mutable caches are guarded by `cacheLock` and the pending appends by
 // `pendingLock`; LMDB handles are used by the writer thread or in per-call read transactions.
-public final class LMDBEventStore: EventStore, @unchecked Sendable {
+package final class LMDBEventStore: EventStore, @unchecked Sendable {
     /// Options for opening a store.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Create the store when the directory does not exist or is empty.
-        public var create: Bool
+        package var create: Bool
         /// Commit durability.
-        public var durability: Durability
+        package var durability: Durability
         /// Open without write access.
-        public var readOnly: Bool
+        package var readOnly: Bool
         /// Projections maintained in every append transaction.
-        public var projections: [any Projection]
+        package var projections: [any Projection]
         /// State tables (not derived from the log) the application uses.
-        public var stateTables: [String]
+        package var stateTables: [String]
         /// Initial map size in bytes; the map doubles on demand.
-        public var initialMapSize: Int
+        package var initialMapSize: Int
         /// The most the map may grow to, in bytes.
-        public var maxMapSize: Int
+        package var maxMapSize: Int
         /// The format a store created by this open is in: the newest (the default), or 1 for a
         /// copy of a format-1 store (replays keep their source's chain). An existing store keeps
         /// its own format.
-        public var formatVersion: Int
+        package var formatVersion: Int
 
-        public init(
+        package init(
             create: Bool = false, durability: Durability = .durable, readOnly: Bool = false,
             projections: [any Projection] = [], stateTables: [String] = [],
             initialMapSize: Int = 64 << 20, maxMapSize: Int = 1 << 40, formatVersion: Int = LMDBEventStore.newestFormat
@@ -48,16 +48,16 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     }
 
     /// The newest store format this build reads, and the one it creates stores in.
-    public static let newestFormat = StoreLayout.formatVersion
+    package static let newestFormat = StoreLayout.formatVersion
 
     /// The store's format (`meta.format_version`): how its events are chained (see
     /// ``ChainHash``).
-    public let formatVersion: Int
+    package let formatVersion: Int
 
     /// The store directory.
-    public let path: String
+    package let path: String
     /// The options it was opened with.
-    public let options: Options
+    package let options: Options
 
     let env: Environment
     let events: RawDatabase
@@ -89,7 +89,7 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     ///   `create` is off), is not a directory, or holds something other than an Atlas store;
     ///   `newer_format` when the store was written by a newer format; `permission_denied` when
     ///   it cannot be opened for writing. Nothing is created or changed in those cases.
-    public static func open(path: String, options: Options = .init()) throws -> LMDBEventStore {
+    package static func open(path: String, options: Options = .init()) throws -> LMDBEventStore {
         do {
             return try LMDBEventStore(path: path, options: options)
         } catch let e as LMDBError where e.code == LMDBError.lockFileReplaced || e.code == LMDBError.sharedAcrossPIDNamespaces {
@@ -235,10 +235,10 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
 
     /// Whether this open coordinates with other processes through `lock.mdb`; `false` for a
     /// read-only open of a copy or snapshot whose lock file cannot be used.
-    public var usesLockFile: Bool { env.configuration.useLockFile }
+    package var usesLockFile: Bool { env.configuration.useLockFile }
 
     /// The store's id and creation time, from the `meta` database.
-    public func metadata() throws -> [String: String] {
+    package func metadata() throws -> [String: String] {
         try env.read { txn in
             var out: [String: String] = [:]
             try txn.withCursor(meta) { c in
@@ -252,17 +252,17 @@ public final class LMDBEventStore: EventStore, @unchecked Sendable {
     }
 
     /// Bytes the data file occupies, and the map size.
-    public func sizes() -> (usedBytes: Int, mapSize: Int, fileBytes: Int) {
+    package func sizes() -> (usedBytes: Int, mapSize: Int, fileBytes: Int) {
         let info = env.info()
         let attrs = try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
         return (info.usedBytes, info.mapSize, (attrs?[.size] as? NSNumber)?.intValue ?? 0)
     }
 
     /// The id of the last committed write transaction: how many commits the store has seen.
-    public var commitCount: Int { env.info().lastTransactionID }
+    package var commitCount: Int { env.info().lastTransactionID }
 
     /// Flushes to disk (useful with ``Durability/relaxed``).
-    public func flush() throws {
+    package func flush() throws {
         do { try env.sync() } catch { throw EventLogError(.storage, "\(error)") }
     }
 }

@@ -10,17 +10,17 @@ import Foundation
 ///
 /// Records naming an owner (run leases, projection rebuilds) store this; ``liveness()`` judges
 /// such an owner from the current process.
-public struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
+package struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
     /// The kernel's boot id; empty when unknown (no `/proc`).
-    public var bootID: String
+    package var bootID: String
     /// The inode of the PID namespace; 0 when unknown.
-    public var pidNamespace: UInt64
+    package var pidNamespace: UInt64
     /// The PID within ``pidNamespace``.
-    public var pid: Int32
+    package var pid: Int32
     /// The start time in clock ticks after boot; 0 when unknown.
-    public var startTime: UInt64
+    package var startTime: UInt64
 
-    public init(bootID: String, pidNamespace: UInt64, pid: Int32, startTime: UInt64) {
+    package init(bootID: String, pidNamespace: UInt64, pid: Int32, startTime: UInt64) {
         self.bootID = bootID
         self.pidNamespace = pidNamespace
         self.pid = pid
@@ -28,17 +28,17 @@ public struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The identity of this process.
-    public static let current: ProcessIdentity = {
+    package static let current: ProcessIdentity = {
         let pid = getpid()
         return ProcessIdentity(bootID: bootID ?? "", pidNamespace: namespace("/proc/self/ns/pid") ?? 0, pid: pid,
                                startTime: startTime(of: pid) ?? 0)
     }()
 
     /// Whether every part is known, so the identity can be compared reliably.
-    public var isComplete: Bool { !bootID.isEmpty && pidNamespace != 0 && pid > 0 && startTime != 0 }
+    package var isComplete: Bool { !bootID.isEmpty && pidNamespace != 0 && pid > 0 && startTime != 0 }
 
     /// Whether the process is alive, as far as the current process can tell.
-    public enum Liveness: Sendable, Hashable {
+    package enum Liveness: Sendable, Hashable {
         /// It is this process, or a process with its PID and start time runs in this namespace.
         case alive
         /// Same boot and PID namespace, and no process with its PID and start time runs.
@@ -50,7 +50,7 @@ public struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
 
     /// Judges this identity from the current process: `kill(pid, 0)` and the start time of
     /// that PID are consulted only when the boot id and PID namespace equal ours.
-    public func liveness() -> Liveness {
+    package func liveness() -> Liveness {
         let me = Self.current
         guard isComplete, me.isComplete, bootID == me.bootID, pidNamespace == me.pidNamespace else { return .unknown }
         if self == me { return .alive }
@@ -60,7 +60,7 @@ public struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A short description for messages: `pid 42 (namespace pid:[4026531836])`.
-    public var description: String {
+    package var description: String {
         pidNamespace == 0 ? "pid \(pid)" : "pid \(pid) (namespace pid:[\(pidNamespace)])"
     }
 
@@ -80,7 +80,7 @@ public struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
 
     /// Field 22 of `/proc/<pid>/stat` (after the parenthesized command name, which may
     /// contain spaces and parentheses).
-    public static func startTime(of pid: Int32) -> UInt64? {
+    package static func startTime(of pid: Int32) -> UInt64? {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = s.lastIndex(of: ")") else { return nil }
         // Fields after the name start at field 3 (state); field 22 is the 20th of them.

@@ -4,7 +4,7 @@
 /// updates them in ``apply(_:to:)``. Applying the whole log from position 1 to an empty set of
 /// tables must produce the same tables as applying it incrementally. Bump ``version`` whenever
 /// the table layout or the meaning of `apply` changes: the store then rebuilds the projection.
-public protocol Projection: Sendable {
+package protocol Projection: Sendable {
     /// A unique name: lowercase letters, digits and `_`.
     var name: String { get }
     /// The layout version.
@@ -26,22 +26,22 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
-    public var consumedEventTypes: Set<String>? { nil }
+    package var consumedEventTypes: Set<String>? { nil }
 
-    public func prepare(_ event: ProjectionEvent) {}
+    package func prepare(_ event: ProjectionEvent) {}
 
     /// This projection's table named `name`.
-    public func table(_ name: String) -> StoreTable { .projection(self.name, name) }
+    package func table(_ name: String) -> StoreTable { .projection(self.name, name) }
 }
 
 /// A projection's stored bookkeeping.
-public struct ProjectionStatus: Sendable, Hashable {
-    public var name: String
-    public var version: Int
+package struct ProjectionStatus: Sendable, Hashable {
+    package var name: String
+    package var version: Int
     /// The last log position applied.
-    public var checkpoint: UInt64
+    package var checkpoint: UInt64
     /// The storage generation of its tables (changes at each rebuild).
-    public var generation: Int
+    package var generation: Int
     /// Entries per table.
-    public var entries: [String: Int]
+    package var entries: [String: Int]
 }

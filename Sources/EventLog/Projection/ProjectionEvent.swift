@@ -4,15 +4,15 @@
 /// Projections on hot paths read the fields they need straight from ``data`` (the payload's
 /// canonical JSON); the others call ``decoded()``. The byte views are valid only during
 /// ``Projection/apply(_:to:)``.
-public struct ProjectionEvent {
+package struct ProjectionEvent {
     /// Gapless position, starting at 1.
-    public let position: UInt64
+    package let position: UInt64
     /// The event type.
-    public let type: String
+    package let type: String
     /// The tenant the event belongs to.
-    public let tenant: String
+    package let tenant: String
     /// The canonical envelope JSON.
-    public let json: UnsafeRawBufferPointer
+    package let json: UnsafeRawBufferPointer
     let dataRange: Range<Int>
     let chainBytes: UnsafeRawBufferPointer
     let recorded: Timestamp?
@@ -61,7 +61,7 @@ public struct ProjectionEvent {
     /// Inlinable, so that it is specialized where it is called: a generic call would look up
     /// `Box<T>`'s metadata at run time for every event.
     @inlinable
-    public func memoized<T>(_ read: () throws -> T) rethrows -> T {
+    package func memoized<T>(_ read: () throws -> T) rethrows -> T {
         let key = ObjectIdentifier(T.self)
         if memo.key == key, let box = memo.box { return unsafeDowncast(box, to: Box<T>.self).value }
         let value = try read()
@@ -97,20 +97,20 @@ public struct ProjectionEvent {
     }
 
     /// The payload: the canonical JSON of the `data` object.
-    public var data: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: json[dataRange]) }
+    package var data: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: json[dataRange]) }
 
     /// The chain hash after this event.
-    public var chainHash: ChainHash { ChainHash(unchecked: chainBytes) }
+    package var chainHash: ChainHash { ChainHash(unchecked: chainBytes) }
 
     /// When the event was recorded.
-    public func recordedAt() throws(EventLogError) -> Timestamp {
+    package func recordedAt() throws(EventLogError) -> Timestamp {
         if let recorded { return recorded }
         if let r = recordedRange, let t = EnvelopeHeader.recordedAt(in: json, r) { return t }
         return try decoded().envelope.recordedAt
     }
 
     /// The whole event, decoded.
-    public func decoded() throws(EventLogError) -> RecordedEvent {
+    package func decoded() throws(EventLogError) -> RecordedEvent {
         if let envelope { return RecordedEvent(position: position, chainHash: chainHash, envelope: envelope) }
         return RecordedEvent(position: position, chainHash: chainHash,
                              envelope: try EventEnvelope(canonicalJSON: Array(json), position: position))

@@ -1,8 +1,8 @@
 /// A projection whose tables do not answer for the whole log, so a reader that must not write
 /// cannot use them (see ``LMDBEventStore/staleProjections()``).
-public struct StaleProjection: Sendable, Hashable, CustomStringConvertible {
+package struct StaleProjection: Sendable, Hashable, CustomStringConvertible {
     /// Why the projection's tables cannot be used as they are.
-    public enum Reason: Sendable, Hashable {
+    package enum Reason: Sendable, Hashable {
         /// The store has no record of the projection (it was never built there).
         case missing
         /// The store's tables were built by another version of the projection.
@@ -12,16 +12,16 @@ public struct StaleProjection: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The projection's name.
-    public var name: String
+    package var name: String
     /// Why it is stale.
-    public var reason: Reason
+    package var reason: Reason
 
-    public init(name: String, reason: Reason) {
+    package init(name: String, reason: Reason) {
         self.name = name
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         switch reason {
         case .missing: return "projection \(name) has not been built"
         case .otherVersion(let stored, let expected):

@@ -1,13 +1,13 @@
 /// The outcome of one appended batch.
-public struct AppendResult: Sendable, Hashable {
+package struct AppendResult: Sendable, Hashable {
     /// The position of each event, in batch order; for an id already in the log, its original
     /// position.
-    public var positions: [UInt64]
+    package var positions: [UInt64]
     /// How many events were newly written (0 for a fully retried batch).
-    public var written: Int
+    package var written: Int
     /// The head after the commit that carried the batch.
-    public var head: LogHead
+    package var head: LogHead
     /// The counters projections kept while applying this batch's events (see
     /// ``KeyValueWriter/tally(_:_:)``), by name.
-    public var tallies: [String: Int] = [:]
+    package var tallies: [String: Int] = [:]
 }

@@ -1,7 +1,7 @@
 /// An error of the event log, with a stable code.
-public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong, as a stable, machine-readable code.
-    public enum Code: String, Sendable, Hashable {
+    package enum Code: String, Sendable, Hashable {
         /// The path is missing, not a directory, or not an Atlas store.
         case notAStore = "not_a_store"
         /// The store was written by a newer format version than this build understands.
@@ -39,13 +39,13 @@ public struct EventLogError: Error, Sendable, Hashable, CustomStringConvertible 
         case consumerFilterMismatch = "consumer_filter_mismatch"
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "\(message) [\(code.rawValue)]" }
+    package var description: String { "\(message) [\(code.rawValue)]" }
 }

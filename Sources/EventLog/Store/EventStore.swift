@@ -3,7 +3,7 @@ import CanonicalJSON
 /// The append-only, hash-chained event log with its projections: the API every backend offers.
 ///
 /// Nothing here names a storage engine; the embedded default is ``LMDBEventStore``.
-public protocol EventStore: AnyObject, Sendable {
+package protocol EventStore: AnyObject, Sendable {
     /// Appends `events` atomically, after `precondition` (if any) has run in the same
     /// transaction and returned without throwing. Projections are applied in that transaction.
     ///
@@ -46,7 +46,7 @@ extension EventStore {
     /// Validates and serializes `events` (on the caller's thread, so the writer only hashes and
     /// writes), then appends them as ``append(encoded:precondition:)`` does.
     @discardableResult
-    public func append(
+    package func append(
         _ events: [EventEnvelope],
         precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
     ) async throws -> AppendResult {
@@ -62,18 +62,18 @@ extension EventStore {
 
     /// Appends `events` atomically with no precondition.
     @discardableResult
-    public func append(_ events: [EventEnvelope]) async throws -> AppendResult {
+    package func append(_ events: [EventEnvelope]) async throws -> AppendResult {
         try await append(events, precondition: nil)
     }
 
     /// Up to `limit` decoded events with positions `>= position`.
-    public func events(from position: UInt64, limit: Int) throws -> [RecordedEvent] {
+    package func events(from position: UInt64, limit: Int) throws -> [RecordedEvent] {
         try rawEvents(from: position, limit: limit).map { try $0.decode() }
     }
 
     /// Visits raw events from `start` through `end` (or the head at the time of each chunk),
     /// reading `chunk` events per short read transaction, until `body` returns `false`.
-    public func forEachRawEvent(
+    package func forEachRawEvent(
         from start: UInt64 = 1, through end: UInt64? = nil, chunk: Int = 4096,
         _ body: (RawEvent) throws -> Bool
     ) throws {

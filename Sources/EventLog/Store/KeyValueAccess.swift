@@ -1,5 +1,5 @@
 /// Read access to tables in one consistent snapshot.
-public protocol KeyValueReader {
+package protocol KeyValueReader {
     /// Calls `body` with the bytes stored under `key`, or returns `nil` when absent. The bytes
     /// are valid only inside `body`.
     func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R?
@@ -20,12 +20,12 @@ public protocol KeyValueReader {
 
 extension KeyValueReader {
     /// The bytes stored under `key`, copied, or `nil`.
-    public func get(_ table: StoreTable, _ key: [UInt8]) throws -> [UInt8]? {
+    package func get(_ table: StoreTable, _ key: [UInt8]) throws -> [UInt8]? {
         try withValue(table, key) { Array($0) }
     }
 
     /// Visits entries whose key starts with `prefix`, forward.
-    public func scan(
+    package func scan(
         _ table: StoreTable, prefix: [UInt8],
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
@@ -34,7 +34,7 @@ extension KeyValueReader {
 }
 
 /// Write access to tables inside the log's write transaction.
-public protocol KeyValueWriter: KeyValueReader {
+package protocol KeyValueWriter: KeyValueReader {
     /// Stores `value` under `key`.
     func put(_ table: StoreTable, _ key: [UInt8], _ value: [UInt8]) throws
     /// Removes `key`; returns whether it was present.
@@ -62,9 +62,9 @@ public protocol KeyValueWriter: KeyValueReader {
 }
 
 extension KeyValueWriter {
-    public func tally(_ name: StaticString, _ n: Int) {}
+    package func tally(_ name: StaticString, _ n: Int) {}
 
-    public func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
+    package func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
                        insert: (UnsafeMutableRawBufferPointer) throws -> Void, update: (inout [UInt8]?) throws -> Void) throws {
         let k = Array(key)
         var value = try withValue(table, k) { Array($0) }
@@ -78,7 +78,7 @@ extension KeyValueWriter {
         if let value { try put(table, k, value) } else { try delete(table, k) }
     }
 
-    public func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
+    package func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         let k = Array(key)
         var value = try withValue(table, k) { Array($0) }
         let found = value != nil

@@ -1,13 +1,13 @@
 /// The last committed position and its chain hash; position 0 with the genesis hash when the
 /// log is empty.
-public struct LogHead: Sendable, Hashable {
-    public var position: UInt64
-    public var chainHash: ChainHash
+package struct LogHead: Sendable, Hashable {
+    package var position: UInt64
+    package var chainHash: ChainHash
 
-    public init(position: UInt64, chainHash: ChainHash) {
+    package init(position: UInt64, chainHash: ChainHash) {
         self.position = position
         self.chainHash = chainHash
     }
 
-    public static let empty = LogHead(position: 0, chainHash: .genesis)
+    package static let empty = LogHead(position: 0, chainHash: .genesis)
 }

@@ -1,6 +1,6 @@
 /// The log's own tables, as a verifier walks them entry by entry (see
 /// ``LMDBEventStore/rawEntries(_:after:limit:)``).
-public enum LogTable: String, Sendable, CaseIterable {
+package enum LogTable: String, Sendable, CaseIterable {
     /// Position → chain hash and envelope.
     case events
     /// Event id → position.

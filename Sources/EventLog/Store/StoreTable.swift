@@ -2,19 +2,19 @@
 ///
 /// Keys are byte strings compared lexicographically; design them so that related rows share
 /// a prefix (tenant first) and queries are prefix scans.
-public struct StoreTable: Sendable, Hashable, CustomStringConvertible {
+package struct StoreTable: Sendable, Hashable, CustomStringConvertible {
     /// Who owns the table.
-    public enum Kind: String, Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         /// Owned by a projection; rebuilt from the log.
         case projection
         /// Coordination state that is not derived from the log (leases, limiter slots).
         case state
     }
 
-    public let kind: Kind
+    package let kind: Kind
     /// For projection tables, the projection's name; for state tables, empty.
-    public let owner: String
-    public let name: String
+    package let owner: String
+    package let name: String
     /// A hash of the three, computed once: projections name a table for every event, and
     /// comparing (or hashing) two words is cheaper than comparing the names.
     let fingerprint: UInt64
@@ -31,20 +31,20 @@ public struct StoreTable: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A table of the projection named `projection`.
-    public static func projection(_ projection: String, _ name: String) -> StoreTable {
+    package static func projection(_ projection: String, _ name: String) -> StoreTable {
         StoreTable(kind: .projection, owner: projection, name: name)
     }
 
     /// A state table.
-    public static func state(_ name: String) -> StoreTable {
+    package static func state(_ name: String) -> StoreTable {
         StoreTable(kind: .state, owner: "", name: name)
     }
 
-    public static func == (a: StoreTable, b: StoreTable) -> Bool {
+    package static func == (a: StoreTable, b: StoreTable) -> Bool {
         a.fingerprint == b.fingerprint && a.kind == b.kind && a.owner == b.owner && a.name == b.name
     }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
 
-    public var description: String { kind == .projection ? "\(owner).\(name)" : "state.\(name)" }
+    package var description: String { kind == .projection ? "\(owner).\(name)" : "state.\(name)" }
 }

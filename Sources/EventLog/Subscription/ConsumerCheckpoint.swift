@@ -12,23 +12,23 @@ import CanonicalJSON
 /// bytes for 0), so a consumer in another language can keep verifying the chain from there.
 /// `filter` is the ``SubscriptionFilter`` the consumer follows (`{}`: every event); a checkpoint
 /// without it (written before filters were recorded) adopts the filter of its next subscription.
-public struct ConsumerCheckpoint: Sendable, Hashable {
+package struct ConsumerCheckpoint: Sendable, Hashable {
     /// The consumer's name.
-    public var name: String
+    package var name: String
     /// The last acknowledged position; the consumer resumes after it.
-    public var acknowledged: UInt64
+    package var acknowledged: UInt64
     /// The chain hash of the event at `acknowledged`.
-    public var chainHash: ChainHash
+    package var chainHash: ChainHash
     /// When the checkpoint was last written.
-    public var updatedAt: Timestamp
+    package var updatedAt: Timestamp
     /// The filter the consumer follows; `nil` for a checkpoint that has not recorded one.
-    public var filter: SubscriptionFilter?
+    package var filter: SubscriptionFilter?
 
     /// The record format version.
-    public static let recordVersion = 1
+    package static let recordVersion = 1
 
     /// A checkpoint as stored (see the members).
-    public init(name: String, acknowledged: UInt64, chainHash: ChainHash, updatedAt: Timestamp,
+    package init(name: String, acknowledged: UInt64, chainHash: ChainHash, updatedAt: Timestamp,
                 filter: SubscriptionFilter? = nil) {
         self.name = name
         self.acknowledged = acknowledged
@@ -38,7 +38,7 @@ public struct ConsumerCheckpoint: Sendable, Hashable {
     }
 
     /// The canonical JSON record stored in the `consumers` database.
-    public func record() -> [UInt8] {
+    package func record() -> [UInt8] {
         var o: [String: JSONValue] = [
             "acknowledged": .number(Double(acknowledged)),
             "chain": .string(chainHash.hex),
@@ -50,7 +50,7 @@ public struct ConsumerCheckpoint: Sendable, Hashable {
     }
 
     /// Decodes a stored record.
-    public init(name: String, record bytes: UnsafeRawBufferPointer) throws(EventLogError) {
+    package init(name: String, record bytes: UnsafeRawBufferPointer) throws(EventLogError) {
         let v: JSONValue
         do { v = try JSONParser().parse(bytes) } catch {
             throw EventLogError(.corruptEvent, "checkpoint of consumer \(name) is not JSON: \(error)")
@@ -75,19 +75,19 @@ public struct ConsumerCheckpoint: Sendable, Hashable {
 }
 
 /// Consumer names: 1-64 characters of `a-z`, `0-9`, `.`, `_`, `-`.
-public enum ConsumerName {
+package enum ConsumerName {
     /// The longest name, in characters.
-    public static let maxLength = 64
+    package static let maxLength = 64
 
     /// Whether `name` is a valid consumer name.
-    public static func isValid(_ name: String) -> Bool {
+    package static func isValid(_ name: String) -> Bool {
         let u = name.utf8
         return !u.isEmpty && u.count <= maxLength
             && u.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 95 || $0 == 45 }
     }
 
     /// Throws ``EventLogError/Code/invalidAcknowledgement`` unless `name` is valid.
-    public static func validate(_ name: String) throws(EventLogError) {
+    package static func validate(_ name: String) throws(EventLogError) {
         guard isValid(name) else {
             throw EventLogError(.invalidAcknowledgement,
                 "consumer name \"\(name.prefix(80))\" must be 1-\(maxLength) characters of a-z, 0-9, '.', '_', '-'")

@@ -17,36 +17,36 @@ import CanonicalJSON
 /// A subscription takes the lease when it opens, renews it every third of its duration while
 /// it runs, and deletes it when it closes. Another subscription of the same consumer is refused
 /// while the holder is alive (see ``isHolderAlive(now:)``); a dead holder's lease is taken over.
-public struct ConsumerLease: Sendable, Hashable {
+package struct ConsumerLease: Sendable, Hashable {
     /// The consumer's name.
-    public var consumer: String
+    package var consumer: String
     /// Identifies the holding subscription (pids are reused; one process may subscribe again).
-    public var holder: String
+    package var holder: String
     /// The holding process.
-    public var pid: Int32 { owner.pid }
+    package var pid: Int32 { owner.pid }
     /// The holding process by boot id, PID namespace, PID and start time (see ``ProcessIdentity``).
-    public var owner: ProcessIdentity
+    package var owner: ProcessIdentity
     /// The host the holding process runs on.
-    public var host: String
+    package var host: String
     /// When the holder took the lease.
-    public var since: Timestamp
+    package var since: Timestamp
     /// When the holder last renewed it.
-    public var renewedAt: Timestamp
+    package var renewedAt: Timestamp
     /// When it lapses unless renewed.
-    public var expiresAt: Timestamp
+    package var expiresAt: Timestamp
     /// The filter of the holding subscription.
-    public var filter: SubscriptionFilter
+    package var filter: SubscriptionFilter
 
     /// The record format version.
-    public static let recordVersion = 1
+    package static let recordVersion = 1
 
     /// The state table holding the leases.
-    public static let tableName = "consumer_leases"
+    package static let tableName = "consumer_leases"
 
     /// A lease as stored (see the members).
     ///
     /// `owner` defaults to an identity of `pid` alone, which is judged by the lease's expiry.
-    public init(consumer: String, holder: String, pid: Int32, host: String, since: Timestamp, renewedAt: Timestamp,
+    package init(consumer: String, holder: String, pid: Int32, host: String, since: Timestamp, renewedAt: Timestamp,
                 expiresAt: Timestamp, filter: SubscriptionFilter, owner: ProcessIdentity? = nil) {
         self.consumer = consumer
         self.holder = holder
@@ -59,7 +59,7 @@ public struct ConsumerLease: Sendable, Hashable {
     }
 
     /// The canonical JSON record.
-    public func record() -> [UInt8] {
+    package func record() -> [UInt8] {
         var members: [String: JSONValue] = [
             "expires_at": .string(expiresAt.description), "filter": filter.recordValue, "holder": .string(holder),
             "host": .string(host), "renewed_at": .string(renewedAt.description),
@@ -71,7 +71,7 @@ public struct ConsumerLease: Sendable, Hashable {
     }
 
     /// Decodes a stored record; `nil` when it is malformed (such a lease holds nothing).
-    public init?(consumer: String, record bytes: UnsafeRawBufferPointer) {
+    package init?(consumer: String, record bytes: UnsafeRawBufferPointer) {
         guard let v = try? JSONParser().parse(bytes), let holder = v["holder"]?.stringValue,
               let owner = ProcessIdentity(json: v), let host = v["host"]?.stringValue,
               let since = v["since"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }),
@@ -90,7 +90,7 @@ public struct ConsumerLease: Sendable, Hashable {
     /// namespace is alive until the lease expires.
     ///
     /// This is the one place that decides whether a holder is alive.
-    public func isHolderAlive(now: Timestamp = .now()) -> Bool {
+    package func isHolderAlive(now: Timestamp = .now()) -> Bool {
         if expiresAt <= now { return false }
         if owner == ProcessIdentity.current { return ActiveConsumerLeases.contains(holder) }
         switch owner.liveness() {
@@ -100,10 +100,10 @@ public struct ConsumerLease: Sendable, Hashable {
     }
 
     /// Who holds the lease, for messages: `pid 4242 on build-7 since 2026-…`.
-    public var holderDescription: String { "pid \(pid) on \(host) since \(since)" }
+    package var holderDescription: String { "pid \(pid) on \(host) since \(since)" }
 
     /// This machine's host name.
-    public static let localHost: String = {
+    package static let localHost: String = {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         return String(cString: buffer)

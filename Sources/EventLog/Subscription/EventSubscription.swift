@@ -1,25 +1,26 @@
 import Foundation
+import LMDB
 
 /// Options of a subscription.
-public struct SubscriptionOptions: Sendable, Hashable {
+package struct SubscriptionOptions: Sendable, Hashable {
     /// At most this many matching events are read per (short) read transaction.
-    public var chunkSize: Int
+    package var chunkSize: Int
     /// At most this many events are examined per read transaction (filters skip most of them).
-    public var scanLimit: Int
+    package var scanLimit: Int
     /// A chunk stops growing once it holds this many bytes of envelopes.
-    public var chunkBytes: Int
+    package var chunkBytes: Int
     /// How long an acknowledgement may stay in memory before it is written to the store. `.zero`
     /// writes every acknowledgement at once (one write transaction each).
-    public var flushInterval: Duration
+    package var flushInterval: Duration
     /// Watch the data file for commits of other processes (inotify on Linux). When off, or when
     /// watching fails, the subscription rescans every second.
-    public var watch: Bool
+    package var watch: Bool
     /// How long a named consumer's lease lasts unless renewed (it is renewed every third of
     /// this while the subscription runs): how soon another host may take over the consumer of
     /// a process that died without closing it. At least 300 ms.
-    public var leaseDuration: Duration
+    package var leaseDuration: Duration
 
-    public init(chunkSize: Int = 1024, scanLimit: Int = 8192, chunkBytes: Int = 8 << 20,
+    package init(chunkSize: Int = 1024, scanLimit: Int = 8192, chunkBytes: Int = 8 << 20,
                 flushInterval: Duration = .milliseconds(200), watch: Bool = true, leaseDuration: Duration = .seconds(15)) {
         self.chunkSize = max(1, chunkSize)
         self.scanLimit = max(1, scanLimit)
@@ -53,36 +54,36 @@ public struct SubscriptionOptions: Sendable, Hashable {
 /// Iterate from one task at a time; ``ack(_:)``, ``flush()`` and ``close()`` may be called from any.
 // @unchecked Sendable: state shared with other tasks is guarded by `lock`; the reader state is
 // touched only by the one iterating task (documented above).
-public final class EventSubscription: AsyncSequence, @unchecked Sendable {
-    public typealias Element = RawEvent
-    public typealias Failure = any Error
+package final class EventSubscription: AsyncSequence, @unchecked Sendable {
+    package typealias Element = RawEvent
+    package typealias Failure = any Error
 
     /// Counters for tests and monitoring.
-    public struct Statistics: Sendable, Hashable {
+    package struct Statistics: Sendable, Hashable {
         /// Read transactions that returned events.
-        public var chunksRead = 0
+        package var chunksRead = 0
         /// Events examined (delivered or filtered out).
-        public var eventsScanned = 0
+        package var eventsScanned = 0
         /// Events delivered.
-        public var eventsDelivered = 0
+        package var eventsDelivered = 0
         /// The most events ever held in memory at once.
-        public var maxBufferedEvents = 0
+        package var maxBufferedEvents = 0
         /// Times the subscription woke up to rescan after catching up.
-        public var wakeUps = 0
+        package var wakeUps = 0
         /// Checkpoint writes.
-        public var checkpointWrites = 0
+        package var checkpointWrites = 0
     }
 
     /// The consumer's name, or `nil` for an anonymous subscription (acknowledgements are not kept).
-    public let consumer: String?
+    package let consumer: String?
     /// The filter.
-    public let filter: SubscriptionFilter
+    package let filter: SubscriptionFilter
     /// The position the subscription started after.
-    public let startPosition: UInt64
+    package let startPosition: UInt64
     /// The options.
-    public let options: SubscriptionOptions
+    package let options: SubscriptionOptions
     /// The lease a named consumer's subscription holds.
-    public let lease: ConsumerLease?
+    package let lease: ConsumerLease?
 
     let store: LMDBEventStore
     private let compiled: CompiledFilter
@@ -174,33 +175,33 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
     }
 
     /// How the subscription learns of commits of other processes: `"inotify"` or `"polling"`.
-    public var wakeMode: String { signal.mode.rawValue }
+    package var wakeMode: String { signal.mode.rawValue }
 
     // MARK: Acknowledgement
 
     /// The last acknowledged position (in memory; see ``flushedCheckpoint``).
-    public var acknowledged: UInt64 {
+    package var acknowledged: UInt64 {
         lock.lock()
         defer { lock.unlock() }
         return acknowledgedPosition
     }
 
     /// The last acknowledged position written to the store.
-    public var flushedCheckpoint: UInt64 {
+    package var flushedCheckpoint: UInt64 {
         lock.lock()
         defer { lock.unlock() }
         return flushedPosition
     }
 
     /// The last position delivered or passed over by the filter: the furthest ``ack(_:)`` accepts.
-    public var delivered: UInt64 {
+    package var delivered: UInt64 {
         lock.lock()
         defer { lock.unlock() }
         return deliveredThroughLocked
     }
 
     /// Counters.
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         lock.lock()
         defer { lock.unlock() }
         return stats
@@ -217,7 +218,7 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
     ///
     /// - Throws: ``EventLogError`` `invalid_acknowledgement` when `position` is beyond what the
     ///   subscription has delivered.
-    public func ack(_ position: UInt64) throws(EventLogError) {
+    package func ack(_ position: UInt64) throws(EventLogError) {
         lock.lock()
         let limit = deliveredThroughLocked
         guard position <= limit else {
@@ -250,7 +251,7 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
 
     /// Writes the acknowledged position to the store now (no-op for anonymous subscriptions or
     /// when nothing changed).
-    public func flush() async throws {
+    package func flush() async throws {
         guard let consumer else { return }
         let (target, needed) = lock.withLock { (acknowledgedPosition, acknowledgedPosition > flushedPosition) }
         guard needed else { return }
@@ -268,7 +269,7 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
 
     /// Ends the sequence (a pending or later `next()` returns `nil`), writes the acknowledged
     /// position to the store and releases the consumer's lease.
-    public func close() async throws {
+    package func close() async throws {
         lock.withLock { closed = true }
         signal.bump()
         renewal?.cancel()
@@ -281,23 +282,23 @@ public final class EventSubscription: AsyncSequence, @unchecked Sendable {
 
     // MARK: Iteration
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         let subscription: EventSubscription
 
-        public mutating func next() async throws -> RawEvent? {
+        package mutating func next() async throws -> RawEvent? {
             try await subscription.nextEvent()
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(subscription: self) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(subscription: self) }
 
     /// The same stream, decoded.
-    public func decoded() -> AsyncThrowingMapSequence<EventSubscription, RecordedEvent> {
+    package func decoded() -> AsyncThrowingMapSequence<EventSubscription, RecordedEvent> {
         self.map { try $0.decode() }
     }
 
     /// Whether events are buffered in memory (the next `next()` returns without reading).
-    public var hasBufferedEvents: Bool {
+    package var hasBufferedEvents: Bool {
         lock.lock()
         defer { lock.unlock() }
         return bufferIndex < buffer.count

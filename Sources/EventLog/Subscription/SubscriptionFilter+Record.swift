@@ -1,9 +1,9 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 extension SubscriptionFilter {
     /// The filter as stored in a consumer's checkpoint: `{"tenant":"…","type":"…"}`, each member
     /// present only when the filter has it (`{}` for every event).
-    public var recordValue: JSONValue {
+    package var recordValue: JSONValue {
         var o: [String: JSONValue] = [:]
         if let tenant { o["tenant"] = .string(tenant) }
         if let typePrefix { o["type"] = .string(typePrefix) }
@@ -11,7 +11,7 @@ extension SubscriptionFilter {
     }
 
     /// Decodes ``recordValue``; `nil` when `value` is not of that shape.
-    public init?(recordValue value: JSONValue) {
+    package init?(recordValue value: JSONValue) {
         guard let o = value.objectValue, Set(o.keys).isSubset(of: ["tenant", "type"]) else { return nil }
         var tenant: String?
         var type: String?
@@ -27,7 +27,7 @@ extension SubscriptionFilter {
     }
 
     /// The filter for messages and listings: `tenant=contoso type=inventory.`, or `all events`.
-    public var summary: String {
+    package var summary: String {
         if isAll { return "all events" }
         var parts: [String] = []
         if let tenant { parts.append("tenant=\(tenant)") }

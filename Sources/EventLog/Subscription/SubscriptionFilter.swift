@@ -2,26 +2,26 @@ import CanonicalJSON
 
 /// Which events a subscription delivers: all, or one tenant's, or those whose type starts with
 /// a prefix, or both.
-public struct SubscriptionFilter: Sendable, Hashable {
+package struct SubscriptionFilter: Sendable, Hashable {
     /// Deliver only this tenant's events.
-    public var tenant: String?
+    package var tenant: String?
     /// Deliver only events whose type starts with this prefix (`inventory.` or
     /// `inventory.item_observed`).
-    public var typePrefix: String?
+    package var typePrefix: String?
 
-    public init(tenant: String? = nil, typePrefix: String? = nil) {
+    package init(tenant: String? = nil, typePrefix: String? = nil) {
         self.tenant = tenant
         self.typePrefix = typePrefix.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Every event.
-    public static let all = SubscriptionFilter()
+    package static let all = SubscriptionFilter()
 
     /// Whether every event passes.
-    public var isAll: Bool { tenant == nil && typePrefix == nil }
+    package var isAll: Bool { tenant == nil && typePrefix == nil }
 
     /// Whether a decoded envelope passes.
-    public func matches(_ envelope: EventEnvelope) -> Bool {
+    package func matches(_ envelope: EventEnvelope) -> Bool {
         if let tenant, envelope.tenant != tenant { return false }
         if let typePrefix, !envelope.type.hasPrefix(typePrefix) { return false }
         return true

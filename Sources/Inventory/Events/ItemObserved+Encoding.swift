@@ -1,18 +1,18 @@
 import CanonicalJSON
-import EventLog
+package import EventLog
 
 extension ItemObserved {
     /// The `inventory.item_observed` event of this observation, its payload written straight
     /// to canonical bytes (the same bytes as ``data`` would give, without building the tree).
     /// The projections' fields go with it, so the writer need not read them back.
-    public func event(tenant: String, correlationID: String?, recordedAt: Timestamp = .now()) throws(EventLogError) -> EncodedEvent {
+    package func event(tenant: String, correlationID: String?, recordedAt: Timestamp = .now()) throws(EventLogError) -> EncodedEvent {
         try EncodedEvent(type: InventoryEventType.itemObserved, tenant: tenant, recordedAt: recordedAt, correlationID: correlationID) { out in
             try writeData(into: &out)
         }.withProjectionHint(IndexFields(self) as IndexFields?)
     }
 
     /// Appends the canonical JSON of ``data`` to `out` (``ItemObservedLayout``).
-    public func writeData(into out: inout [UInt8]) throws(EventLogError) {
+    package func writeData(into out: inout [UInt8]) throws(EventLogError) {
         typealias L = ItemObservedLayout
         L.append(L.category, to: &out)
         CanonicalJSON.writeString(category, into: &out)

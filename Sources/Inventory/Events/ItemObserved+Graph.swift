@@ -1,30 +1,30 @@
-import CanonicalJSON
+package import CanonicalJSON
 import Crypto
 import EventLog
 
 extension ItemObserved {
     /// Limits on what an observation keeps of a Graph object.
-    public enum Limits {
+    package enum Limits {
         /// Longest external id, in UTF-8 bytes; longer ids are rejected.
-        public static let externalIDBytes = InventoryLimits.externalIDBytes
+        package static let externalIDBytes = InventoryLimits.externalIDBytes
         /// Longest display name kept, in UTF-8 bytes; longer names are truncated.
-        public static let displayNameBytes = 1024
+        package static let displayNameBytes = 1024
     }
 
     /// Why a Graph object cannot be observed.
     ///
     /// The one way a refused item is reported: the encoders throw it, sources hand it to their
     /// sink with the page's observations, and a run records it as `graph_item_invalid`.
-    public struct Rejection: Error, Sendable, Hashable {
-        public var message: String
+    package struct Rejection: Error, Sendable, Hashable {
+        package var message: String
 
-        public init(message: String) { self.message = message }
+        package init(message: String) { self.message = message }
     }
 
     /// Builds the observation of Graph object `item` of `type` for a run.
     ///
     /// - Throws: ``Rejection`` when the object is not an object or lacks a usable `id`.
-    public init(graphObject item: JSONValue, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
+    package init(graphObject item: JSONValue, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
         guard case .object = item else { throw Rejection(message: "item is \(item.typeName), not an object") }
         let object: GraphObject
         do { object = try GraphObject(item) } catch {
@@ -37,7 +37,7 @@ extension ItemObserved {
     /// members it keeps from the canonical bytes.
     ///
     /// - Throws: ``Rejection`` when the object is not an object or lacks a usable `id`.
-    public init(graphObject item: GraphObject, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
+    package init(graphObject item: GraphObject, type: PolicyType, runID: String, selectionHash: String) throws(Rejection) {
         let read = item.canonicalJSON.withUnsafeBytes { b -> Result<([(String, JSONValue)], Int), Rejection> in
             guard b.count >= 2, b[0] == UInt8(ascii: "{") else {
                 return .failure(Rejection(message: "item is not an object"))

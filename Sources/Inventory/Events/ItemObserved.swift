@@ -1,22 +1,22 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// `inventory.item_observed`: a run saw one policy. Carries whitelisted metadata and a hash of
 /// the Graph object, never the object itself.
-public struct ItemObserved: Sendable, Hashable {
-    public var runID: String
-    public var selectionHash: String
-    public var policyType: String
-    public var externalID: String
-    public var displayName: String?
-    public var category: String
-    public var platform: String?
-    public var meta: [String: JSONValue]
+package struct ItemObserved: Sendable, Hashable {
+    package var runID: String
+    package var selectionHash: String
+    package var policyType: String
+    package var externalID: String
+    package var displayName: String?
+    package var category: String
+    package var platform: String?
+    package var meta: [String: JSONValue]
     /// Lowercase hex SHA-256 of the RFC 8785 form of the Graph object as received.
-    public var contentSHA256: String
+    package var contentSHA256: String
     /// Keys of the Graph object dropped by the metadata whitelist.
-    public var droppedMetaKeys: Int
+    package var droppedMetaKeys: Int
 
-    public init(runID: String, selectionHash: String, policyType: String, externalID: String, displayName: String?,
+    package init(runID: String, selectionHash: String, policyType: String, externalID: String, displayName: String?,
                 category: String, platform: String?, meta: [String: JSONValue], contentSHA256: String, droppedMetaKeys: Int) {
         self.runID = runID
         self.selectionHash = selectionHash
@@ -30,7 +30,7 @@ public struct ItemObserved: Sendable, Hashable {
         self.droppedMetaKeys = droppedMetaKeys
     }
 
-    public var data: JSONValue {
+    package var data: JSONValue {
         .object([
             "run_id": .string(runID), "selection_hash": .string(selectionHash), "policy_type": .string(policyType),
             "external_id": .string(externalID), "display_name": displayName.map { .string($0) } ?? .null,
@@ -40,7 +40,7 @@ public struct ItemObserved: Sendable, Hashable {
         ])
     }
 
-    public init(data: JSONValue) throws(InventoryPayloadError) {
+    package init(data: JSONValue) throws(InventoryPayloadError) {
         let r = try PayloadReader(data, type: InventoryEventType.itemObserved)
         runID = try r.string("run_id")
         selectionHash = try r.string("selection_hash")

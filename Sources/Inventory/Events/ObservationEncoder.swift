@@ -1,6 +1,6 @@
-import CanonicalJSON
+package import CanonicalJSON
 import Crypto
-import EventLog
+package import EventLog
 import Foundation
 
 /// Turns Graph objects of one policy type into `inventory.item_observed` events for one run,
@@ -19,7 +19,7 @@ import Foundation
 /// fields and ``ItemObserved/Rejection`` as the general path for the same object — is pinned
 /// by `ObservationEncoderTests.directEncodingEqualsTheGeneralPath`; both write the layout
 /// ``ItemObservedLayout`` states.
-public struct ObservationEncoder: Sendable {
+package struct ObservationEncoder: Sendable {
     /// What the encoder holds, in one object: encoders are copied per item on the hot path,
     /// and copying one reference is cheaper than copying each field.
     private final class Constants: Sendable {
@@ -78,11 +78,11 @@ public struct ObservationEncoder: Sendable {
 
     private let constants: Constants
 
-    public var type: PolicyType { constants.type }
-    public var runID: String { constants.runID }
-    public var selectionHash: String { constants.selectionHash }
-    public var tenant: String { constants.tenant }
-    public var correlationID: String? { constants.correlationID }
+    package var type: PolicyType { constants.type }
+    package var runID: String { constants.runID }
+    package var selectionHash: String { constants.selectionHash }
+    package var tenant: String { constants.tenant }
+    package var correlationID: String? { constants.correlationID }
     private var head: [UInt8] { constants.head }
     private var tail: [UInt8] { constants.tail }
     private var runBytes: [UInt8]? { constants.runBytes }
@@ -92,22 +92,22 @@ public struct ObservationEncoder: Sendable {
     private var templateError: EventLogError? { constants.templateError }
 
     /// An observation ready to append.
-    public struct Encoded: Sendable {
-        public var event: EncodedEvent
+    package struct Encoded: Sendable {
+        package var event: EncodedEvent
         /// What the projections index (also the event's hint): content hash, policy type and
         /// external id, without a `String` or array each.
         let fields: ItemObserved.IndexFields
 
-        public var externalID: String {
+        package var externalID: String {
             let tail = fields.typeAndID
             let id = tail[(tail.firstIndex(of: 0).map { $0 + 1 } ?? tail.endIndex)...]
             return String(decoding: id, as: UTF8.self)
         }
         /// The 32 bytes of `content_sha256`.
-        public var contentSHA256: [UInt8] { Array(fields.contentSHA256 ?? []) }
+        package var contentSHA256: [UInt8] { Array(fields.contentSHA256 ?? []) }
     }
 
-    public init(type: PolicyType, runID: String, selectionHash: String, tenant: String, correlationID: String?) {
+    package init(type: PolicyType, runID: String, selectionHash: String, tenant: String, correlationID: String?) {
         constants = Constants(type: type, runID: runID, selectionHash: selectionHash, tenant: tenant, correlationID: correlationID)
     }
 
@@ -115,7 +115,7 @@ public struct ObservationEncoder: Sendable {
     ///
     /// - Throws: ``ItemObserved/Rejection`` when the object cannot be observed; `EventLogError`
     ///   when the event cannot be written.
-    public func encode(_ item: GraphObject, recordedAt: Timestamp = .now()) throws -> Encoded {
+    package func encode(_ item: GraphObject, recordedAt: Timestamp = .now()) throws -> Encoded {
         if let encoded = try encodeDirectly(item, recordedAt: recordedAt) { return encoded }
         return try encodeInGeneral(item, recordedAt: recordedAt)
     }
@@ -128,7 +128,7 @@ public struct ObservationEncoder: Sendable {
     ///   ``CanonicalMembers/members(ofValueAt:)`` gives), when the caller has them: the object
     ///   is then not scanned for them.
     /// - Throws: as ``encode(_:recordedAt:)``.
-    public func encode(canonicalObject bytes: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONObjectScanner.Member>? = nil,
+    package func encode(canonicalObject bytes: UnsafeRawBufferPointer, members: UnsafeBufferPointer<JSONObjectScanner.Member>? = nil,
                        recordedAt: Timestamp = .now()) throws -> Encoded {
         if let direct = try encodeDirectly(bytes, members: members, recordedAt: recordedAt) { return direct }
         return try encodeInGeneral(GraphObject(canonicalJSON: Array(bytes)), recordedAt: recordedAt)

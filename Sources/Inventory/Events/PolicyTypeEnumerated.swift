@@ -1,17 +1,17 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// `inventory.policy_type_enumerated`: a run finished reading one policy type.
-public struct PolicyTypeEnumerated: Sendable, Hashable {
-    public var runID: String
-    public var selectionHash: String
-    public var policyType: String
+package struct PolicyTypeEnumerated: Sendable, Hashable {
+    package var runID: String
+    package var selectionHash: String
+    package var policyType: String
     /// Whether every item of the type was read. An incomplete type never yields "missing".
-    public var complete: Bool
+    package var complete: Bool
     /// Items observed for the type.
-    public var count: Int
-    public var errorCode: InventoryErrorCode?
+    package var count: Int
+    package var errorCode: InventoryErrorCode?
 
-    public init(runID: String, selectionHash: String, policyType: String, complete: Bool, count: Int, errorCode: InventoryErrorCode?) {
+    package init(runID: String, selectionHash: String, policyType: String, complete: Bool, count: Int, errorCode: InventoryErrorCode?) {
         self.runID = runID
         self.selectionHash = selectionHash
         self.policyType = policyType
@@ -20,7 +20,7 @@ public struct PolicyTypeEnumerated: Sendable, Hashable {
         self.errorCode = errorCode
     }
 
-    public var data: JSONValue {
+    package var data: JSONValue {
         .object([
             "run_id": .string(runID), "selection_hash": .string(selectionHash), "policy_type": .string(policyType),
             "complete": .bool(complete), "count": .number(Double(count)),
@@ -28,7 +28,7 @@ public struct PolicyTypeEnumerated: Sendable, Hashable {
         ])
     }
 
-    public init(data: JSONValue) throws(InventoryPayloadError) {
+    package init(data: JSONValue) throws(InventoryPayloadError) {
         let r = try PayloadReader(data, type: InventoryEventType.policyTypeEnumerated)
         runID = try r.string("run_id")
         selectionHash = try r.string("selection_hash")

@@ -1,7 +1,7 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// How a run ended.
-public enum SyncRunStatus: String, Sendable, Hashable, CaseIterable, Codable {
+package enum SyncRunStatus: String, Sendable, Hashable, CaseIterable, Codable {
     /// Every type enumerated completely, no errors.
     case success
     /// Some types incomplete or some errors.
@@ -15,19 +15,19 @@ public enum SyncRunStatus: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// `inventory.sync_run_finished`: a run ended (or was skipped, or was found abandoned).
-public struct SyncRunFinished: Sendable, Hashable {
-    public var runID: String
-    public var selectionHash: String
-    public var status: SyncRunStatus
-    public var hadErrors: Bool
-    public var observed: Int
-    public var upserted: Int
-    public var errors: Int
-    public var errorCodes: [InventoryErrorCode]
+package struct SyncRunFinished: Sendable, Hashable {
+    package var runID: String
+    package var selectionHash: String
+    package var status: SyncRunStatus
+    package var hadErrors: Bool
+    package var observed: Int
+    package var upserted: Int
+    package var errors: Int
+    package var errorCodes: [InventoryErrorCode]
     /// Redacted, bounded context for the errors.
-    public var errorContext: [String]
+    package var errorContext: [String]
 
-    public init(runID: String, selectionHash: String, status: SyncRunStatus, hadErrors: Bool, observed: Int, upserted: Int,
+    package init(runID: String, selectionHash: String, status: SyncRunStatus, hadErrors: Bool, observed: Int, upserted: Int,
                 errors: Int, errorCodes: [InventoryErrorCode], errorContext: [String]) {
         self.runID = runID
         self.selectionHash = selectionHash
@@ -40,7 +40,7 @@ public struct SyncRunFinished: Sendable, Hashable {
         self.errorContext = errorContext
     }
 
-    public var data: JSONValue {
+    package var data: JSONValue {
         .object([
             "run_id": .string(runID), "selection_hash": .string(selectionHash), "status": .string(status.rawValue),
             "had_errors": .bool(hadErrors),
@@ -50,7 +50,7 @@ public struct SyncRunFinished: Sendable, Hashable {
         ])
     }
 
-    public init(data: JSONValue) throws(InventoryPayloadError) {
+    package init(data: JSONValue) throws(InventoryPayloadError) {
         let r = try PayloadReader(data, type: InventoryEventType.syncRunFinished)
         runID = try r.string("run_id")
         selectionHash = try r.string("selection_hash")

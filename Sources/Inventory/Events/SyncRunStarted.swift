@@ -1,18 +1,18 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// `inventory.sync_run_started`: a run began.
-public struct SyncRunStarted: Sendable, Hashable {
-    public var runID: String
-    public var selectionHash: String
+package struct SyncRunStarted: Sendable, Hashable {
+    package var runID: String
+    package var selectionHash: String
     /// The normalized selection object.
-    public var selection: JSONValue
+    package var selection: JSONValue
     /// The registry keys the run will enumerate.
-    public var resolvedTypes: [String]
+    package var resolvedTypes: [String]
     /// `graph` or `offline`.
-    public var source: String
-    public var correlationID: String
+    package var source: String
+    package var correlationID: String
 
-    public init(runID: String, selectionHash: String, selection: JSONValue, resolvedTypes: [String], source: String, correlationID: String) {
+    package init(runID: String, selectionHash: String, selection: JSONValue, resolvedTypes: [String], source: String, correlationID: String) {
         self.runID = runID
         self.selectionHash = selectionHash
         self.selection = selection
@@ -21,7 +21,7 @@ public struct SyncRunStarted: Sendable, Hashable {
         self.correlationID = correlationID
     }
 
-    public var data: JSONValue {
+    package var data: JSONValue {
         .object([
             "run_id": .string(runID), "selection_hash": .string(selectionHash), "selection": selection,
             "resolved_types": .array(resolvedTypes.map { .string($0) }), "source": .string(source),
@@ -29,7 +29,7 @@ public struct SyncRunStarted: Sendable, Hashable {
         ])
     }
 
-    public init(data: JSONValue) throws(InventoryPayloadError) {
+    package init(data: JSONValue) throws(InventoryPayloadError) {
         let r = try PayloadReader(data, type: InventoryEventType.syncRunStarted)
         runID = try r.string("run_id")
         selectionHash = try r.string("selection_hash")

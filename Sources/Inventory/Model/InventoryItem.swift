@@ -1,24 +1,24 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 
 /// One row of the last-seen inventory.
-public struct InventoryItem: Sendable, Hashable {
-    public var tenant: String
-    public var policyType: String
-    public var externalID: String
-    public var displayName: String?
-    public var category: String
-    public var platform: String?
-    public var meta: [String: JSONValue]
-    public var contentSHA256: String
-    public var firstSeenAt: Timestamp
-    public var lastSeenAt: Timestamp
-    public var lastSeenRunID: String
+package struct InventoryItem: Sendable, Hashable {
+    package var tenant: String
+    package var policyType: String
+    package var externalID: String
+    package var displayName: String?
+    package var category: String
+    package var platform: String?
+    package var meta: [String: JSONValue]
+    package var contentSHA256: String
+    package var firstSeenAt: Timestamp
+    package var lastSeenAt: Timestamp
+    package var lastSeenRunID: String
     /// Log position of the observation that last updated the row.
-    public var lastSeenPosition: UInt64
+    package var lastSeenPosition: UInt64
 
     /// The row as JSON with snake_case keys.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "policy_type": .string(policyType), "external_id": .string(externalID),
             "display_name": displayName.map { .string($0) } ?? .null, "category": .string(category),

@@ -1,12 +1,12 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 
 /// What happened to one item across a tenant's runs (`atlas history`): one entry per finished
 /// run of the tenant (any selection) whose resolved types include the item's policy type, from
 /// the first run that observed the item, in log order (by the position of the run's finish).
-public struct ItemHistory: Sendable, Hashable {
+package struct ItemHistory: Sendable, Hashable {
     /// Whether a run saw the item.
-    public enum Status: String, Sendable, Hashable, CaseIterable {
+    package enum Status: String, Sendable, Hashable, CaseIterable {
         /// The run observed the item.
         case observed
         /// The run enumerated the policy type completely and the item was not among them.
@@ -17,7 +17,7 @@ public struct ItemHistory: Sendable, Hashable {
 
     /// What an entry means next to the ones before it. `unknown` entries are skipped when
     /// comparing: the entry after them is judged against the last run that could tell.
-    public enum Change: String, Sendable, Hashable, CaseIterable {
+    package enum Change: String, Sendable, Hashable, CaseIterable {
         /// The first observation.
         case firstSeen = "first_seen"
         /// Observed with a content hash other than the last observation's.
@@ -35,20 +35,20 @@ public struct ItemHistory: Sendable, Hashable {
     }
 
     /// One run's verdict on the item.
-    public struct Entry: Sendable, Hashable {
-        public var runID: String
-        public var selectionHash: String
-        public var finishedAt: Timestamp?
+    package struct Entry: Sendable, Hashable {
+        package var runID: String
+        package var selectionHash: String
+        package var finishedAt: Timestamp?
         /// The log position of the run's finish event.
-        public var position: UInt64
-        public var status: Status
-        public var change: Change
+        package var position: UInt64
+        package var status: Status
+        package var change: Change
         /// The observed content hash (observed entries only).
-        public var contentSHA256: String?
+        package var contentSHA256: String?
         /// The observed display name (observed entries only).
-        public var displayName: String?
+        package var displayName: String?
 
-        public var json: JSONValue {
+        package var json: JSONValue {
             var o: [String: JSONValue] = [
                 "run_id": .string(runID), "selection_hash": .string(selectionHash),
                 "finished_at": finishedAt.map { .string($0.description) } ?? .null,
@@ -59,13 +59,13 @@ public struct ItemHistory: Sendable, Hashable {
         }
     }
 
-    public var tenant: String
-    public var policyType: String
-    public var externalID: String
+    package var tenant: String
+    package var policyType: String
+    package var externalID: String
     /// Empty when no finished run of the tenant observed the item.
-    public var entries: [Entry]
+    package var entries: [Entry]
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(["tenant": .string(tenant), "policy_type": .string(policyType), "external_id": .string(externalID),
                  "entries": .array(entries.map(\.json))])
     }

@@ -5,20 +5,20 @@ import Foundation
 ///
 /// Text: base64url without padding of policy type ‖ 0 ‖ external id (UTF-8), the item's key in
 /// the `items` table after the tenant.
-public struct ItemsCursor: Sendable, Hashable, CustomStringConvertible {
+package struct ItemsCursor: Sendable, Hashable, CustomStringConvertible {
     /// The policy type of the last item read.
-    public let policyType: String
+    package let policyType: String
     /// Its external id.
-    public let externalID: String
+    package let externalID: String
 
-    public init(policyType: String, externalID: String) {
+    package init(policyType: String, externalID: String) {
         self.policyType = policyType
         self.externalID = externalID
     }
 
     /// Reads a cursor's text; `nil` when it is not one (not base64url, no separator, not UTF-8,
     /// an empty type or id, or longer than any key).
-    public init?(text: String) {
+    package init?(text: String) {
         guard !text.isEmpty, text.utf8.count <= 1024,
               text.utf8.allSatisfy({ ItemsCursor.alphabet.contains($0) }) else { return nil }
         var b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -38,12 +38,12 @@ public struct ItemsCursor: Sendable, Hashable, CustomStringConvertible {
     var keyTail: [UInt8] { InventoryKeys.typeAndID(policyType, externalID) }
 
     /// The cursor's text.
-    public var text: String {
+    package var text: String {
         Data(keyTail).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    public var description: String { text }
+    package var description: String { text }
 
     private static let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 }

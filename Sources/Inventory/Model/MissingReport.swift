@@ -1,19 +1,19 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// What the latest completed run of a tenant + selection did not see.
-public struct MissingReport: Sendable, Hashable {
+package struct MissingReport: Sendable, Hashable {
     /// The latest completed run of the same tenant + selection, if any.
-    public var latestRun: SyncRun?
+    package var latestRun: SyncRun?
     /// `true` when there is no such run, it did not succeed, or it had errors.
-    public var lowConfidence: Bool
+    package var lowConfidence: Bool
     /// Seen by an earlier completed run of the selection, not by the latest, whose type the
     /// latest enumerated completely.
-    public var missing: [InventoryItem]
+    package var missing: [InventoryItem]
     /// Like missing, but the latest run did not enumerate the type completely: whether the
     /// item still exists is unknown.
-    public var unknown: [InventoryItem]
+    package var unknown: [InventoryItem]
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "latest_run": latestRun?.json ?? .null, "low_confidence": .bool(lowConfidence),
             "missing": .array(missing.map(\.json)), "unknown": .array(unknown.map(\.json)),

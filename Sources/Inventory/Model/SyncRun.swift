@@ -1,43 +1,43 @@
-import CanonicalJSON
-import EventLog
+package import CanonicalJSON
+package import EventLog
 
 /// A row of the sync-run table.
-public struct SyncRun: Sendable, Hashable {
+package struct SyncRun: Sendable, Hashable {
     /// How one policy type was enumerated.
-    public struct TypeOutcome: Sendable, Hashable {
-        public var complete: Bool
-        public var count: Int
-        public var errorCode: InventoryErrorCode?
+    package struct TypeOutcome: Sendable, Hashable {
+        package var complete: Bool
+        package var count: Int
+        package var errorCode: InventoryErrorCode?
 
-        public init(complete: Bool, count: Int, errorCode: InventoryErrorCode?) {
+        package init(complete: Bool, count: Int, errorCode: InventoryErrorCode?) {
             self.complete = complete
             self.count = count
             self.errorCode = errorCode
         }
     }
 
-    public var runID: String
-    public var tenant: String
-    public var selectionHash: String
-    public var selection: JSONValue
-    public var resolvedTypes: [String]
-    public var source: String
-    public var correlationID: String?
-    public var status: SyncRunStatus
-    public var hadErrors: Bool
-    public var startedAt: Timestamp?
-    public var finishedAt: Timestamp?
-    public var startedPosition: UInt64?
-    public var finishedPosition: UInt64?
-    public var observed: Int
-    public var upserted: Int
-    public var errors: Int
-    public var errorCodes: [InventoryErrorCode]
-    public var errorContext: [String]
-    public var types: [String: TypeOutcome]
+    package var runID: String
+    package var tenant: String
+    package var selectionHash: String
+    package var selection: JSONValue
+    package var resolvedTypes: [String]
+    package var source: String
+    package var correlationID: String?
+    package var status: SyncRunStatus
+    package var hadErrors: Bool
+    package var startedAt: Timestamp?
+    package var finishedAt: Timestamp?
+    package var startedPosition: UInt64?
+    package var finishedPosition: UInt64?
+    package var observed: Int
+    package var upserted: Int
+    package var errors: Int
+    package var errorCodes: [InventoryErrorCode]
+    package var errorContext: [String]
+    package var types: [String: TypeOutcome]
 
     /// A completed run ended with success, partial, failed or skipped.
-    public var isCompleted: Bool { status != .running }
+    package var isCompleted: Bool { status != .running }
 
     init(runID: String, tenant: String, selectionHash: String) {
         self.runID = runID
@@ -57,7 +57,7 @@ public struct SyncRun: Sendable, Hashable {
     }
 
     /// The row as JSON (snake_case keys), as `atlas runs --json` prints it.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var typeObjects: [String: JSONValue] = [:]
         for (k, t) in types {
             typeObjects[k] = .object(["complete": .bool(t.complete), "count": .number(Double(t.count)),

@@ -1,19 +1,19 @@
 /// A tenant's one canonical form: tenants are domain names (case-insensitive) or GUIDs, so the
 /// canonical form is the lowercased text. Every command accepts any case and stores and looks
 /// up this form.
-public struct TenantID: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct TenantID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The canonical (lowercased) text.
-    public let value: String
+    package let value: String
 
     /// Why a tenant is not acceptable.
-    public struct Invalid: Error, Sendable, Hashable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
+    package struct Invalid: Error, Sendable, Hashable, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
     }
 
     /// Canonicalizes and checks `text`: not empty, no whitespace or control characters, at most
     /// ``InventoryLimits/tenantBytes`` UTF-8 bytes.
-    public init(_ text: String) throws(Invalid) {
+    package init(_ text: String) throws(Invalid) {
         let value = Self.canonical(text)
         let shown = String(text.unicodeScalars.prefix(40).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
         guard !value.isEmpty else { throw Invalid(message: "the tenant is empty") }
@@ -28,9 +28,9 @@ public struct TenantID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The canonical form of `text` without checking it (for lookups).
-    public static func canonical(_ text: String) -> String { text.lowercased() }
+    package static func canonical(_ text: String) -> String { text.lowercased() }
 
-    public var description: String { value }
+    package var description: String { value }
 
-    public static func < (a: TenantID, b: TenantID) -> Bool { a.value < b.value }
+    package static func < (a: TenantID, b: TenantID) -> Bool { a.value < b.value }
 }

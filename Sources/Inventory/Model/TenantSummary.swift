@@ -1,17 +1,17 @@
-import CanonicalJSON
+package import CanonicalJSON
 import EventLog
 
 /// One tenant of a store, as `atlas tenants` lists it.
-public struct TenantSummary: Sendable, Hashable {
-    public var tenant: String
+package struct TenantSummary: Sendable, Hashable {
+    package var tenant: String
     /// Rows in the tenant's last-seen inventory.
-    public var items: Int
+    package var items: Int
     /// The tenant's sync runs.
-    public var runs: Int
+    package var runs: Int
     /// The newest run (by run id, which is time-ordered).
-    public var latestRun: SyncRun?
+    package var latestRun: SyncRun?
 
-    public init(tenant: String, items: Int, runs: Int, latestRun: SyncRun?) {
+    package init(tenant: String, items: Int, runs: Int, latestRun: SyncRun?) {
         self.tenant = tenant
         self.items = items
         self.runs = runs
@@ -19,7 +19,7 @@ public struct TenantSummary: Sendable, Hashable {
     }
 
     /// The row as JSON (snake_case keys).
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "tenant": .string(tenant), "items": .number(Double(items)), "runs": .number(Double(runs)),
             "latest_run_id": latestRun.map { .string($0.runID) } ?? .null,

@@ -1,26 +1,26 @@
-import EventLog
+package import EventLog
 import Foundation
 
 /// The last-seen inventory: one row per tenant + policy type + external id.
 ///
 /// Table `items`: key tenant ‖ 0 ‖ policy type ‖ 0 ‖ external id, value an ``ItemRow``.
-public struct ItemsProjection: Projection {
+package struct ItemsProjection: Projection {
     // Computed, not stored: the store copies projections as existentials for every event,
     // and an empty struct copies without reference counting.
-    public var name: String { "inventory_items" }
-    public var version: Int { 1 }
-    public var tableNames: [String] { ["items"] }
-    public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
-    public init() {}
+    package var name: String { "inventory_items" }
+    package var version: Int { 1 }
+    package var tableNames: [String] { ["items"] }
+    package var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
+    package init() {}
 
     static let table = StoreTable.projection("inventory_items", "items")
 
-    public func prepare(_ event: ProjectionEvent) {
+    package func prepare(_ event: ProjectionEvent) {
         guard event.type == InventoryEventType.itemObserved else { return }
         _ = ItemObserved.IndexFields.of(event)
     }
 
-    public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+    package func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard event.type == InventoryEventType.itemObserved else { return }
         guard let f = ItemObserved.IndexFields.of(event), let sha = f.contentSHA256 else {
             throw InventoryPayloadError("item_observed at \(event.position) lacks policy_type, external_id or content_sha256")
@@ -52,5 +52,5 @@ public struct ItemsProjection: Projection {
 
     /// The tally (see `KeyValueWriter.tally`) of `item_observed` events that made an item's row
     /// new or changed its content: the rows a sync upserted.
-    public static let changedTally: StaticString = "inventory.items_changed"
+    package static let changedTally: StaticString = "inventory.items_changed"
 }

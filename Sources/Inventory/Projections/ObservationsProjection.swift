@@ -1,4 +1,4 @@
-import EventLog
+package import EventLog
 import Foundation
 
 /// Per-selection observation index: for tenant + selection hash + item, the runs of that
@@ -13,24 +13,24 @@ import Foundation
 ///
 /// Only runs of the same selection touch an entry, so runs of other selections never change
 /// what is missing for this one.
-public struct ObservationsProjection: Projection {
+package struct ObservationsProjection: Projection {
     // Computed, not stored: the store copies projections as existentials for every event,
     // and an empty struct copies without reference counting.
-    public var name: String { "selection_observations" }
-    public var version: Int { 2 }
-    public var tableNames: [String] { ["observations", "by_last_runs"] }
-    public var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
-    public init() {}
+    package var name: String { "selection_observations" }
+    package var version: Int { 2 }
+    package var tableNames: [String] { ["observations", "by_last_runs"] }
+    package var consumedEventTypes: Set<String>? { [InventoryEventType.itemObserved] }
+    package init() {}
 
     static let table = StoreTable.projection("selection_observations", "observations")
     static let byLastRuns = StoreTable.projection("selection_observations", "by_last_runs")
 
-    public func prepare(_ event: ProjectionEvent) {
+    package func prepare(_ event: ProjectionEvent) {
         guard event.type == InventoryEventType.itemObserved else { return }
         _ = ItemObserved.IndexFields.of(event)
     }
 
-    public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+    package func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard event.type == InventoryEventType.itemObserved else { return }
         guard let f = ItemObserved.IndexFields.of(event), let runID = f.runID,
               let selection = f.selectionHash else {

@@ -1,5 +1,5 @@
 import CanonicalJSON
-import EventLog
+package import EventLog
 import Foundation
 import Synchronization
 
@@ -8,20 +8,20 @@ import Synchronization
 /// Table `runs`: tenant ‖ 0 ‖ 16-byte run id → canonical JSON of ``SyncRun``.
 /// Table `completed`: tenant ‖ 0 ‖ 32-byte selection hash ‖ 8-byte BE position of the finish
 /// event → 16-byte run id; its last entry under a prefix is the latest completed run.
-public struct SyncRunsProjection: Projection {
+package struct SyncRunsProjection: Projection {
     // Computed, not stored: the store copies projections as existentials for every event,
     // and an empty struct copies without reference counting.
-    public var name: String { "sync_runs" }
-    public var version: Int { 1 }
-    public var tableNames: [String] { ["runs", "completed"] }
-    public var consumedEventTypes: Set<String>? { Self.consumed }
+    package var name: String { "sync_runs" }
+    package var version: Int { 1 }
+    package var tableNames: [String] { ["runs", "completed"] }
+    package var consumedEventTypes: Set<String>? { Self.consumed }
     static let consumed: Set<String> = [InventoryEventType.syncRunStarted, InventoryEventType.policyTypeEnumerated, InventoryEventType.syncRunFinished]
-    public init() {}
+    package init() {}
 
     static let runs = StoreTable.projection("sync_runs", "runs")
     static let completed = StoreTable.projection("sync_runs", "completed")
 
-    public func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
+    package func apply(_ event: ProjectionEvent, to tables: any KeyValueWriter) throws {
         guard Self.consumed.contains(event.type) else { return }
         let e = try event.decoded().envelope
         switch e.type {
@@ -110,8 +110,8 @@ public struct SyncRunsProjection: Projection {
 
 extension InventoryProjections {
     /// The inventory's projections, to register when opening a store.
-    public static let all: [any Projection] = [ItemsProjection(), SyncRunsProjection(), ObservationsProjection()]
+    package static let all: [any Projection] = [ItemsProjection(), SyncRunsProjection(), ObservationsProjection()]
 }
 
 /// The inventory projections.
-public enum InventoryProjections {}
+package enum InventoryProjections {}

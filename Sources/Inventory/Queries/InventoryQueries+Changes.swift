@@ -2,7 +2,7 @@ import EventLog
 
 extension InventoryQueries {
     /// Why two runs cannot be compared.
-    public enum ChangesError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum ChangesError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The tenant + selection has no completed run.
         case noCompletedRun(tenant: String, selectionHash: String)
         /// No completed run of the tenant + selection finished before the to-run.
@@ -16,7 +16,7 @@ extension InventoryQueries {
         /// The same run given as both ends.
         case sameRun(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .noCompletedRun(let tenant, let hash): return "tenant \(tenant) has no completed run of selection \(hash)"
             case .noEarlierRun(let to): return "no completed run of this tenant and selection finished before run \(to): give --from-run"
@@ -34,7 +34,7 @@ extension InventoryQueries {
     ///
     /// Cost: each run's observations are read from the log, through the tenant index, between
     /// the run's start and finish: proportional to the tenant's events in those two spans.
-    public func changes(tenant: String, selectionHash: String, fromRunID: String? = nil, toRunID: String? = nil) throws -> RunChanges {
+    package func changes(tenant: String, selectionHash: String, fromRunID: String? = nil, toRunID: String? = nil) throws -> RunChanges {
         let completed = try finishedRuns(tenant: tenant).filter { $0.selectionHash == selectionHash }
         func named(_ id: String) throws -> SyncRun {
             guard let run = try run(tenant: tenant, runID: id) else { throw ChangesError.unknownRun(id, tenant: tenant) }

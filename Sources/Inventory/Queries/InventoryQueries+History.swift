@@ -10,7 +10,7 @@ extension InventoryQueries {
     /// the tenant's events (through the tenant index) between the start of the first such run
     /// and the finish of the last, and decoding only those whose bytes name the external id. So
     /// it is proportional to the tenant's share of the log, not to the whole log.
-    public func history(tenant: String, policyType: String, externalID: String) throws -> ItemHistory {
+    package func history(tenant: String, policyType: String, externalID: String) throws -> ItemHistory {
         let runs = try finishedRuns(tenant: tenant).filter { $0.resolvedTypes.contains(policyType) }
         var observed: [String: ItemObserved] = [:]
         if let start = runs.compactMap(\.startedPosition).min(), let end = runs.compactMap(\.finishedPosition).max() {

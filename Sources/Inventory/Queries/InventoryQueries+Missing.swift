@@ -5,7 +5,7 @@ extension InventoryQueries {
     /// What the latest completed run of `tenant` + `selection` did not see (see ``MissingReport``).
     /// Derived on every call from the `selection_observations` index; it reads the rows of the
     /// items the latest completed run did not see, not the whole inventory.
-    public func missing(tenant: String, selection: Selection) throws -> MissingReport {
+    package func missing(tenant: String, selection: Selection) throws -> MissingReport {
         try missing(tenant: tenant, selectionHash: selection.hash, coveredTypes: selection.resolvedTypes.map(\.key))
     }
 

@@ -5,7 +5,7 @@ extension InventoryQueries {
     /// Every tenant with a run in the store, in byte order, with its item count, run count and
     /// newest run. Reads the `runs` and `items` projections by tenant prefix, skipping from one
     /// tenant to the next, in one read transaction.
-    public func tenants() throws -> [TenantSummary] {
+    package func tenants() throws -> [TenantSummary] {
         try store.read { r in
             var out: [TenantSummary] = []
             for tenant in try Self.tenantNames(in: r) {
@@ -26,7 +26,7 @@ extension InventoryQueries {
     }
 
     /// The names of the tenants with a run, in byte order.
-    public func tenantNames() throws -> [String] {
+    package func tenantNames() throws -> [String] {
         try store.read { r in try Self.tenantNames(in: r) }
     }
 

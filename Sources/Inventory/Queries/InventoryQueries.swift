@@ -1,16 +1,16 @@
 import CanonicalJSON
-import EventLog
+package import EventLog
 import Foundation
 
 /// Read-only queries over the inventory projections. Every query takes a tenant and reads only
 /// that tenant's key prefix, in one short read transaction.
-public struct InventoryQueries: Sendable {
-    public let store: any EventStore
+package struct InventoryQueries: Sendable {
+    package let store: any EventStore
 
-    public init(store: any EventStore) { self.store = store }
+    package init(store: any EventStore) { self.store = store }
 
     /// The tenant's inventory, optionally of one policy type, ordered by type then external id.
-    public func items(tenant: String, policyType: String? = nil) throws -> [InventoryItem] {
+    package func items(tenant: String, policyType: String? = nil) throws -> [InventoryItem] {
         try store.read { r in try Self.items(in: r, tenant: tenant, policyType: policyType) }
     }
 
@@ -27,7 +27,7 @@ public struct InventoryQueries: Sendable {
     /// At most `limit` items of the tenant (optionally of one policy type) after `after`, in
     /// the same order as ``items(tenant:policyType:)``, read in one read transaction; the page's
     /// `next` is where the following page starts (`nil` at the end).
-    public func items(tenant: String, policyType: String? = nil, after: ItemsCursor?, limit: Int) throws -> ItemsPage {
+    package func items(tenant: String, policyType: String? = nil, after: ItemsCursor?, limit: Int) throws -> ItemsPage {
         precondition(limit > 0, "a page holds at least one item")
         return try store.read { r in
             let prefix = policyType.map { InventoryKeys.itemTypePrefix(tenant, $0) } ?? InventoryKeys.tenantPrefix(tenant)
@@ -50,7 +50,7 @@ public struct InventoryQueries: Sendable {
     }
 
     /// The row of one item, or `nil`.
-    public func item(tenant: String, policyType: String, externalID: String) throws -> InventoryItem? {
+    package func item(tenant: String, policyType: String, externalID: String) throws -> InventoryItem? {
         try store.read { r in
             guard let v = try r.get(ItemsProjection.table, InventoryKeys.item(tenant, policyType, externalID)) else { return nil }
             return try Self.item(in: r, tenant: tenant, value: v)
@@ -76,7 +76,7 @@ public struct InventoryQueries: Sendable {
     }
 
     /// The tenant's runs, newest first.
-    public func runs(tenant: String) throws -> [SyncRun] {
+    package func runs(tenant: String) throws -> [SyncRun] {
         try store.read { r in
             var out: [SyncRun] = []
             try r.scan(SyncRunsProjection.runs, prefix: InventoryKeys.tenantPrefix(tenant), from: nil, reverse: true) { _, v in
@@ -88,13 +88,13 @@ public struct InventoryQueries: Sendable {
     }
 
     /// One run, or `nil`.
-    public func run(tenant: String, runID: String) throws -> SyncRun? {
+    package func run(tenant: String, runID: String) throws -> SyncRun? {
         guard let id = EventID(runID) else { return nil }
         return try store.read { r in try SyncRunsProjection.load(r, tenant, id.bytes) }
     }
 
     /// The latest completed run of a tenant + selection, by the position of its finish event.
-    public func latestCompletedRun(tenant: String, selectionHash: String) throws -> SyncRun? {
+    package func latestCompletedRun(tenant: String, selectionHash: String) throws -> SyncRun? {
         try store.read { r in try Self.latestCompletedRun(in: r, tenant: tenant, selectionHash: selectionHash) }
     }
 

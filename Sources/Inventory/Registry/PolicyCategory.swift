@@ -1,5 +1,5 @@
 /// The categories policy types are grouped in.
-public enum PolicyCategory: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
+package enum PolicyCategory: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
     case configuration
     case compliance
     case endpointSecurity
@@ -10,5 +10,5 @@ public enum PolicyCategory: String, Sendable, Hashable, CaseIterable, Codable, C
     case conditionalAccess
     case foundations
 
-    public static func < (a: PolicyCategory, b: PolicyCategory) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: PolicyCategory, b: PolicyCategory) -> Bool { a.rawValue < b.rawValue }
 }

@@ -1,9 +1,9 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// A policy type Atlas can inventory: where Graph keeps it and how to read it.
-public struct PolicyType: Sendable, Hashable {
+package struct PolicyType: Sendable, Hashable {
     /// How an item's platform is found.
-    public enum PlatformRule: Sendable, Hashable {
+    package enum PlatformRule: Sendable, Hashable {
         /// From the `@odata.type` name's prefix (`#microsoft.graph.ios...` → `ios`).
         case fromODataType
         /// From the settings catalog `platforms` field (`windows10` → `windows`).
@@ -15,30 +15,30 @@ public struct PolicyType: Sendable, Hashable {
     }
 
     /// The registry key, for example `deviceConfiguration`.
-    public let key: String
-    public let category: PolicyCategory
+    package let key: String
+    package let category: PolicyCategory
     /// The Graph collection path, for example `/deviceManagement/deviceConfigurations`.
-    public let collectionPath: String
+    package let collectionPath: String
     /// `beta` or `v1.0`.
-    public let apiVersion: String
+    package let apiVersion: String
     /// The field holding the display name (`displayName`, or `name` for settings catalog).
-    public let nameField: String
-    public let platformRule: PlatformRule
+    package let nameField: String
+    package let platformRule: PlatformRule
     /// Whether the type is a foundation (filters, scope tags, templates), synced only when a
     /// selection includes foundations.
-    public var isFoundation: Bool { category == .foundations }
+    package var isFoundation: Bool { category == .foundations }
 
     /// The collection's path including the API version, for example
     /// `/beta/deviceManagement/configurationPolicies`.
-    public var versionedPath: String { "/\(apiVersion)\(collectionPath)" }
+    package var versionedPath: String { "/\(apiVersion)\(collectionPath)" }
 
     /// The platform of `item` under this type's rule, or `nil`.
-    public func platform(of item: JSONValue) -> String? {
+    package func platform(of item: JSONValue) -> String? {
         platform(odataType: item["@odata.type"]?.stringValue, platforms: item["platforms"]?.stringValue)
     }
 
     /// The platform of an item with these `@odata.type` and `platforms` members, or `nil`.
-    public func platform(odataType: String?, platforms: String?) -> String? {
+    package func platform(odataType: String?, platforms: String?) -> String? {
         switch platformRule {
         case .none: return nil
         case .fixed(let p): return p

@@ -1,7 +1,7 @@
 /// The policy types this build supports.
-public enum PolicyTypeRegistry {
+package enum PolicyTypeRegistry {
     /// Every supported type, in a stable order.
-    public static let all: [PolicyType] = [
+    package static let all: [PolicyType] = [
         .init(key: "deviceConfiguration", category: .configuration, collectionPath: "/deviceManagement/deviceConfigurations", apiVersion: "beta", nameField: "displayName", platformRule: .fromODataType),
         .init(key: "settingsCatalogPolicy", category: .configuration, collectionPath: "/deviceManagement/configurationPolicies", apiVersion: "beta", nameField: "name", platformRule: .fromPlatformsField),
         .init(key: "groupPolicyConfiguration", category: .configuration, collectionPath: "/deviceManagement/groupPolicyConfigurations", apiVersion: "beta", nameField: "displayName", platformRule: .fixed("windows")),
@@ -27,13 +27,13 @@ public enum PolicyTypeRegistry {
     private static let byKey: [String: PolicyType] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
 
     /// The type registered under `key`.
-    public static func type(_ key: String) -> PolicyType? { byKey[key] }
+    package static func type(_ key: String) -> PolicyType? { byKey[key] }
 
     /// The supported non-foundation types of `categories` (all categories when empty).
-    public static func types(in categories: Set<PolicyCategory>) -> [PolicyType] {
+    package static func types(in categories: Set<PolicyCategory>) -> [PolicyType] {
         all.filter { !$0.isFoundation && (categories.isEmpty || categories.contains($0.category)) }
     }
 
     /// The foundation types.
-    public static var foundations: [PolicyType] { all.filter(\.isFoundation) }
+    package static var foundations: [PolicyType] { all.filter(\.isFoundation) }
 }

@@ -1,5 +1,5 @@
 /// The closed set of error codes a sync records.
-public enum InventoryErrorCode: String, Sendable, Hashable, CaseIterable, Codable {
+package enum InventoryErrorCode: String, Sendable, Hashable, CaseIterable, Codable {
     /// Graph answered 429 until the retry budget ran out.
     case graphThrottled = "graph_throttled"
     /// Graph answered 503/504 (or 5xx) until the retry budget ran out.

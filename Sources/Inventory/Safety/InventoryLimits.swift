@@ -8,15 +8,15 @@
 /// - `run_leases`: `L` ‖ tenant ‖ 0 ‖ 64 hex digits = 194; `S` ‖ tenant ‖ 0 ‖ run id = 166;
 /// - `by_last_runs`: tenant ‖ 0 ‖ 32-byte selection hash ‖ two run ids ‖ 8-byte entry = 201;
 /// - `tenant_events`, `runs`, `completed`: tenant plus at most 41 bytes.
-public enum InventoryLimits {
+package enum InventoryLimits {
     /// LMDB's largest key (its default `MDB_MAXKEYSIZE`).
-    public static let lmdbKeyBytes = 511
+    package static let lmdbKeyBytes = 511
     /// Longest tenant.
-    public static let tenantBytes = 128
+    package static let tenantBytes = 128
     /// Longest policy type key (the registry's are well below).
-    public static let policyTypeBytes = 64
+    package static let policyTypeBytes = 64
     /// Longest external id; a longer one is a rejected item (`graph_item_invalid`).
-    public static let externalIDBytes = 256
+    package static let externalIDBytes = 256
     /// The bytes every key keeps free below `lmdbKeyBytes`, at the largest allowed values.
-    public static let keyMarginBytes = 16
+    package static let keyMarginBytes = 16
 }

@@ -1,4 +1,4 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// Extracts the whitelisted metadata of a Graph object; everything else is dropped and counted.
 ///
@@ -8,24 +8,24 @@ import CanonicalJSON
 /// (string), `platforms` (string), `technologies` (string), `created_at` ← `createdDateTime`
 /// (string), `modified_at` ← `lastModifiedDateTime` or `modifiedDateTime` (string).
 /// `id` and the display-name field are read elsewhere and not counted as dropped.
-public enum MetaWhitelist {
+package enum MetaWhitelist {
     /// The whitelisted meta and how many keys were dropped.
-    public struct Result: Sendable, Hashable {
-        public var meta: [String: JSONValue]
-        public var droppedKeys: Int
+    package struct Result: Sendable, Hashable {
+        package var meta: [String: JSONValue]
+        package var droppedKeys: Int
     }
 
     /// The keys meta can hold, in RFC 8785 order.
-    public static let keysInCanonicalOrder = ["created_at", "etag", "modified_at", "odata_type", "platforms", "scope_tag_ids",
+    package static let keysInCanonicalOrder = ["created_at", "etag", "modified_at", "odata_type", "platforms", "scope_tag_ids",
                                               "technologies", "template_family", "version"]
 
     /// Longest string kept in meta, in UTF-8 bytes; longer values are dropped.
-    public static let maxStringBytes = 1024
+    package static let maxStringBytes = 1024
     /// Most scope tag ids kept.
-    public static let maxScopeTags = 256
+    package static let maxScopeTags = 256
 
     /// How a kept member's value is checked.
-    public enum Rule: Sendable {
+    package enum Rule: Sendable {
         /// A string of at most ``maxStringBytes``.
         case string
         /// An integer (kept as a number) or such a string.
@@ -38,7 +38,7 @@ public enum MetaWhitelist {
 
     /// Each Graph member meta keeps: the meta key it becomes and its rule. (Where two members
     /// feed one key, the later in canonical member order wins when both are valid.)
-    public static let fields: [(member: String, key: String, rule: Rule)] = [
+    package static let fields: [(member: String, key: String, rule: Rule)] = [
         ("@odata.type", "odata_type", .string), ("@odata.etag", "etag", .string), ("version", "version", .integerOrString),
         ("roleScopeTagIds", "scope_tag_ids", .stringArray), ("templateReference", "template_family", .templateFamily),
         ("platforms", "platforms", .string), ("technologies", "technologies", .string),
@@ -46,12 +46,12 @@ public enum MetaWhitelist {
         ("modifiedDateTime", "modified_at", .string),
     ]
 
-    public static func extract(from item: [String: JSONValue], nameField: String) -> Result {
+    package static func extract(from item: [String: JSONValue], nameField: String) -> Result {
         extract(members: item.lazy.map { ($0.key, $0.value) }, nameField: nameField)
     }
 
     /// The whitelisted metadata of an object's members (keys unique).
-    public static func extract<S: Sequence<(String, JSONValue)>>(members item: S, nameField: String) -> Result {
+    package static func extract<S: Sequence<(String, JSONValue)>>(members item: S, nameField: String) -> Result {
         var meta: [String: JSONValue] = [:]
         var dropped = 0
         for (key, value) in item where key != "id" && key != nameField {

@@ -7,11 +7,11 @@
 /// bytes of one (a message cut, or quoting part of a secret, must not leak most of it).
 ///
 /// Redaction happens before truncation: ``redact(_:)`` is given the whole text.
-public struct Redactor: Sendable {
+package struct Redactor: Sendable {
     /// The longest text kept, in UTF-8 bytes, after redaction.
-    public var maxBytes: Int
+    package var maxBytes: Int
     /// Literal secrets (client secret, tokens) to remove wherever they appear.
-    public var secrets: [String] {
+    package var secrets: [String] {
         didSet { windows = Self.windows(of: secrets) }
     }
     /// Every ``fragmentBytes``-byte window of every secret at least that long, as the
@@ -19,16 +19,16 @@ public struct Redactor: Sendable {
     /// covering it is one of these.
     private var windows: Set<UInt64>
     /// The shortest run of a secret's bytes that is redacted wherever it appears.
-    public static let fragmentBytes = 8
+    package static let fragmentBytes = 8
 
-    public static let placeholder = "[REDACTED]"
+    package static let placeholder = "[REDACTED]"
     /// Redacted after `=`, `:` or as JSON members.
     static let sensitiveNames = ["client_secret", "password", "access_token", "refresh_token", "id_token",
                                  "client_assertion", "secret", "token", "apikey", "api_key"]
     /// Redacted only as query or form parameters (`name=value`): as words they are common.
     static let sensitiveParameters = ["sig", "code"]
 
-    public init(maxBytes: Int = 2048, secrets: [String] = []) {
+    package init(maxBytes: Int = 2048, secrets: [String] = []) {
         self.maxBytes = maxBytes
         let kept = secrets.filter { $0.count >= 4 }
         self.secrets = kept
@@ -77,7 +77,7 @@ public struct Redactor: Sendable {
     }
 
     /// `text` with secrets replaced by `[REDACTED]`, truncated to ``maxBytes``.
-    public func redact(_ text: String) -> String {
+    package func redact(_ text: String) -> String {
         var b = Array(text.utf8)
         for s in secrets { b = Self.replaceLiteral(Array(s.utf8), in: b) }
         b = redactFragments(b)

@@ -1,4 +1,4 @@
-import CanonicalJSON
+package import CanonicalJSON
 import Crypto
 import EventLog
 
@@ -7,16 +7,16 @@ import EventLog
 /// Its ``hash`` identifies it: the lowercase hex SHA-256 of the RFC 8785 canonical JSON of
 /// exactly `{"categories", "include_dependencies", "include_foundations", "policy_types"}`,
 /// so the order of keys and arrays never changes it.
-public struct Selection: Sendable, Hashable {
-    public let policyTypes: [String]
-    public let categories: [PolicyCategory]
-    public let includeFoundations: Bool
+package struct Selection: Sendable, Hashable {
+    package let policyTypes: [String]
+    package let categories: [PolicyCategory]
+    package let includeFoundations: Bool
     /// Stored and hashed; no behaviour yet.
-    public let includeDependencies: Bool
+    package let includeDependencies: Bool
 
     /// Normalizes the given values: trims, de-duplicates and sorts; values this build does
     /// not support must already have been removed (see ``SelectionParser``).
-    public init(policyTypes: [String] = [], categories: [PolicyCategory] = [], includeFoundations: Bool = false,
+    package init(policyTypes: [String] = [], categories: [PolicyCategory] = [], includeFoundations: Bool = false,
                 includeDependencies: Bool = false) {
         self.policyTypes = Array(Set(policyTypes.map { $0.trimmingASCIIWhitespace() })).filter { !$0.isEmpty }.sorted(by: Self.utf16Less)
         self.categories = Array(Set(categories)).sorted { Self.utf16Less($0.rawValue, $1.rawValue) }
@@ -25,7 +25,7 @@ public struct Selection: Sendable, Hashable {
     }
 
     /// The normalized object.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "policy_types": .array(policyTypes.map { .string($0) }),
             "categories": .array(categories.map { .string($0.rawValue) }),
@@ -35,12 +35,12 @@ public struct Selection: Sendable, Hashable {
     }
 
     /// The canonical JSON text of the normalized object.
-    public var canonicalText: String {
+    package var canonicalText: String {
         String(decoding: (try? CanonicalJSON.serialize(json)) ?? [], as: UTF8.self)
     }
 
     /// The selection hash: lowercase hex SHA-256 of ``canonicalText``.
-    public var hash: String {
+    package var hash: String {
         let bytes = (try? CanonicalJSON.serialize(json)) ?? []
         return Hex.encode(Array(SHA256.hash(data: bytes)))
     }
@@ -48,7 +48,7 @@ public struct Selection: Sendable, Hashable {
     /// The policy types a sync of this selection reads, in registry order: its
     /// `policy_types`; else every non-foundation type of its `categories`; else every
     /// non-foundation type; plus the foundations when `include_foundations`.
-    public var resolvedTypes: [PolicyType] {
+    package var resolvedTypes: [PolicyType] {
         var types: [PolicyType]
         if !policyTypes.isEmpty {
             let wanted = Set(policyTypes)

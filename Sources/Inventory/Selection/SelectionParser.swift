@@ -1,28 +1,28 @@
-import CanonicalJSON
+package import CanonicalJSON
 
 /// Turns user-supplied selection JSON into a normalized ``Selection``.
 ///
 /// Unknown top-level keys and wrong JSON types are errors that name the key: a typo must not
 /// silently select something else. Unsupported policy types and unknown categories are dropped
 /// and reported; if every given value of a non-empty array is dropped, that is an error too.
-public enum SelectionParser {
+package enum SelectionParser {
     /// A parsed selection and what was dropped from it.
-    public struct Result: Sendable, Hashable {
-        public var selection: Selection
-        public var droppedPolicyTypes: [String]
-        public var droppedCategories: [String]
+    package struct Result: Sendable, Hashable {
+        package var selection: Selection
+        package var droppedPolicyTypes: [String]
+        package var droppedCategories: [String]
     }
 
     /// A selection that cannot be used.
-    public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
+    package struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
     }
 
     static let keys: Set<String> = ["policy_types", "categories", "include_foundations", "include_dependencies"]
 
     /// Parses selection JSON text.
-    public static func parse(_ text: String) throws(Error) -> Result {
+    package static func parse(_ text: String) throws(Error) -> Result {
         let value: JSONValue
         do { value = try JSONParser(limits: .init(maxDepth: 8, maxStringBytes: 4096, maxInputBytes: 1 << 20)).parse(text) } catch {
             throw Error(message: "selection is not valid JSON: \(error)")
@@ -31,7 +31,7 @@ public enum SelectionParser {
     }
 
     /// Parses a selection object.
-    public static func parse(_ value: JSONValue) throws(Error) -> Result {
+    package static func parse(_ value: JSONValue) throws(Error) -> Result {
         guard case .object(let o) = value else {
             throw Error(message: "selection must be a JSON object, not \(value.typeName)")
         }

@@ -7,17 +7,17 @@ import CLMDB
 /// append skips the search from the root, and full pages are left full instead of split in
 /// half. A key that does not sort after every key in the database is refused with
 /// `MDB_KEYEXIST` (``LMDBError/keyExists``), and nothing is stored.
-public struct Appender<K: ByteCodec, V: ByteCodec> {
+package struct Appender<K: ByteCodec, V: ByteCodec> {
     let cursor: Cursor<K, V>
 
     /// Appends raw `value` under raw `key`.
-    public func appendRaw(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+    package func appendRaw(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         try put(key, &v, MDB_APPEND)
     }
 
     /// Appends `size` bytes under raw `key` and lets `body` fill them in place (`MDB_RESERVE`).
-    public func appendReserved(
+    package func appendReserved(
         _ key: UnsafeRawBufferPointer, size: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> Void
     ) throws {
         var v = MDB_val(mv_size: size, mv_data: nil)
@@ -37,7 +37,7 @@ extension WriteTransaction {
     ///
     /// Do not begin a nested transaction inside `body`: LMDB forbids using a parent's cursor
     /// while a child transaction is open.
-    public func withAppender<K, V, R>(_ database: Database<K, V>, _ body: (Appender<K, V>) throws -> R) throws -> R {
+    package func withAppender<K, V, R>(_ database: Database<K, V>, _ body: (Appender<K, V>) throws -> R) throws -> R {
         try withCursor(database) { try body(Appender(cursor: $0)) }
     }
 }

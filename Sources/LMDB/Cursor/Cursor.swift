@@ -4,9 +4,9 @@ import CLMDB
 ///
 /// Moves return the entry they land on as raw bytes (valid until the next move) or `nil` at
 /// either end. The `forEach` helpers iterate forward or backward from a key or within a prefix.
-public final class Cursor<K: ByteCodec, V: ByteCodec> {
+package final class Cursor<K: ByteCodec, V: ByteCodec> {
     /// An entry's raw bytes; they point into the map and are valid until the cursor moves.
-    public typealias RawEntry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    package typealias RawEntry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
 
     let pointer: OpaquePointer
     let name: String
@@ -40,26 +40,26 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
     }
 
     /// Moves to the first entry.
-    public func first() throws -> RawEntry? { try move(MDB_FIRST) }
+    package func first() throws -> RawEntry? { try move(MDB_FIRST) }
     /// Moves to the last entry.
-    public func last() throws -> RawEntry? { try move(MDB_LAST) }
+    package func last() throws -> RawEntry? { try move(MDB_LAST) }
     /// Moves to the next entry.
-    public func next() throws -> RawEntry? { try move(MDB_NEXT) }
+    package func next() throws -> RawEntry? { try move(MDB_NEXT) }
     /// Moves to the previous entry.
-    public func previous() throws -> RawEntry? { try move(MDB_PREV) }
+    package func previous() throws -> RawEntry? { try move(MDB_PREV) }
 
     /// Moves to the first entry whose key is greater than or equal to `key`.
-    public func seek(atLeast key: K.Value) throws -> RawEntry? {
+    package func seek(atLeast key: K.Value) throws -> RawEntry? {
         try K.withBytes(of: key) { try move(MDB_SET_RANGE, key: $0) }
     }
 
     /// Moves to the first entry whose key is greater than or equal to raw `key`.
-    public func seekRaw(atLeast key: UnsafeRawBufferPointer) throws -> RawEntry? {
+    package func seekRaw(atLeast key: UnsafeRawBufferPointer) throws -> RawEntry? {
         try move(MDB_SET_RANGE, key: key)
     }
 
     /// Moves to the last entry whose key is less than or equal to `key`.
-    public func seek(atMost key: K.Value) throws -> RawEntry? {
+    package func seek(atMost key: K.Value) throws -> RawEntry? {
         try K.withBytes(of: key) { bytes in
             if let e = try move(MDB_SET_RANGE, key: bytes) {
                 if e.key.elementsEqual(bytes) { return e }
@@ -71,7 +71,7 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
 
     /// Visits decoded entries in key order, starting at `start` (or the first key), until
     /// `body` returns `false`.
-    public func forEach(from start: K.Value? = nil, _ body: (K.Value, V.Value) throws -> Bool) throws {
+    package func forEach(from start: K.Value? = nil, _ body: (K.Value, V.Value) throws -> Bool) throws {
         var e = try start.map { try seek(atLeast: $0) } ?? first()
         while let entry = e {
             if try !body(try K.decode(entry.key), try V.decode(entry.value)) { return }
@@ -81,7 +81,7 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
 
     /// Visits decoded entries in reverse key order, starting at the last key `<= start`
     /// (or the last key), until `body` returns `false`.
-    public func forEachReversed(from start: K.Value? = nil, _ body: (K.Value, V.Value) throws -> Bool) throws {
+    package func forEachReversed(from start: K.Value? = nil, _ body: (K.Value, V.Value) throws -> Bool) throws {
         var e = try start.map { try seek(atMost: $0) } ?? last()
         while let entry = e {
             if try !body(try K.decode(entry.key), try V.decode(entry.value)) { return }
@@ -91,7 +91,7 @@ public final class Cursor<K: ByteCodec, V: ByteCodec> {
 
     /// Visits raw entries whose key starts with `prefix`, in key order (or reverse), until
     /// `body` returns `false`.
-    public func forEachRaw(prefix: [UInt8], reverse: Bool = false, _ body: (RawEntry) throws -> Bool) throws {
+    package func forEachRaw(prefix: [UInt8], reverse: Bool = false, _ body: (RawEntry) throws -> Bool) throws {
         if !reverse {
             // LMDB rejects an empty key for MDB_SET_RANGE: an empty prefix starts at the first entry.
             var e = prefix.isEmpty ? try first() : try prefix.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }

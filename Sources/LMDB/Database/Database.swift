@@ -4,9 +4,9 @@ import CLMDB
 ///
 /// Handles are plain values, valid for the life of the environment that opened them; all access
 /// goes through a transaction.
-public struct Database<KeyCodec: ByteCodec, ValueCodec: ByteCodec>: Sendable {
+package struct Database<KeyCodec: ByteCodec, ValueCodec: ByteCodec>: Sendable {
     /// The database's name in the environment.
-    public let name: String
+    package let name: String
     let dbi: MDB_dbi
 
     init(name: String, dbi: MDB_dbi) {

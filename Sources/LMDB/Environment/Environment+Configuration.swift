@@ -1,6 +1,6 @@
 extension Environment {
     /// How durable each commit is.
-    public enum Durability: Sendable, Hashable {
+    package enum Durability: Sendable, Hashable {
         /// Every commit is flushed to disk (data and meta page) before it returns. The default.
         case durable
         /// Omit the meta-page flush (`MDB_NOMETASYNC`): a system crash may undo the last
@@ -9,30 +9,30 @@ extension Environment {
     }
 
     /// Options for opening an environment.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// The initial map size in bytes; the map grows on demand up to `maxMapSize`.
-        public var mapSize: Int
+        package var mapSize: Int
         /// The largest the map may grow to, in bytes.
-        public var maxMapSize: Int
+        package var maxMapSize: Int
         /// How many named databases the environment may hold.
-        public var maxDatabases: UInt32
+        package var maxDatabases: UInt32
         /// How many concurrent read transactions (across processes) are allowed.
-        public var maxReaders: UInt32
+        package var maxReaders: UInt32
         /// Commit durability.
-        public var durability: Durability
+        package var durability: Durability
         /// Open without write access; write transactions are refused.
-        public var readOnly: Bool
+        package var readOnly: Bool
         /// Create the directory and files when they do not exist.
-        public var createIfMissing: Bool
+        package var createIfMissing: Bool
         /// Coordinate with other processes through `lock.mdb`. Turned off (`MDB_NOLOCK`) only
         /// for read-only opens of copies and snapshots whose lock file cannot be used (read-only
         /// file system, no write permission, no lock file): nothing coordinates with a live
         /// writer then.
-        public var useLockFile: Bool
+        package var useLockFile: Bool
         /// Permission bits for files LMDB creates (owner-only by default).
-        public var fileMode: UInt32
+        package var fileMode: UInt32
 
-        public init(
+        package init(
             mapSize: Int = 64 << 20,
             maxMapSize: Int = 1 << 40,
             maxDatabases: UInt32 = 64,
@@ -56,16 +56,16 @@ extension Environment {
     }
 
     /// A snapshot of the environment's size figures.
-    public struct Info: Sendable, Hashable {
+    package struct Info: Sendable, Hashable {
         /// The current map size in bytes.
-        public var mapSize: Int
+        package var mapSize: Int
         /// Bytes in use: (last page number + 1) × page size.
-        public var usedBytes: Int
+        package var usedBytes: Int
         /// The page size in bytes.
-        public var pageSize: Int
+        package var pageSize: Int
         /// Reader slots in use.
-        public var readersInUse: Int
+        package var readersInUse: Int
         /// The id of the last committed transaction.
-        public var lastTransactionID: Int
+        package var lastTransactionID: Int
     }
 }

@@ -13,11 +13,11 @@ import Foundation
 /// environment already open for that path, and refuses to open it with other settings.
 // @unchecked Sendable: the LMDB handle is thread-safe for read transactions (`MDB_NOTLS`), write
 // transactions run on the writer thread, and mutable state is guarded by `dbiLock`/`resizeLock`.
-public final class Environment: @unchecked Sendable {
+package final class Environment: @unchecked Sendable {
     /// The directory of the environment.
-    public let path: String
+    package let path: String
     /// The options it was opened with.
-    public let configuration: Configuration
+    package let configuration: Configuration
 
     let handle: OpaquePointer
     private let writer: WriterThread
@@ -42,7 +42,7 @@ public final class Environment: @unchecked Sendable {
     /// - Throws: ``LMDBError`` naming the path when it does not exist (and `createIfMissing` is
     ///   off), is not a directory, is not an LMDB environment, or cannot be opened; `EINVAL` when
     ///   it is already open in this process with other settings (see `requireSameSettings`).
-    public static func open(path: String, configuration: Configuration = .init()) throws(LMDBError) -> Environment {
+    package static func open(path: String, configuration: Configuration = .init()) throws(LMDBError) -> Environment {
         let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         registryLock.lock()
         defer { registryLock.unlock() }
@@ -164,7 +164,7 @@ public final class Environment: @unchecked Sendable {
     /// Runs `body` in a read-only transaction on the calling thread and ends it on return.
     ///
     /// Keep `body` short: a long read transaction pins old pages and makes the file grow.
-    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+    package func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
         let txn = try beginTransaction(readOnly: true)
         let transaction = ReadTransaction(txn)
         defer {
@@ -216,7 +216,7 @@ public final class Environment: @unchecked Sendable {
     ///
     /// `body` may run more than once: when the map fills up it is aborted, the map grown and
     /// `body` run again. Make its only effects the writes it does through the transaction.
-    public func write<R: Sendable>(_ body: @escaping @Sendable (WriteTransaction) throws -> R) async throws -> R {
+    package func write<R: Sendable>(_ body: @escaping @Sendable (WriteTransaction) throws -> R) async throws -> R {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
             writer.submit { [self] in
                 continuation.resume(with: Result { try self.performWrite(body) })
@@ -226,19 +226,19 @@ public final class Environment: @unchecked Sendable {
 
     /// Like ``write(_:)``, but blocks the calling thread until the transaction has committed.
     /// Do not call from an async context that must not block.
-    public func writeSync<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    package func writeSync<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
         try writer.sync { try performWrite(body) }
     }
 
     /// Submits `job` to run on the writer thread after every job already submitted. `job` may
     /// call ``performWrite(_:)`` any number of times; it must not block on other writes.
-    public func onWriterThread(_ job: @escaping @Sendable () -> Void) {
+    package func onWriterThread(_ job: @escaping @Sendable () -> Void) {
         writer.submit(job)
     }
 
     /// Runs a write transaction on the current thread, which must be the writer thread.
     /// Use from jobs given to ``onWriterThread(_:)``.
-    public func performWrite<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    package func performWrite<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
         precondition(writer.isCurrent, "LMDB write transactions run on the writer thread only")
         if configuration.readOnly {
             throw LMDBError(code: EACCES, operation: "write \(path)", message: "environment opened read-only")
@@ -319,7 +319,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Size figures of the environment.
-    public func info() -> Info {
+    package func info() -> Info {
         var info = MDB_envinfo()
         var stat = MDB_stat()
         mdb_env_info(handle, &info)
@@ -334,13 +334,13 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Flushes buffers to disk (useful in ``Durability/relaxed`` mode).
-    public func sync(force: Bool = true) throws(LMDBError) {
+    package func sync(force: Bool = true) throws(LMDBError) {
         try check(mdb_env_sync(handle, force ? 1 : 0), "mdb_env_sync \(path)")
     }
 
     /// Clears reader slots left by dead processes; returns how many were cleared.
     @discardableResult
-    public func clearStaleReaders() throws(LMDBError) -> Int {
+    package func clearStaleReaders() throws(LMDBError) -> Int {
         var dead: Int32 = 0
         try check(mdb_reader_check(handle, &dead), "mdb_reader_check")
         return Int(dead)
@@ -353,7 +353,7 @@ public final class Environment: @unchecked Sendable {
     /// write transaction.
     ///
     /// - Returns: `nil` when the database does not exist and `create` is off.
-    public func openDatabase<K: ByteCodec, V: ByteCodec>(
+    package func openDatabase<K: ByteCodec, V: ByteCodec>(
         _ name: String, key: K.Type = K.self, value: V.Type = V.self, create: Bool = true
     ) throws -> Database<K, V>? {
         dbiLock.lock()
@@ -384,7 +384,7 @@ public final class Environment: @unchecked Sendable {
     /// Opens (creating them when missing) the named databases and runs `initialize` in one
     /// write transaction, so they appear together with their initial content or not at all.
     /// Do not call from inside a write transaction.
-    public func createDatabases<K: ByteCodec, V: ByteCodec>(
+    package func createDatabases<K: ByteCodec, V: ByteCodec>(
         _ names: [String], key: K.Type = K.self, value: V.Type = V.self,
         initialize: (WriteTransaction, [Database<K, V>]) throws -> Void
     ) throws -> [Database<K, V>] {
@@ -401,7 +401,7 @@ public final class Environment: @unchecked Sendable {
 
     /// Deletes the named database and closes its handle. Do not call from inside a write
     /// transaction; no other thread may use the handle afterwards.
-    public func dropDatabase<K, V>(_ database: Database<K, V>) throws {
+    package func dropDatabase<K, V>(_ database: Database<K, V>) throws {
         dbiLock.lock()
         defer { dbiLock.unlock() }
         try writer.sync {
@@ -413,7 +413,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// The names of the named databases in the environment.
-    public func databaseNames() throws -> [String] {
+    package func databaseNames() throws -> [String] {
         try read { txn in
             var names: [String] = []
             var dbi: MDB_dbi = 0

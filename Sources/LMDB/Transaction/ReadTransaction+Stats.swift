@@ -2,5 +2,5 @@ import CLMDB
 
 extension ReadTransaction {
     /// The id of this transaction's snapshot; it grows with every commit.
-    public var id: Int { mdb_txn_id(pointer) }
+    package var id: Int { mdb_txn_id(pointer) }
 }

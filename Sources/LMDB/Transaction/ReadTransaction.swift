@@ -4,7 +4,7 @@ import CLMDB
 ///
 /// Transactions are not `Sendable`: they cannot leave the thread that runs the closure.
 /// Using one after its closure returned throws ``LMDBError/transactionEnded``.
-public class ReadTransaction {
+package class ReadTransaction {
     let pointer: OpaquePointer
     private(set) var isValid = true
 
@@ -29,14 +29,14 @@ public class ReadTransaction {
 
     /// Calls `body` with the raw bytes stored under `key`, or returns `nil` when absent.
     /// The bytes point into the map and are valid only inside `body`.
-    public func withValue<K, V, R>(
+    package func withValue<K, V, R>(
         _ database: Database<K, V>, forKey key: K.Value, _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
         try K.withBytes(of: key) { keyBytes in try withRawValue(database, forRawKey: keyBytes, body) }
     }
 
     /// Calls `body` with the bytes stored under raw `key`, or returns `nil` when absent.
-    public func withRawValue<K, V, R>(
+    package func withRawValue<K, V, R>(
         _ database: Database<K, V>, forRawKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
         try ensureValid()
@@ -49,17 +49,17 @@ public class ReadTransaction {
     }
 
     /// The value stored under `key`, or `nil` when there is none.
-    public func get<K, V>(_ database: Database<K, V>, _ key: K.Value) throws -> V.Value? {
+    package func get<K, V>(_ database: Database<K, V>, _ key: K.Value) throws -> V.Value? {
         try withValue(database, forKey: key) { bytes in try V.decode(bytes) }
     }
 
     /// Whether `key` is present.
-    public func contains<K, V>(_ database: Database<K, V>, _ key: K.Value) throws -> Bool {
+    package func contains<K, V>(_ database: Database<K, V>, _ key: K.Value) throws -> Bool {
         try withValue(database, forKey: key) { _ in true } ?? false
     }
 
     /// The number of entries in `database`.
-    public func count<K, V>(_ database: Database<K, V>) throws -> Int {
+    package func count<K, V>(_ database: Database<K, V>) throws -> Int {
         try ensureValid()
         var stat = MDB_stat()
         try check(mdb_stat(pointer, database.dbi, &stat), "mdb_stat \(database.name)")
@@ -67,7 +67,7 @@ public class ReadTransaction {
     }
 
     /// Opens a cursor over `database`, valid inside `body`.
-    public func withCursor<K, V, R>(_ database: Database<K, V>, _ body: (Cursor<K, V>) throws -> R) throws -> R {
+    package func withCursor<K, V, R>(_ database: Database<K, V>, _ body: (Cursor<K, V>) throws -> R) throws -> R {
         try ensureValid()
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(pointer, database.dbi, &cursor), "mdb_cursor_open \(database.name)")

@@ -1,19 +1,19 @@
 import CLMDB
 
 /// A read-write transaction, valid only inside the closure it is passed to, on the writer thread.
-public final class WriteTransaction: ReadTransaction {
+package final class WriteTransaction: ReadTransaction {
     /// Options for ``put(_:_:_:options:)``.
-    public struct PutOptions: OptionSet, Sendable {
-        public let rawValue: UInt32
-        public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package struct PutOptions: OptionSet, Sendable {
+        package let rawValue: UInt32
+        package init(rawValue: UInt32) { self.rawValue = rawValue }
         /// Fail with `MDB_KEYEXIST` instead of overwriting.
-        public static let noOverwrite = PutOptions(rawValue: UInt32(MDB_NOOVERWRITE))
+        package static let noOverwrite = PutOptions(rawValue: UInt32(MDB_NOOVERWRITE))
         /// The key sorts after every key in the database: append without a search.
-        public static let append = PutOptions(rawValue: UInt32(MDB_APPEND))
+        package static let append = PutOptions(rawValue: UInt32(MDB_APPEND))
     }
 
     /// Stores `value` under `key`.
-    public func put<K, V>(_ database: Database<K, V>, _ key: K.Value, _ value: V.Value, options: PutOptions = []) throws {
+    package func put<K, V>(_ database: Database<K, V>, _ key: K.Value, _ value: V.Value, options: PutOptions = []) throws {
         try ensureValid()
         try K.withBytes(of: key) { keyBytes in
             try V.withBytes(of: value) { valueBytes in
@@ -23,7 +23,7 @@ public final class WriteTransaction: ReadTransaction {
     }
 
     /// Stores raw bytes under raw key bytes.
-    public func putRaw<K, V>(
+    package func putRaw<K, V>(
         _ database: Database<K, V>, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
         options: PutOptions = []
     ) throws {
@@ -36,7 +36,7 @@ public final class WriteTransaction: ReadTransaction {
     /// Stores `value` under raw `key` only if the key is absent (`MDB_NOOVERWRITE`), in one
     /// search either way: returns `nil` when it stored the value, otherwise what `existing`
     /// returns for the value already there (valid only inside `existing`).
-    public func insertRaw<K, V, R>(
+    package func insertRaw<K, V, R>(
         _ database: Database<K, V>, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
         existing: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
@@ -53,7 +53,7 @@ public final class WriteTransaction: ReadTransaction {
     /// MDB_RESERVE`), in one search either way: when it reserved them, `fill` writes the value in
     /// place and this returns `nil`; otherwise it returns what `existing` returns for the value
     /// already there (valid only inside `existing`).
-    public func insertReserved<K, V, R>(
+    package func insertReserved<K, V, R>(
         _ database: Database<K, V>, _ key: UnsafeRawBufferPointer, size: Int,
         fill: (UnsafeMutableRawBufferPointer) throws -> Void, existing: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
@@ -69,7 +69,7 @@ public final class WriteTransaction: ReadTransaction {
 
     /// Reserves `size` bytes under raw `key` and lets `body` fill them in place (`MDB_RESERVE`),
     /// saving a copy of large values.
-    public func putReserved<K, V>(
+    package func putReserved<K, V>(
         _ database: Database<K, V>, _ key: UnsafeRawBufferPointer, size: Int, options: PutOptions = [],
         _ body: (UnsafeMutableRawBufferPointer) throws -> Void
     ) throws {
@@ -82,7 +82,7 @@ public final class WriteTransaction: ReadTransaction {
 
     /// Removes raw `key`; returns whether it was present.
     @discardableResult
-    public func deleteRaw<K, V>(_ database: Database<K, V>, _ key: UnsafeRawBufferPointer) throws -> Bool {
+    package func deleteRaw<K, V>(_ database: Database<K, V>, _ key: UnsafeRawBufferPointer) throws -> Bool {
         try ensureValid()
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         let rc = mdb_del(pointer, database.dbi, &k, nil)
@@ -93,7 +93,7 @@ public final class WriteTransaction: ReadTransaction {
 
     /// Removes `key`; returns whether it was present.
     @discardableResult
-    public func delete<K, V>(_ database: Database<K, V>, _ key: K.Value) throws -> Bool {
+    package func delete<K, V>(_ database: Database<K, V>, _ key: K.Value) throws -> Bool {
         try ensureValid()
         return try K.withBytes(of: key) { keyBytes in
             var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
@@ -105,14 +105,14 @@ public final class WriteTransaction: ReadTransaction {
     }
 
     /// Removes every entry of `database`, keeping the database itself.
-    public func clear<K, V>(_ database: Database<K, V>) throws {
+    package func clear<K, V>(_ database: Database<K, V>) throws {
         try ensureValid()
         try check(mdb_drop(pointer, database.dbi, 0), "mdb_drop \(database.name)")
     }
 
     /// Runs `body` in a nested transaction: its writes are kept when it returns and discarded
     /// when it throws, without ending this transaction.
-    public func nested<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    package func nested<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
         try ensureValid()
         var child: OpaquePointer?
         try check(mdb_txn_begin(mdb_txn_env(pointer), pointer, 0, &child), "mdb_txn_begin(nested)")

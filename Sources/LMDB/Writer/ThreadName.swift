@@ -1,10 +1,10 @@
 import Foundation
 
 /// OS-level thread names, as `top -H`, `perf` and /proc show them.
-public enum ThreadName {
+package enum ThreadName {
     /// Names the calling thread (at most 15 bytes are kept). Best effort: Linux only, errors
     /// ignored.
-    public static func setCurrent(_ name: String) {
+    package static func setCurrent(_ name: String) {
         let fd = open("/proc/thread-self/comm", O_WRONLY)
         guard fd >= 0 else { return }
         defer { close(fd) }

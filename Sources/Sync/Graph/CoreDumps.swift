@@ -5,9 +5,9 @@ import Foundation
 /// file size limit to 0 (`RLIMIT_CORE`, soft and hard) and marks the process not dumpable
 /// (`PR_SET_DUMPABLE` 0), which also stops other processes of the same user from reading its
 /// memory through ptrace or `/proc/PID/mem`.
-public enum CoreDumps {
+package enum CoreDumps {
     /// Turns core dumps off for the rest of the process's life.
-    public static func disable() throws(GraphConfigurationError) {
+    package static func disable() throws(GraphConfigurationError) {
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
         guard setrlimit(Int32(RLIMIT_CORE.rawValue), &limit) == 0 else {
             throw GraphConfigurationError("cannot turn core dumps off (setrlimit RLIMIT_CORE): \(String(cString: strerror(errno)))")
@@ -18,5 +18,5 @@ public enum CoreDumps {
     }
 
     /// Whether the process is still dumpable (`PR_GET_DUMPABLE`).
-    public static var processIsDumpable: Bool { atlas_get_dumpable() != 0 }
+    package static var processIsDumpable: Bool { atlas_get_dumpable() != 0 }
 }

@@ -7,19 +7,19 @@ import Foundation
 /// Load them from the environment (``fromEnvironment(_:)``) or a JSON file (``load(file:)``);
 /// never take the secret from a command-line argument, where it would show in process lists
 /// and shell history. The secret never appears in ``description``.
-public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Environment variable holding the client (application) id.
-    public static let clientIDVariable = "ATLAS_CLIENT_ID"
+    package static let clientIDVariable = "ATLAS_CLIENT_ID"
     /// Environment variable holding the client secret.
-    public static let clientSecretVariable = "ATLAS_CLIENT_SECRET"
+    package static let clientSecretVariable = "ATLAS_CLIENT_SECRET"
 
     /// The application (client) id.
-    public let clientID: String
+    package let clientID: String
     /// The client secret.
-    public let clientSecret: String
+    package let clientSecret: String
 
     /// Credentials from explicit values; both must be non-empty.
-    public init(clientID: String, clientSecret: String) throws(GraphConfigurationError) {
+    package init(clientID: String, clientSecret: String) throws(GraphConfigurationError) {
         let id = clientID.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !id.isEmpty else { throw GraphConfigurationError("the client id is empty") }
         guard !clientSecret.isEmpty else { throw GraphConfigurationError("the client secret is empty") }
@@ -31,7 +31,7 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
     }
 
     /// Credentials from `ATLAS_CLIENT_ID` and `ATLAS_CLIENT_SECRET`.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+    package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(GraphConfigurationError) -> GraphCredentials
     {
         let id = environment[clientIDVariable] ?? ""
@@ -49,7 +49,7 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
     /// (`clientId` / `clientSecret` are accepted too). Errors name the file, never its content.
     /// A file that group or others may access (mode `& 0o077`) is refused, as is one larger
     /// than 1 MiB (checked before it is read).
-    public static func load(file path: String) throws(GraphConfigurationError) -> GraphCredentials {
+    package static func load(file path: String) throws(GraphConfigurationError) -> GraphCredentials {
         let data = try readPrivateFile(path)
         let json: JSONValue
         do {
@@ -85,9 +85,9 @@ public struct GraphCredentials: Sendable, Hashable, CustomStringConvertible, Cus
     }
 
     /// The client id with the secret hidden.
-    public var description: String { "GraphCredentials(client_id: \(clientID), client_secret: \(Self.hidden))" }
+    package var description: String { "GraphCredentials(client_id: \(clientID), client_secret: \(Self.hidden))" }
     /// Same as ``description``: the secret never shows.
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
 
     static let hidden = "[REDACTED]"
 }

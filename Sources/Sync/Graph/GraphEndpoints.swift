@@ -1,24 +1,24 @@
 import Foundation
 
 /// Where Graph and the Entra token endpoint live; tests point both at a simulator.
-public struct GraphEndpoints: Sendable, Hashable {
+package struct GraphEndpoints: Sendable, Hashable {
     /// `https://graph.microsoft.com`.
-    public static let defaultGraphBaseURL = "https://graph.microsoft.com"
+    package static let defaultGraphBaseURL = "https://graph.microsoft.com"
     /// `https://login.microsoftonline.com`.
-    public static let defaultLoginBaseURL = "https://login.microsoftonline.com"
+    package static let defaultLoginBaseURL = "https://login.microsoftonline.com"
 
     /// Graph's base URL without a trailing slash; collection paths such as
     /// `/beta/deviceManagement/intents` are appended to it.
-    public let graphBaseURL: String
+    package let graphBaseURL: String
     /// The login base URL without a trailing slash; `/{tenant}/oauth2/v2.0/token` is appended.
-    public let loginBaseURL: String
+    package let loginBaseURL: String
     /// The origin (scheme, host, port) every Graph request must go to.
     let graphOrigin: URLOrigin
 
     /// Endpoints from base URLs: `https` with a host, without user info, query or fragment.
     /// Plain `http` is accepted only for a loopback host (127.0.0.0/8, `::1`, `localhost`),
     /// where simulators run: the client secret and tokens never travel in clear text.
-    public init(graphBaseURL: String = Self.defaultGraphBaseURL, loginBaseURL: String = Self.defaultLoginBaseURL)
+    package init(graphBaseURL: String = Self.defaultGraphBaseURL, loginBaseURL: String = Self.defaultLoginBaseURL)
         throws(GraphConfigurationError)
     {
         let graph = try Self.validate(graphBaseURL, name: "Graph base URL")
@@ -28,7 +28,7 @@ public struct GraphEndpoints: Sendable, Hashable {
     }
 
     /// The production endpoints.
-    public static let production: GraphEndpoints = try! GraphEndpoints()
+    package static let production: GraphEndpoints = try! GraphEndpoints()
 
     private static func validate(_ raw: String, name: String) throws(GraphConfigurationError) -> (url: String, origin: URLOrigin) {
         var text = raw.trimmingCharacters(in: .whitespaces)

@@ -1,7 +1,7 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import Foundation
-import Inventory
-import Logging
+package import Inventory
+package import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -16,17 +16,17 @@ import Synchronization
 ///
 /// All requests share one `HTTPClient`. Pass your own (then you shut it down), or let the source
 /// create one that refuses redirects and call ``shutdown()`` when done.
-public final class GraphSource: InventorySource, Sendable {
+package final class GraphSource: InventorySource, Sendable {
     /// `graph`.
-    public let kind = "graph"
+    package let kind = "graph"
     /// The app registration's credentials.
-    public let credentials: GraphCredentials
+    package let credentials: GraphCredentials
     /// Where Graph and the token endpoint are.
-    public let endpoints: GraphEndpoints
+    package let endpoints: GraphEndpoints
     /// Retries, limits and concurrency.
-    public let options: GraphSourceOptions
+    package let options: GraphSourceOptions
     /// The client all requests to Graph go through.
-    public let httpClient: HTTPClient
+    package let httpClient: HTTPClient
     /// The client of the token endpoint: one of the source's own that fails a request as soon
     /// as its connection cannot be made (refused, no such host, TLS refused), so a wrong or
     /// unreachable identity endpoint fails the run in seconds; the caller's client when one is
@@ -42,7 +42,7 @@ public final class GraphSource: InventorySource, Sendable {
 
     /// A source using `httpClient`, or a client of its own when `nil` (call ``shutdown()``);
     /// it logs retries, throttling waits and token refreshes to `logger` (discarded by default).
-    public init(credentials: GraphCredentials, endpoints: GraphEndpoints = .production, options: GraphSourceOptions = GraphSourceOptions(),
+    package init(credentials: GraphCredentials, endpoints: GraphEndpoints = .production, options: GraphSourceOptions = GraphSourceOptions(),
                 httpClient: HTTPClient? = nil,
                 logger: Logger = Logger(label: "atlas.graph", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.credentials = credentials
@@ -72,10 +72,10 @@ public final class GraphSource: InventorySource, Sendable {
     }
 
     /// The client secret and every access token obtained so far.
-    public var secrets: [String] { secretRegistry.all }
+    package var secrets: [String] { secretRegistry.all }
 
     /// The token provider of `tenant`, shared by all runs of this source.
-    public func tokenProvider(tenant: String) -> TokenProvider {
+    package func tokenProvider(tenant: String) -> TokenProvider {
         state.withLock { state in
             if let p = state.providers[tenant] { return p }
             let p = TokenProvider(tenant: tenant, credentials: credentials, endpoints: endpoints, client: tokenClient,
@@ -94,7 +94,7 @@ public final class GraphSource: InventorySource, Sendable {
     /// credentials (or cannot be reached), the run records that one `auth_failed` error and
     /// finishes every type incomplete without a request to Graph. A later refusal (a token
     /// refresh) is recorded once too, and the types not yet started are not attempted.
-    public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
+    package func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
         let provider = tokenProvider(tenant: tenant)
         let latch = AuthFailureLatch()
         do { _ = try await provider.token() } catch {
@@ -145,7 +145,7 @@ public final class GraphSource: InventorySource, Sendable {
     }
 
     /// Shuts down the client the source created; does nothing for a caller's client.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         guard ownsClient else { return }
         let first = state.withLock { state in
             defer { state.isShutDown = true }

@@ -1,22 +1,22 @@
 /// Limits and timings of a ``GraphSource``.
-public struct GraphSourceOptions: Sendable, Hashable {
+package struct GraphSourceOptions: Sendable, Hashable {
     /// Retries of throttled, unavailable and failed requests.
-    public var retry: RetryPolicy
+    package var retry: RetryPolicy
     /// Longest time for one request, from sending it to its last body byte.
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// Longest time to connect (only for a client the source creates).
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// Largest response body; a larger one is `graph_bad_response`.
-    public var maxResponseBytes: Int
+    package var maxResponseBytes: Int
     /// Most pages read for one type; more is `graph_paging_loop`.
-    public var maxPagesPerType: Int
+    package var maxPagesPerType: Int
     /// Types of one tenant read at once.
-    public var typeConcurrency: Int
+    package var typeConcurrency: Int
     /// Deepest JSON nesting accepted in a page.
-    public var maxJSONDepth: Int
+    package var maxJSONDepth: Int
 
     /// Options; the defaults suit production Graph (100 s per request, 64 MiB bodies, 100,000 pages, 4 types at once).
-    public init(retry: RetryPolicy = RetryPolicy(), requestTimeout: Duration = .seconds(100), connectTimeout: Duration = .seconds(10),
+    package init(retry: RetryPolicy = RetryPolicy(), requestTimeout: Duration = .seconds(100), connectTimeout: Duration = .seconds(10),
                 maxResponseBytes: Int = 64 << 20, maxPagesPerType: Int = 100_000, typeConcurrency: Int = 4, maxJSONDepth: Int = 256) {
         self.retry = retry
         self.requestTimeout = requestTimeout

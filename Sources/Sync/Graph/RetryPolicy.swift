@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// How Graph requests are retried after 429, 503, 504 and connection failures.
 ///
@@ -6,18 +6,18 @@ import Foundation
 /// ``maxWait``; without one the wait is exponential backoff with full jitter: a random duration
 /// in `[0, min(maxWait, initialBackoff · 2^retry)]`. One request gets at most ``maxAttempts``
 /// attempts; one policy type spends at most ``budget`` waiting, over all its pages.
-public struct RetryPolicy: Sendable, Hashable {
+package struct RetryPolicy: Sendable, Hashable {
     /// Attempts per request, the first included.
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// The backoff ceiling of the first retry.
-    public var initialBackoff: Duration
+    package var initialBackoff: Duration
     /// The longest single wait; longer `Retry-After` values are cut to it.
-    public var maxWait: Duration
+    package var maxWait: Duration
     /// The longest total wait of one policy type.
-    public var budget: Duration
+    package var budget: Duration
 
     /// A policy; the defaults are 8 attempts, 1 s initial backoff, 60 s longest wait, 300 s per type.
-    public init(maxAttempts: Int = 8, initialBackoff: Duration = .seconds(1), maxWait: Duration = .seconds(60),
+    package init(maxAttempts: Int = 8, initialBackoff: Duration = .seconds(1), maxWait: Duration = .seconds(60),
                 budget: Duration = .seconds(300)) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialBackoff = max(.zero, initialBackoff)
@@ -27,12 +27,12 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The wait before retry number `retry` (0 for the first retry): the `Retry-After` value
     /// when there is a usable one, else jittered backoff; never more than ``maxWait``.
-    public func wait(retry: Int, retryAfter: String?, now: Date = Date()) -> Duration {
+    package func wait(retry: Int, retryAfter: String?, now: Date = Date()) -> Duration {
         .seconds(waitSeconds(retry: retry, retryAfter: retryAfter, now: now))
     }
 
     /// ``wait(retry:retryAfter:now:)`` in seconds.
-    public func waitSeconds(retry: Int, retryAfter: String?, now: Date = Date()) -> Double {
+    package func waitSeconds(retry: Int, retryAfter: String?, now: Date = Date()) -> Double {
         let cap = maxWait.inSeconds
         if let header = retryAfter, let seconds = Self.retryAfterSeconds(header, now: now) {
             return min(seconds, cap)
@@ -44,7 +44,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The delay a `Retry-After` value asks for, in seconds: delta-seconds (`"120"`, and the
     /// decimals Graph sends, `"2.128"`) or an IMF-fixdate (`"Sun, 06 Nov 1994 08:49:37 GMT"`,
     /// 0 when past); `nil` when unreadable.
-    public static func retryAfterSeconds(_ value: String, now: Date = Date()) -> Double? {
+    package static func retryAfterSeconds(_ value: String, now: Date = Date()) -> Double? {
         let text = value.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return nil }
         if text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 }) {

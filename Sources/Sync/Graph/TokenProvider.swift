@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import CanonicalJSON
 import Foundation
 import Inventory
@@ -12,9 +12,9 @@ import NIOHTTP1
 /// A token is reused until 60 seconds before it expires; concurrent callers share one token
 /// request. After a 401, ``invalidate(_:)`` drops the token so the next ``token()`` fetches a
 /// fresh one. Failures are `auth_failed` errors whose messages never contain the secret or a token.
-public actor TokenProvider {
+package actor TokenProvider {
     /// The tenant id or domain, as in the token URL.
-    public nonisolated let tenant: String
+    package nonisolated let tenant: String
     let credentials: GraphCredentials
     let endpoints: GraphEndpoints
     let client: HTTPClient
@@ -28,7 +28,7 @@ public actor TokenProvider {
     /// How long a refusal by the token endpoint (bad client id or secret) is remembered.
     static let refusalMemory: Duration = .seconds(30)
     /// The longest a token request may take: the endpoint answers in well under a second.
-    public static let longestRequest: Duration = .seconds(30)
+    package static let longestRequest: Duration = .seconds(30)
     /// Attempts of a token request that got no response at all (the connection was refused,
     /// the host is unknown, TLS failed): one retry, for a connection lost by chance.
     static let transportAttempts = 2
@@ -40,7 +40,7 @@ public actor TokenProvider {
     /// The retries of token requests, from the Graph requests' `policy`: at most 4 attempts,
     /// waits of at most 5 s and 20 s in all (a 429 or 5xx from the token endpoint), so a failing
     /// identity endpoint fails the run in seconds, not minutes.
-    public static func retryPolicy(_ policy: RetryPolicy) -> RetryPolicy {
+    package static func retryPolicy(_ policy: RetryPolicy) -> RetryPolicy {
         RetryPolicy(maxAttempts: min(policy.maxAttempts, 4), initialBackoff: min(policy.initialBackoff, .seconds(1)),
                     maxWait: min(policy.maxWait, longestWait), budget: min(policy.budget, longestBudget))
     }
@@ -57,7 +57,7 @@ public actor TokenProvider {
     }
 
     /// A provider for `tenant` that sends its token requests through `client`.
-    public init(tenant: String, credentials: GraphCredentials, endpoints: GraphEndpoints = .production, client: HTTPClient,
+    package init(tenant: String, credentials: GraphCredentials, endpoints: GraphEndpoints = .production, client: HTTPClient,
                 retry: RetryPolicy = TokenProvider.retryPolicy(RetryPolicy()), requestTimeout: Duration = .seconds(30)) {
         self.init(tenant: tenant, credentials: credentials, endpoints: endpoints, client: client, retry: retry,
                   requestTimeout: requestTimeout, secrets: SecretRegistry(clientSecret: credentials.clientSecret),
@@ -78,7 +78,7 @@ public actor TokenProvider {
 
     /// A valid access token: the cached one, or a new one from the token endpoint.
     /// Throws `auth_failed`, or `cancelled` when the calling task is cancelled.
-    public func token() async throws(SourceError) -> String {
+    package func token() async throws(SourceError) -> String {
         while true {
             if Task.isCancelled { throw SourceError(.cancelled, "the run was cancelled") }
             if let cached, ContinuousClock.now < cached.refreshAt { return cached.token }
@@ -124,7 +124,7 @@ public actor TokenProvider {
 
     /// Drops the cached token after Graph refused it. With `token`, only when that is still
     /// the cached one, so several requests failing with the same token refresh it once.
-    public func invalidate(_ token: String? = nil) {
+    package func invalidate(_ token: String? = nil) {
         if let token, cached?.token != token { return }
         if cached != nil { logger.info("Graph refused the access token (401): dropping it", metadata: ["tenant": "\(tenant)"]) }
         cached = nil

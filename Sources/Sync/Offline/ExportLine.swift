@@ -1,27 +1,27 @@
-import CanonicalJSON
-import Inventory
+package import CanonicalJSON
+package import Inventory
 
 /// One line of an offline export: `{"policy_type": K, "item": {…}}`,
 /// `{"policy_type": K, "failed": {"code": C, "message": M}}`, or the coverage marker
 /// `{"policy_type": K, "enumerated": {"count": N}}` written after type K's last item (see
 /// docs/offline-export.md).
-public enum ExportLine: Sendable, Hashable {
+package enum ExportLine: Sendable, Hashable {
     case item(policyType: String, item: GraphObject)
     case failed(policyType: String, code: String, message: String)
     /// Type K was exported completely, with `count` item lines.
     case enumerated(policyType: String, count: Int)
 
     /// A line that cannot be used, with the policy type when it could still be read.
-    public struct Error: Swift.Error, Sendable, Hashable {
-        public var policyType: String?
-        public var message: String
+    package struct Error: Swift.Error, Sendable, Hashable {
+        package var policyType: String?
+        package var message: String
     }
 
     /// The limits a line is parsed with.
-    public static let limits = JSONLimits(maxDepth: 64, maxStringBytes: 1 << 20, maxInputBytes: 8 << 20)
+    package static let limits = JSONLimits(maxDepth: 64, maxStringBytes: 1 << 20, maxInputBytes: 8 << 20)
 
     /// Parses one line's bytes (without the newline).
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(Error) -> ExportLine {
         var scratch: [UInt8] = []
         return try parse(bytes, scratch: &scratch)
     }
@@ -29,7 +29,7 @@ public enum ExportLine: Sendable, Hashable {
     /// Parses one line's bytes (without the newline), reusing `scratch` for the line's
     /// canonical form: the line is validated and canonicalized in one pass, and the item is
     /// its `item` member's canonical bytes, with no JSON tree built.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8]) throws(Error) -> ExportLine {
+    package static func parse(_ bytes: UnsafeRawBufferPointer, scratch: inout [UInt8]) throws(Error) -> ExportLine {
         switch try parse(bytes, scratch: &scratch, item: { type, item, _ in (type, GraphObject(canonicalJSON: Array(item))) }) {
         case .item(let (type, object)): .item(policyType: type, item: object)
         case .other(let line): line

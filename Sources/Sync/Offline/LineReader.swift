@@ -1,4 +1,5 @@
 import Foundation
+import Inventory
 
 /// Reads newline-separated lines from a file in chunks.
 struct LineReader {

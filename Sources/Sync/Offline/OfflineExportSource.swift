@@ -1,7 +1,7 @@
 import CanonicalJSON
 import EventLog
 import Foundation
-import Inventory
+package import Inventory
 
 /// Reads an NDJSON export file, streaming it in constant memory.
 ///
@@ -23,22 +23,22 @@ import Inventory
 /// the cores stay busy. The first blocks are small (1/8, 1/4, … of a page of lines), so that
 /// the log's writer starts at once; pages then reach it at the pace blocks are parsed, not in
 /// a burst whenever every type has filled a page.
-public struct OfflineExportSource: InventorySource {
-    public let path: String
-    public let kind = "offline"
-    public let secrets: [String] = []
+package struct OfflineExportSource: InventorySource {
+    package let path: String
+    package let kind = "offline"
+    package let secrets: [String] = []
     /// Lines in a block, and items of a type handed to the sink at a time, at most.
-    public var pageSize = 5000
+    package var pageSize = 5000
     /// Longest line, in bytes.
-    public var maxLineBytes = 8 << 20
+    package var maxLineBytes = 8 << 20
     /// Told, once the file was read, the selection's types the file has no coverage marker for
     /// (an export written without markers), so that a command can say why nothing of them
     /// can be missing.
-    public var unmarkedTypesHandler: (@Sendable ([String]) -> Void)?
+    package var unmarkedTypesHandler: (@Sendable ([String]) -> Void)?
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
-    public func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
+    package func enumerate(tenant: String, types: [PolicyType], into sink: any SourceSink) async {
         var pages = ExportPages(types: types, sink: sink, pageSize: pageSize)
         do {
             guard let handle = FileHandle(forReadingAtPath: path) else {

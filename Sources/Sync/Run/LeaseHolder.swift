@@ -9,8 +9,8 @@ import Synchronization
 /// The stored lease carries a wall-clock expiry, which other processes compare with their
 /// wall clock. This process decides about its own leases on `ContinuousClock` only, so a jump
 /// of the wall clock neither expires its own live run here nor keeps a stalled one alive.
-public final class LeaseHolder: Sendable {
-    public static let current = LeaseHolder()
+package final class LeaseHolder: Sendable {
+    package static let current = LeaseHolder()
 
     let identity: ProcessIdentity = .current
     let host: String = ProcessInfo.processInfo.hostName

@@ -1,25 +1,25 @@
 import CanonicalJSON
-import EventLog
+package import EventLog
 import Foundation
 
 /// The lease a live run holds on its tenant + selection, and its slot for the concurrency
 /// limits; both live in the state table `run_leases` so every process on the store sees them.
 ///
 /// Keys are ``LeaseKey``s (a lock and a slot per run); values are canonical JSON of the lease.
-public struct RunLease: Sendable, Hashable {
-    public var runID: String
-    public var tenant: String
-    public var selectionHash: String
-    public var correlationID: String
+package struct RunLease: Sendable, Hashable {
+    package var runID: String
+    package var tenant: String
+    package var selectionHash: String
+    package var correlationID: String
     /// The owning process: boot id, PID namespace, PID and start time (a record of an older
     /// build names only its PID).
-    public var owner: ProcessIdentity
+    package var owner: ProcessIdentity
     /// The owner's host name, for messages only: containers share host names and PIDs.
-    public var host: String
+    package var host: String
     /// A random token of the owning process, to recognize its own leases.
-    public var processToken: String
-    public var heartbeatAt: Int64
-    public var expiresAt: Int64
+    package var processToken: String
+    package var heartbeatAt: Int64
+    package var expiresAt: Int64
 
     static let table = StoreTable.state("run_leases")
 

@@ -1,35 +1,35 @@
 import CanonicalJSON
-import EventLog
+package import EventLog
 import Foundation
-import Inventory
-import Logging
+package import Inventory
+package import Logging
 
 /// Runs syncs: takes the run lock and a concurrency slot, reads the source, and appends the
 /// run's events. Every run ends with exactly one `inventory.sync_run_finished`.
-public final class SyncRunner: Sendable {
+package final class SyncRunner: Sendable {
     /// Limits and timings.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Live runs allowed at once across every process on the store.
-        public var globalLimit: Int
+        package var globalLimit: Int
         /// Live runs allowed at once per tenant.
-        public var perTenantLimit: Int
+        package var perTenantLimit: Int
         /// Live runs of this process beyond the limits always wait for their turn; with `wait`,
         /// a run also waits when *other processes'* runs hold its concurrency slot or its
         /// tenant + selection lock, instead of being recorded as skipped.
-        public var wait: Bool
+        package var wait: Bool
         /// Longest wait for other processes' runs (with `wait`); then the run is skipped.
-        public var maxWait: Duration
+        package var maxWait: Duration
         /// How long a lease lasts without a heartbeat.
-        public var leaseDuration: Duration
+        package var leaseDuration: Duration
         /// Items per append.
-        public var batchSize: Int
+        package var batchSize: Int
         /// Items of one run appended and not yet committed, at most: the source reads on
         /// while its earlier pages are appended, and waits beyond this (one append always goes).
-        public var itemsInFlight: Int
+        package var itemsInFlight: Int
         /// Where skipped runs and reclaimed dead runs are logged (at `notice`); discards by default.
-        public var logger: Logger
+        package var logger: Logger
 
-        public init(globalLimit: Int = 16, perTenantLimit: Int = 2, wait: Bool = false, maxWait: Duration = .seconds(600),
+        package init(globalLimit: Int = 16, perTenantLimit: Int = 2, wait: Bool = false, maxWait: Duration = .seconds(600),
                     leaseDuration: Duration = .seconds(60), batchSize: Int = 5000, itemsInFlight: Int = 30_000,
                     logger: Logger = Logger(label: "atlas.sync", factory: { _ in SwiftLogNoOpLogHandler() })) {
             self.globalLimit = globalLimit
@@ -43,15 +43,15 @@ public final class SyncRunner: Sendable {
         }
     }
 
-    public let store: any EventStore
-    public let options: Options
+    package let store: any EventStore
+    package let options: Options
     let holder: LeaseHolder
     let queue: RunQueue
 
     /// The state tables the runner needs; pass them when opening the store.
-    public static let stateTables = ["run_leases"]
+    package static let stateTables = ["run_leases"]
 
-    public init(store: any EventStore, options: Options = .init(), holder: LeaseHolder = .current) {
+    package init(store: any EventStore, options: Options = .init(), holder: LeaseHolder = .current) {
         self.store = store
         self.options = options
         self.holder = holder
@@ -62,7 +62,7 @@ public final class SyncRunner: Sendable {
     ///
     /// - Throws: ``TenantID/Invalid`` for a tenant that is empty, has whitespace or control
     ///   characters, or is longer than ``InventoryLimits/tenantBytes``, before anything is stored.
-    public func run(tenant: String, selection: Selection, source: any InventorySource,
+    package func run(tenant: String, selection: Selection, source: any InventorySource,
                     correlationID: String? = nil, progress: (@Sendable (String, SourceProgress) -> Void)? = nil) async throws -> SyncSummary {
         let tenant = try TenantID(tenant).value  // the canonical form; a bad tenant fails before anything is stored
         let clock = ContinuousClock.now
@@ -270,7 +270,7 @@ public final class SyncRunner: Sendable {
 
     /// Finishes runs whose owner died (process gone or lease expired) as `failed` with code
     /// `abandoned`, and frees their lock and slot.
-    public func reclaimDeadRuns() async throws {
+    package func reclaimDeadRuns() async throws {
         let holder = self.holder
         let now = Timestamp.now().millisecondsSinceEpoch
         let dead: [RunLease] = try store.read { tables in

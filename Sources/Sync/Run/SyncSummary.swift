@@ -1,25 +1,25 @@
-import CanonicalJSON
-import Inventory
+package import CanonicalJSON
+package import Inventory
 
 /// What one run did, as `atlas sync --json` prints it.
-public struct SyncSummary: Sendable, Hashable {
-    public var tenant: String
-    public var runID: String
-    public var status: SyncRunStatus
-    public var selectionHash: String
-    public var observed: Int
-    public var upserted: Int
-    public var errors: Int
-    public var errorCodes: [InventoryErrorCode]
-    public var types: [String: SyncRun.TypeOutcome]
+package struct SyncSummary: Sendable, Hashable {
+    package var tenant: String
+    package var runID: String
+    package var status: SyncRunStatus
+    package var selectionHash: String
+    package var observed: Int
+    package var upserted: Int
+    package var errors: Int
+    package var errorCodes: [InventoryErrorCode]
+    package var types: [String: SyncRun.TypeOutcome]
     /// Requests repeated after a throttled, unavailable or failed attempt (0 for offline runs).
-    public var retries: Int = 0
+    package var retries: Int = 0
     /// Seconds spent waiting on throttling (429) and unavailability (503) answers before a retry.
-    public var throttledSeconds: Double = 0
+    package var throttledSeconds: Double = 0
     /// Wall-clock seconds from the run's start (including its wait for a turn) to its end.
-    public var durationSeconds: Double = 0
+    package var durationSeconds: Double = 0
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "run_id": .string(runID), "status": .string(status.rawValue), "selection_hash": .string(selectionHash),
             "observed": .number(Double(observed)), "upserted": .number(Double(upserted)),

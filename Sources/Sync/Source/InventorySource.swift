@@ -1,12 +1,12 @@
 import CanonicalJSON
-import Inventory
+package import Inventory
 
 /// Where a sync reads policies from: Microsoft Graph or an offline export.
 ///
 /// A source reports what it reads to a ``SourceSink``: items page by page, each type's end
 /// (complete or not), and errors. It must report every type it was given exactly once through
 /// ``SourceSink/finishType(_:complete:error:)``.
-public protocol InventorySource: Sendable {
+package protocol InventorySource: Sendable {
     /// `graph` or `offline`, recorded in the run's start event.
     var kind: String { get }
     /// Secrets the source knows (client secret, tokens), scrubbed from every stored error.
@@ -21,7 +21,7 @@ public protocol InventorySource: Sendable {
 /// (the offline source while it parses lines, the Graph source when a page arrives), and hands
 /// the sink each page as an ``ObservationPage``: every `item_observed` event of a run is made
 /// by ``ObservationEncoder``, whatever the source.
-public protocol SourceSink: Sendable {
+package protocol SourceSink: Sendable {
     /// The encoder of the run's observations of `type`.
     nonisolated func observationEncoder(for type: PolicyType) -> ObservationEncoder
     /// A page of `type`: the observations `observationEncoder(for:)` made and the items it
@@ -36,28 +36,28 @@ public protocol SourceSink: Sendable {
 }
 
 extension SourceSink {
-    public func progress(_ event: SourceProgress) async {}
+    package func progress(_ event: SourceProgress) async {}
 }
 
 /// An error a source met, with a code from the closed taxonomy and redactable context.
-public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var code: InventoryErrorCode
+package struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var code: InventoryErrorCode
     /// The policy type it concerns, if any.
-    public var policyType: String?
+    package var policyType: String?
     /// Human context; redacted before it is stored.
-    public var message: String
+    package var message: String
 
-    public init(_ code: InventoryErrorCode, policyType: String? = nil, _ message: String) {
+    package init(_ code: InventoryErrorCode, policyType: String? = nil, _ message: String) {
         self.code = code
         self.policyType = policyType
         self.message = message
     }
 
-    public var description: String { "\(code.rawValue)\(policyType.map { " [\($0)]" } ?? ""): \(message)" }
+    package var description: String { "\(code.rawValue)\(policyType.map { " [\($0)]" } ?? ""): \(message)" }
 }
 
 /// A progress notice from a source.
-public enum SourceProgress: Sendable, Hashable {
+package enum SourceProgress: Sendable, Hashable {
     case page(type: String, items: Int)
     case retry(type: String, status: Int, waitSeconds: Double, attempt: Int)
 }

@@ -1,27 +1,27 @@
-import Inventory
+package import Inventory
 
 /// A page of one policy type as a source hands it to its ``SourceSink``: the observations the
 /// sink's encoder made, and the items it refused, each in the order they were read.
-public struct ObservationPage: Sendable {
+package struct ObservationPage: Sendable {
     /// The `item_observed` events of the page's items, ready to append.
-    public var observations: [ObservationEncoder.Encoded]
+    package var observations: [ObservationEncoder.Encoded]
     /// The items that cannot be observed, each with why; a run records each as
     /// `graph_item_invalid` against the page's type.
-    public var rejected: [ItemObserved.Rejection]
+    package var rejected: [ItemObserved.Rejection]
 
-    public init(observations: [ObservationEncoder.Encoded] = [], rejected: [ItemObserved.Rejection] = []) {
+    package init(observations: [ObservationEncoder.Encoded] = [], rejected: [ItemObserved.Rejection] = []) {
         self.observations = observations
         self.rejected = rejected
     }
 
     /// Whether the page holds nothing.
-    public var isEmpty: Bool { observations.isEmpty && rejected.isEmpty }
+    package var isEmpty: Bool { observations.isEmpty && rejected.isEmpty }
 
     /// The page of `items`, encoded with `encoder` on every core.
     ///
     /// - Throws: the first error other than an ``ItemObserved/Rejection`` (an event that cannot
     ///   be written).
-    public init(encoding items: [GraphObject], with encoder: ObservationEncoder) throws {
+    package init(encoding items: [GraphObject], with encoder: ObservationEncoder) throws {
         let built = ParallelMap.map(items) { item in Result { try encoder.encode(item) } }
         self.init()
         observations.reserveCapacity(built.count)
