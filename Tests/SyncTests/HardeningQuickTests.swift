@@ -4,7 +4,7 @@ import Testing
 /// The fast variant of the hardening suite (Tools/hardening, docs/hardening.md): a few
 /// `kill -9` trials of `atlas sync` against the Graph simulator, corruption, storage mutation,
 /// crash images from a write/sync log, a randomized multi-process history, hostile input and
-/// issue 17's fixed findings, each followed by a scan of the store files and all captured
+/// the outside review's findings, each followed by a scan of the store files and all captured
 /// output for the client secret and every bearer token the simulator issued. Runs the suite's
 /// driver on the binaries this test run built (no nested `swift build`).
 @Suite(.serialized) struct HardeningQuickTests {

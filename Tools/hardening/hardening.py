@@ -598,7 +598,7 @@ def case_graph():
     return c
 
 
-# ------------------------------------------------------------------ storage mutation (issue 17, item 9a)
+# ------------------------------------------------------------------ storage mutation
 
 def write_items(path, items, complete=True):
     """An offline export of deviceConfiguration items (id, display name) with both types' markers."""
@@ -774,7 +774,7 @@ def case_mutation():
     return c
 
 
-# ------------------------------------------------------------------ crash images (issue 17, item 9b)
+# ------------------------------------------------------------------ crash images
 
 def build_shim():
     out = os.path.join(WORK, "writelog.so")
@@ -932,7 +932,7 @@ def case_crash_images():
     return c
 
 
-# ------------------------------------------------------------------ randomized histories (issue 17, item 9c)
+# ------------------------------------------------------------------ randomized histories
 
 def case_history():
     c = Case("random histories")
@@ -1128,7 +1128,7 @@ def case_history():
     return c
 
 
-# ------------------------------------------------------------------ issue 17's findings, one row each (item 9d)
+# ------------------------------------------------------------------ the outside review's findings, one row each
 
 def offline_sync(c, store, tenant="contoso", items=None, extra=(), timeout=120):
     exp = os.path.join(WORK, f"f-{LOGSEQ[0]}.ndjson")
