@@ -17,7 +17,7 @@ import Testing
         // Two children and this process append at the same time.
         let children = ["alpha", "beta"].map { tenant in
             Task.detached {
-                try run(kit, ["append", "--store", path, "--tenant", tenant, "--batches", "\(batches)", "--batch-size", "\(size)"])
+                try await run(kit, ["append", "--store", path, "--tenant", tenant, "--batches", "\(batches)", "--batch-size", "\(size)"])
             }
         }
         for b in 0..<batches { _ = try await store.append((0..<size).map { makeEvent(tenant: "local", n: b * size + $0) }) }
@@ -49,7 +49,7 @@ import Testing
         let store = try LMDBEventStore.open(path: path, options: .init(create: true, initialMapSize: 1 << 20))
         _ = try await store.append([makeEvent(tenant: "local")])
         let kit = try testkitPath()
-        let out = try run(kit, ["append", "--store", path, "--tenant", "other", "--batches", "30", "--batch-size", "200",
+        let out = try await run(kit, ["append", "--store", path, "--tenant", "other", "--batches", "30", "--batch-size", "200",
                                 "--map-size", "\(1 << 20)"])
         #expect(out.status == 0, "child failed: \(out.stderr)")
         #expect(out.stdout == "ok 6001\n")
@@ -61,7 +61,7 @@ import Testing
         // And this process can still write after the other grew the map.
         let r = try await store.append([makeEvent(tenant: "local")])
         #expect(r.positions == [6002])
-        let head = try run(kit, ["head", "--store", path])
+        let head = try await run(kit, ["head", "--store", path])
         #expect(head.stdout == "head 6002 \(try store.head().chainHash.hex)\n", "\(head.stderr)")
     }
 
@@ -118,7 +118,7 @@ import Testing
         .appendingPathComponent("python/verify_store.py").path
 
     /// An interpreter that can `import lmdb`: Debian's first (pyenv's python3 lacks it).
-    static func interpreter() throws -> String {
+    static func interpreter() async throws -> String {
         var candidates = ["/usr/bin/python3"]
         if let env = ProcessInfo.processInfo.environment["ATLAS_PYTHON"] { candidates.insert(env, at: 0) }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
@@ -127,7 +127,7 @@ import Testing
         var tried: [String] = []
         for c in candidates where FileManager.default.isExecutableFile(atPath: c) && !tried.contains(c) {
             tried.append(c)
-            if let out = try? run(c, ["-c", "import lmdb"]), out.status == 0 { return c }
+            if let out = try? await run(c, ["-c", "import lmdb"]), out.status == 0 { return c }
         }
         throw TestSupportError("no python3 with the `lmdb` module among \(tried); install python3-lmdb (apt-get install python3-lmdb) or set ATLAS_PYTHON")
     }
@@ -140,7 +140,7 @@ import Testing
     }
 
     @Test func pythonVerifiesAStoreWrittenBySwift() async throws {
-        let python = try Self.interpreter()
+        let python = try await Self.interpreter()
         let path = tempPath()
         let store = try openStore(path, projections: [TenantCounts()], stateTables: ["leases"])
         var counts: [String: Int] = [:]
@@ -155,18 +155,18 @@ import Testing
         _ = try await store.append([odd])
         counts["acme", default: 0] += 1
 
-        let out = try run(python, [Self.script, path])
+        let out = try await run(python, [Self.script, path])
         #expect(out.status == 0, "\(out.stderr)")
         let summary = try JSONDecoder().decode(Summary.self, from: Data(out.stdout.utf8))
         let head = try store.head()
         #expect(summary == Summary(events: Int(head.position), head: head.chainHash.hex, tenants: counts, format_version: 2))
         // Also without the lock file (a copied, idle store).
-        let noLock = try run(python, [Self.script, path, "--no-lock"])
+        let noLock = try await run(python, [Self.script, path, "--no-lock"])
         #expect(noLock.stdout == out.stdout)
     }
 
     @Test func pythonNamesThePositionOfATamperedEvent() async throws {
-        let python = try Self.interpreter()
+        let python = try await Self.interpreter()
         let path = tempPath()
         do {
             let store = try openStore(path)
@@ -184,7 +184,7 @@ import Testing
             }
         }
         waitUntilClosed(path)
-        let out = try run(python, [Self.script, path])
+        let out = try await run(python, [Self.script, path])
         #expect(out.status == 1)
         #expect(out.stderr.contains("position 3"), "\(out.stderr)")
         #expect(out.stderr.contains("chain mismatch"), "\(out.stderr)")

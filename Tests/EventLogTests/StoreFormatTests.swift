@@ -50,8 +50,8 @@ import Testing
         let head = try store.head()
         #expect(verifyChain(raw, format: 1) == head.chainHash.bytes)
 
-        let python = try PythonReaderTests.interpreter()
-        let out = try run(python, [PythonReaderTests.script, path])
+        let python = try await PythonReaderTests.interpreter()
+        let out = try await run(python, [PythonReaderTests.script, path])
         #expect(out.status == 0, "\(out.stderr)")
         let summary = try JSONDecoder().decode(PythonReaderTests.Summary.self, from: Data(out.stdout.utf8))
         #expect(summary.format_version == 1 && summary.events == 61 && summary.head == head.chainHash.hex)

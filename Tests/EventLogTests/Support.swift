@@ -178,18 +178,23 @@ func start(_ executable: String, _ arguments: [String]) throws -> (Process, Pipe
     return (p, out, err)
 }
 
-/// Runs `executable` to completion.
-func run(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
+/// Runs `executable` to completion. The blocking reads and wait run on a Dispatch thread, never
+/// on the cooperative pool every test in this process shares.
+func run(_ executable: String, _ arguments: [String]) async throws -> ProcessOutput {
     let (p, out, err) = try start(executable, arguments)
-    // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
-    let errData = UnsafeTransfer<Data>(Data())
-    let group = DispatchGroup()
-    DispatchQueue.global().async(group: group) { errData.value = err.fileHandleForReading.readDataToEndOfFile() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    return ProcessOutput(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData.value, as: UTF8.self))
+    return await withCheckedContinuation { done in
+        DispatchQueue.global().async {
+            // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
+            let errData = UnsafeTransfer<Data>(Data())
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) { errData.value = err.fileHandleForReading.readDataToEndOfFile() }
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.wait()
+            p.waitUntilExit()
+            done.resume(returning: ProcessOutput(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                                                 stderr: String(decoding: errData.value, as: UTF8.self)))
+        }
+    }
 }
 
 final class UnsafeTransfer<T>: @unchecked Sendable {

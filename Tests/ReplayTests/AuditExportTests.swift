@@ -15,7 +15,7 @@ import Testing
         #expect(audit.selections.allSatisfy { $0.agrees == true })
         // The synthetic runs drop items, so the independent recomputation has something to agree on.
         #expect(audit.selections.contains { !$0.missing.isEmpty || !$0.unknown.isEmpty })
-        let r = try runTool(["audit", "selections", "--store", dir.store])
+        let r = try await runTool(["audit", "selections", "--store", dir.store])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
     }
 
@@ -50,7 +50,7 @@ import Testing
         #expect(audit.flags.contains { $0.kind == .outsideSelection && $0.runID == strayRun })
         #expect(!audit.flags.contains { $0.kind == .missingDiffers })
 
-        let r = try runTool(["audit", "selections", "--store", dir.store, "--json"])
+        let r = try await runTool(["audit", "selections", "--store", dir.store, "--json"])
         #expect(r.status == 1)
         #expect(r.stdout.contains(badRun))
         // Scoped to the tenant without findings.
@@ -63,7 +63,7 @@ import Testing
     @Test func exportWritesNDJSON() async throws {
         let dir = TempDir()
         let head = try await makeStore(dir.store)
-        let all = try runTool(["export", "--store", dir.store])
+        let all = try await runTool(["export", "--store", dir.store])
         #expect(all.status == 0, "\(all.stderr)")
         let lines = all.stdout.split(separator: "\n")
         #expect(UInt64(lines.count) == head.position)
@@ -75,7 +75,7 @@ import Testing
         #expect(try CanonicalJSON.serialize(fifth["envelope"]!) == raw.json)
         #expect(lines[4].hasPrefix(#"{"position":5,"chain":""#))
 
-        let some = try runTool(["export", "--store", dir.store, "--tenant", "fabrikam", "--type", "inventory.sync_run", "--from", "10", "--to", String(head.position - 1)])
+        let some = try await runTool(["export", "--store", dir.store, "--tenant", "fabrikam", "--type", "inventory.sync_run", "--from", "10", "--to", String(head.position - 1)])
         #expect(some.status == 0)
         let picked = some.stdout.split(separator: "\n").map { try! JSONParser().parse(String($0)) }
         #expect(!picked.isEmpty)
@@ -94,7 +94,7 @@ import Testing
         #expect(stats.perTenant.values.reduce(0, +) == head.position)
         #expect(stats.perType[InventoryEventType.itemObserved] ?? 0 > 0)
         #expect(stats.projections.allSatisfy { $0.checkpoint == head.position })
-        let sj = try runTool(["stats", "--store", dir.store, "--json"])
+        let sj = try await runTool(["stats", "--store", dir.store, "--json"])
         #expect(sj.status == 0)
         #expect(try JSONParser().parse(sj.stdout.trimmingCharacters(in: .newlines))["events"]?.intValue == Int(head.position))
     }
@@ -138,7 +138,7 @@ import Testing
         ]
         let sizeBefore = try FileManager.default.attributesOfItem(atPath: dir.store + "/data.mdb")[.size] as? NSNumber
         for args in cases {
-            let r = try runTool(args)
+            let r = try await runTool(args)
             #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
             #expect(!r.stderr.isEmpty)
         }

@@ -39,8 +39,8 @@ import Testing
     }
 
     /// The `consumers --json` entry of `name`.
-    static func listed(_ store: String, _ name: String) throws -> JSONValue? {
-        let r = try runTool(["consumers", "--store", store, "--json"])
+    static func listed(_ store: String, _ name: String) async throws -> JSONValue? {
+        let r = try await runTool(["consumers", "--store", store, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let v = try JSONParser().parse(Array(r.stdout.utf8))
         return v["consumers"]?.arrayValue?.first { $0["name"]?.stringValue == name }
@@ -69,11 +69,11 @@ import Testing
         #expect(second.stderr.contains("consumer billing is held by pid \(first.processIdentifier) on \(ConsumerLease.localHost) since "),
                 "\(second.stderr)")
         #expect(second.stdout.isEmpty)
-        let held = try #require(try Self.listed(dir.store, "billing"))
+        let held = try #require(try await Self.listed(dir.store, "billing"))
         #expect(held["holder"]?["pid"]?.intValue == Int(first.processIdentifier))
         #expect(held["holder"]?["host"]?.stringValue == ConsumerLease.localHost)
         #expect(held["filter"] == .object(["tenant": .string("contoso")]))
-        let table = try runTool(["consumers", "--store", dir.store])
+        let table = try await runTool(["consumers", "--store", dir.store])
         #expect(table.stdout.contains("tenant=contoso") && table.stdout.contains("\(first.processIdentifier)@\(ConsumerLease.localHost)"),
                 "\(table.stdout)")
 
@@ -90,9 +90,9 @@ import Testing
         #expect(third.isRunning, "the third tail took the consumer over")
         #expect(thirdLines.positions.contains(newHead),
                 "and follows it: \(thirdLines.positions.suffix(3)); stderr: \((try? String(contentsOfFile: thirdErr, encoding: .utf8)) ?? "")")
-        #expect(try Self.listed(dir.store, "billing")?["holder"]?["pid"]?.intValue == Int(third.processIdentifier))
+        #expect(try await Self.listed(dir.store, "billing")?["holder"]?["pid"]?.intValue == Int(third.processIdentifier))
         #expect(await FollowStartTests.stop(third) == 0)
-        #expect(try Self.listed(dir.store, "billing")?["holder"] == .null, "a tail that exits releases the consumer")
+        #expect(try await Self.listed(dir.store, "billing")?["holder"] == .null, "a tail that exits releases the consumer")
     }
 
     @Test func anotherFilterIsRefusedNamingBoth_resetStartsAgain() async throws {
@@ -109,7 +109,7 @@ import Testing
         #expect(other.stderr.contains("--reset"), "\(other.stderr)")
         let all = try await Self.runBriefly(["tail", "--store", dir.store, "--consumer", "billing"])
         #expect(all.status == 2 && all.stderr.contains("not all events"), "\(all.stderr)")
-        #expect(try Self.listed(dir.store, "billing")?["filter"] == .object(["tenant": .string("contoso")]))
+        #expect(try await Self.listed(dir.store, "billing")?["filter"] == .object(["tenant": .string("contoso")]))
 
         let fabrikam = try Self.positions(of: "fabrikam", in: dir.store)
         let (reset, resetLines) = try FollowStartTests.start(["tail", "--store", dir.store, "--consumer", "billing", "--tenant", "fabrikam",
@@ -117,11 +117,11 @@ import Testing
         try await FollowStartTests.wait(seconds: 30) { resetLines.positions == fabrikam }
         #expect(resetLines.positions == fabrikam)
         #expect(await FollowStartTests.stop(reset) == 0)
-        let entry = try #require(try Self.listed(dir.store, "billing"))
+        let entry = try #require(try await Self.listed(dir.store, "billing"))
         #expect(entry["filter"] == .object(["tenant": .string("fabrikam")]))
         #expect(entry["acknowledged"]?.intValue ?? 0 >= Int(fabrikam.last ?? 0))
 
-        let noConsumer = try runTool(["tail", "--store", dir.store, "--reset"])
+        let noConsumer = try await runTool(["tail", "--store", dir.store, "--reset"])
         #expect(noConsumer.status == 2 && noConsumer.stderr.contains("--reset needs --consumer"), "\(noConsumer.stderr)")
     }
 }

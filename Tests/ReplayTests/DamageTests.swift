@@ -52,10 +52,10 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         let head = try await makeStore(dir.store, runs: 2, items: 5)
         let victim = head.position - 3
         #expect(try rewriteKeyInFile(dir.store, from: victim, to: 5) >= 1)
-        let r = try runTool(["verify", "--store", dir.store])
+        let r = try await runTool(["verify", "--store", dir.store])
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("out of order") || r.stdout.contains("appears twice"), "\(r.stdout)")
-        let e = try runTool(["export", "--store", dir.store])
+        let e = try await runTool(["export", "--store", dir.store])
         #expect(e.status == 1, "\(e.stderr)")
         #expect(e.stderr.contains("out of order"), "\(e.stderr)")
         // What was printed never goes backwards.
@@ -90,7 +90,7 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         let p = try #require(report.problems.first { $0.kind == .tenantIndex })
         #expect(p.position == fabrikam)
         #expect(p.message.contains("belongs to tenant fabrikam"), "\(p.message)")
-        let e = try runTool(["export", "--store", dir.store, "--tenant", "contoso"])
+        let e = try await runTool(["export", "--store", dir.store, "--tenant", "contoso"])
         #expect(e.status == 1)
         #expect(e.stderr.contains("position \(fabrikam)"), "\(e.stderr)")
         #expect(!e.stdout.contains(#""tenant":"fabrikam""#))
@@ -109,7 +109,7 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         #expect(report.problems.contains { $0.kind == .tenantIndex && $0.position == head + 3 && $0.message.contains("past the log's head \(head)") },
                 "\(report.problems)")
         #expect(report.problems.contains { $0.kind == .eventIDs && $0.position == head + 9 }, "\(report.problems)")
-        let v = try runTool(["verify", "--store", dir.store])
+        let v = try await runTool(["verify", "--store", dir.store])
         #expect(v.status == 1)
         #expect(v.stderr.contains("tenant_index") || v.stdout.contains("tenant_index"), "\(v.stdout)\(v.stderr)")
     }
@@ -135,7 +135,7 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         let dir = TempDir()
         let head = try await makeStore(dir.store, runs: 2, items: 3)
         try truncateLog(dir.store, keeping: head.position - 4)
-        let r = try runTool(["verify", "--store", dir.store])
+        let r = try await runTool(["verify", "--store", dir.store])
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stderr.contains("log shorter than its projections"), "\(r.stderr)")
         // Writing would reuse the removed positions: the store is not opened for writing.
@@ -143,7 +143,7 @@ func rewriteKeyInFile(_ path: String, from: UInt64, to: UInt64) throws -> Int {
         do { _ = try openStore(dir.store) } catch let e as EventLogError {
             #expect(e.code == .truncatedLog && e.message.contains("log shorter than its projections: truncated?"), "\(e)")
         }
-        let w = try runTool(["rebuild", "--store", dir.store])
+        let w = try await runTool(["rebuild", "--store", dir.store])
         #expect(w.status == 2, "\(w.stderr)")
         #expect(w.stderr.contains("log shorter than its projections: truncated?"), "\(w.stderr)")
         #expect(try ReplayStore.openReadOnly(dir.store).head().position == head.position - 4)

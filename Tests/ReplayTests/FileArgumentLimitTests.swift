@@ -27,9 +27,9 @@ import Testing
         var seconds: Double
     }
 
-    static func measure(_ tool: String, _ args: [String]) throws -> Measured {
+    static func measure(_ tool: String, _ args: [String]) async throws -> Measured {
         let started = Date()
-        let r = try runProgram(URL(fileURLWithPath: "/usr/bin/python3"),
+        let r = try await runProgram(URL(fileURLWithPath: "/usr/bin/python3"),
                                ["-c", runner, productsDirectory().appendingPathComponent(tool).path] + args)
         let v = try JSONParser().parse(Array(r.stdout.utf8))
         return Measured(status: v["status"]?.intValue ?? -1, stderr: v["stderr"]?.stringValue ?? r.stderr,
@@ -83,7 +83,7 @@ import Testing
         close(fd)
         for row in Self.rows {
             chmod(big, row.ownerOnly ? 0o600 : 0o644)
-            let m = try Self.measure(row.tool, Self.arguments(row, file: big, dir: dir, checkpoint: checkpoint))
+            let m = try await Self.measure(row.tool, Self.arguments(row, file: big, dir: dir, checkpoint: checkpoint))
             #expect(m.status == 2, "\(row): \(m.stderr)")
             #expect(m.stderr.contains("\(row.role) \(big) is \(size) bytes, over the limit of \(row.limit) bytes"), "\(row): \(m.stderr)")
             #expect(m.maxResidentKB < 150_000, "\(row): the child's peak resident memory was \(m.maxResidentKB) KB")
@@ -97,7 +97,7 @@ import Testing
         let fifo = dir.path + "/fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
         for row in Self.rows {
-            let m = try Self.measure(row.tool, Self.arguments(row, file: fifo, dir: dir, checkpoint: checkpoint))
+            let m = try await Self.measure(row.tool, Self.arguments(row, file: fifo, dir: dir, checkpoint: checkpoint))
             #expect(m.status == 2, "\(row): \(m.stderr)")
             #expect(m.stderr.contains("\(row.role) \(fifo) is not a regular file"), "\(row): \(m.stderr)")
         }

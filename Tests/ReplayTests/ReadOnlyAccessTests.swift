@@ -217,14 +217,14 @@ import Testing
         func dataFiles() throws -> [String: String] { try Self.snapshot(dir.store).filter { $0.key != "lock.mdb" } }
         let before = try dataFiles()
         for (tool, args) in Self.reads.filter({ $0.0 == "atlas" }) {
-            let r = try runTool(args + ["--store", dir.store], tool: tool)
+            let r = try await runTool(args + ["--store", dir.store], tool: tool)
             #expect(r.status == 2, "\(args.first!): \(r.stdout) \(r.stderr)")
             #expect(r.stderr.contains("atlas-replay rebuild") && r.stderr.contains("up to position"), "\(r.stderr)")
         }
         #expect(try dataFiles() == before)
         #expect(try Self.snapshot(dir.store).keys.sorted() == ["data.mdb", "lock.mdb"])
         // After a rebuild the same commands answer.
-        #expect(try runTool(["rebuild", "--store", dir.store]).status == 0)
-        #expect(try runTool(["items", "--tenant", "contoso", "--store", dir.store], tool: "atlas").status == 0)
+        #expect(try await runTool(["rebuild", "--store", dir.store]).status == 0)
+        #expect(try await runTool(["items", "--tenant", "contoso", "--store", dir.store], tool: "atlas").status == 0)
     }
 }

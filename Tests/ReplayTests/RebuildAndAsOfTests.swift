@@ -24,16 +24,16 @@ import Testing
     @Test func rebuildCommandPrintsEqualDigests() async throws {
         let dir = TempDir()
         try await makeStore(dir.store)
-        let r = try runTool(["rebuild", "--store", dir.store, "--json"])
+        let r = try await runTool(["rebuild", "--store", dir.store, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let v = try JSONParser().parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(v["equal"]?.boolValue == true)
         #expect(v["before"]?["digests"] == v["after"]?["digests"])
-        let one = try runTool(["rebuild", "--store", dir.store, "--projection", "sync_runs"])
+        let one = try await runTool(["rebuild", "--store", dir.store, "--projection", "sync_runs"])
         #expect(one.status == 0)
         #expect(one.stdout.contains("sync_runs: before"))
         #expect(!one.stdout.contains("inventory_items"))
-        let bad = try runTool(["rebuild", "--store", dir.store, "--projection", "nope"])
+        let bad = try await runTool(["rebuild", "--store", dir.store, "--projection", "nope"])
         #expect(bad.status == 2)
     }
 
@@ -145,14 +145,14 @@ func databaseNames(_ path: String) throws -> [String] {
         #expect(try AsOf.position(atOrBefore: Timestamp(millisecondsSinceEpoch: 0), in: store, through: head) == nil)
 
         // The command prints the same JSON as atlas would have then.
-        let r = try runTool(["as-of", "runs", "--store", dir.store, "--tenant", "contoso", "--position", String(third), "--json"])
+        let r = try await runTool(["as-of", "runs", "--store", dir.store, "--tenant", "contoso", "--position", String(third), "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.trimmingCharacters(in: .newlines) == captured[2].1[2])
-        let rt = try runTool(["as-of", "items", "--store", dir.store, "--tenant", "contoso", "--time", t.description, "--json"])
+        let rt = try await runTool(["as-of", "items", "--store", dir.store, "--tenant", "contoso", "--time", t.description, "--json"])
         #expect(rt.status == 0, "\(rt.stderr)")
         #expect(rt.stdout.trimmingCharacters(in: .newlines) == captured[2].1[0])
         let sel = canonical(Self.selection.json)
-        let rm = try runTool(["as-of", "missing", "--store", dir.store, "--tenant", "contoso", "--position", String(captured[5].0), "--selection", sel, "--json"])
+        let rm = try await runTool(["as-of", "missing", "--store", dir.store, "--tenant", "contoso", "--position", String(captured[5].0), "--selection", sel, "--json"])
         #expect(rm.status == 0, "\(rm.stderr)")
         #expect(rm.stdout.trimmingCharacters(in: .newlines) == captured[5].1[3])
     }

@@ -104,12 +104,14 @@ func productsDirectory() -> URL {
         .appendingPathComponent(".build/debug")
 }
 
-func runTool(_ args: [String], tool name: String = "atlas-replay", environment: [String: String] = [:]) throws -> ProcessResult {
-    try runProgram(productsDirectory().appendingPathComponent(name), args, environment: environment)
+func runTool(_ args: [String], tool name: String = "atlas-replay", environment: [String: String] = [:]) async throws -> ProcessResult {
+    try await runProgram(productsDirectory().appendingPathComponent(name), args, environment: environment)
 }
 
-/// Runs the program at `url` to completion, capturing its output.
-func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+/// Runs the program at `url` to completion, capturing its output. The blocking reads and wait
+/// run on a Dispatch thread, never on the cooperative pool every test in this process shares
+/// (a test blocking it for a tool's whole run would stall the others' tasks).
+func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
     let p = Process()
     p.executableURL = url
     p.arguments = args
@@ -121,8 +123,17 @@ func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:
     p.standardOutput = out
     p.standardError = err
     try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return await withCheckedContinuation { done in
+        DispatchQueue.global().async {
+            // stderr is drained beside stdout, so a child filling one pipe never waits on the other.
+            let group = DispatchGroup()
+            nonisolated(unsafe) var e = Data()
+            DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            group.wait()
+            p.waitUntilExit()
+            done.resume(returning: ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                                                 stderr: String(decoding: e, as: UTF8.self)))
+        }
+    }
 }

@@ -141,7 +141,7 @@ func scratchLeft(_ dir: String) -> [String] {
         for d in [stale, live, otherNamespace, otherBoot, barePID] {
             try FileManager.default.createDirectory(atPath: scratch + "/" + d, withIntermediateDirectories: true)
         }
-        let r = try runTool(["verify", "--store", dir.store, "--scratch-dir", scratch])
+        let r = try await runTool(["verify", "--store", dir.store, "--scratch-dir", scratch])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Set(scratchLeft(scratch)) == [live, otherNamespace, otherBoot, barePID])
     }
@@ -154,7 +154,7 @@ func scratchLeft(_ dir: String) -> [String] {
         try await makeStore(dir.store, runs: 3, items: 6)
         let scratch = dir.path + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let pristine = try runTool(["verify", "--store", dir.store, "--json", "--scratch-dir", scratch])
+        let pristine = try await runTool(["verify", "--store", dir.store, "--json", "--scratch-dir", scratch])
         #expect(pristine.status == 0)
         let baseline = try answers(pristine.stdout)
         let tables = ["events", "event_ids", "tenant_events", "p/inventory_items/1/items", "p/inventory_runs/1/runs", "projections"]
@@ -169,7 +169,7 @@ func scratchLeft(_ dir: String) -> [String] {
             } else {
                 try mutateEntry(copy, tables[trial % tables.count], &mutator)
             }
-            let r = try runTool(["verify", "--store", copy, "--json", "--scratch-dir", scratch, "--step-timeout", "20"])
+            let r = try await runTool(["verify", "--store", copy, "--json", "--scratch-dir", scratch, "--step-timeout", "20"])
             outcomes[r.status, default: 0] += 1
             #expect(r.status == 0 || r.status == 1, "trial \(trial): exit \(r.status)\n\(r.stderr)")
             if r.status == 0 {

@@ -47,7 +47,7 @@ import Testing
         // Only event 17 is damaged: one chain problem, the rest of the chain checks out.
         #expect(report.problems.filter { $0.kind == .chain }.count == 1)
 
-        let r = try runTool(["verify", "--store", dir.store])
+        let r = try await runTool(["verify", "--store", dir.store])
         #expect(r.status == 1)
         #expect(r.stderr.contains("position 17"), "\(r.stderr)")
     }
@@ -85,7 +85,7 @@ import Testing
         #expect(report.status == .failed)
         #expect(report.firstProblem?.kind == .gap)
         #expect(report.firstProblem?.position == 25)
-        let r = try runTool(["verify", "--store", dir.store, "--json"])
+        let r = try await runTool(["verify", "--store", dir.store, "--json"])
         #expect(r.status == 1)
         #expect(r.stdout.contains("\"kind\":\"gap\""))
     }
