@@ -16,11 +16,16 @@ import Sync
 ///
 /// Each prints sync (or append) items/s, store bytes per observation, `missing` p50/p99 on one
 /// tenant and peak memory. `--scale` shrinks the item counts (100 = the shapes above).
+///
+/// Shape (a) then replays its log (`--replay 0` skips this): `--rebuilds` rebuilds of all
+/// projections in one pass, each checked against the incremental projections by digest, with
+/// events/s, the writer's and read-ahead thread's CPU per event and the peak memory of each;
+/// verify in process; as-of (half the log replayed into a scratch store).
 enum ShapesBenchmark {
-    static let usage = "shapes --shape a|b|c [--scale PERCENT] [--dir DIR]"
+    static let usage = "shapes --shape a|b|c [--scale PERCENT] [--dir DIR] [--replay 0|1] [--rebuilds N] [--chunk EVENTS] [--keep 1]"
 
     static func run(_ args: [String]) async throws -> Int32 {
-        let o = try Options(args, allowed: ["shape", "scale", "dir"])
+        let o = try Options(args, allowed: ["shape", "scale", "dir", "replay", "rebuilds", "chunk", "keep"])
         let scale = try o.int("scale", default: 100)
         func scaled(_ n: Int) -> Int { max(1, n * scale / 100) }
         let dir = try o.string("dir").map { d -> String in
@@ -28,7 +33,9 @@ enum ShapesBenchmark {
             return d + "/shapes-\(UUID().uuidString)"
         } ?? Bench.tempDir("shapes")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // `--keep 1` leaves the store for profiling one phase (e.g. `atlas-replay rebuild --store DIR/store`).
+        let keep = o.string("keep") == "1"
+        defer { if keep { print("kept store: \(dir)/store") } else { try? FileManager.default.removeItem(atPath: dir) } }
         let store = try LMDBEventStore.open(path: dir + "/store", options: .init(
             create: true, durability: .durable, projections: InventoryProjections.all, stateTables: SyncRunner.stateTables))
         let selection = try InventoryBenchmark.selection()
@@ -51,6 +58,9 @@ enum ShapesBenchmark {
                 }
             }
             try report(store, tenant: "contoso", selection: selection, observations: 8 * items)
+            if try o.int("replay", default: 1) == 1 {
+                try await replay(store, rebuilds: try o.int("rebuilds", default: 3), chunk: try o.int("chunk", default: 100_000), scratch: dir)
+            }
         case "b":
             let tenants = 500, items = scaled(2_000), width = 16
             print("shape (b): \(tenants) tenants × \(items) items (random GUIDs, ~580-byte lines), synced \(width) at a time, durable")
@@ -90,6 +100,36 @@ enum ShapesBenchmark {
             throw UsageError(message: "--shape must be a, b or c")
         }
         return 0
+    }
+
+    /// Rebuilds (each proved equal to the incremental projections by digest), verify and as-of
+    /// over `store`'s log, each with events/s and peak memory.
+    static func replay(_ store: LMDBEventStore, rebuilds: Int, chunk: Int, scratch: String) async throws {
+        let head = try store.head().position
+        var phases: [ReplayBenchmark.Phase] = []
+        print("  replay of the \(head)-event log:")
+        for r in 1...rebuilds {
+            let before = try ProjectionDigest.atHead(store, projections: InventoryProjections.all)
+            let writer0 = Bench.threadCPUSeconds(named: "lmdb-writer"), ahead0 = LMDBEventStore.rebuildReadAheadCPUSeconds
+            _ = try await ReplayBenchmark.measure("  rebuild \(r)", &phases) {
+                try store.rebuildSync(named: nil, progress: nil, chunk: chunk)
+                return head
+            }
+            let writer = Bench.threadCPUSeconds(named: "lmdb-writer") - writer0, ahead = LMDBEventStore.rebuildReadAheadCPUSeconds - ahead0
+            let after = try ProjectionDigest.atHead(store, projections: InventoryProjections.all)
+            let equal = before.head == after.head && before.digests == after.digests
+            print(String(format: "      CPU per event: writer thread %.2f µs, read-ahead thread %.2f µs; digests %@", writer * 1e6 / Double(head),
+                         ahead * 1e6 / Double(head), equal ? "equal to the incremental projections'" : "DIFFERENT"))
+            guard equal else { throw ReplayFailure("rebuild \(r): projection digests differ from the incremental projections'") }
+        }
+        _ = try await ReplayBenchmark.measure("  verify", &phases) {
+            let report = try await Verifier(store: store, scratchParent: scratch).run()
+            guard report.status == .ok else { throw ReplayFailure("verify failed: \(report.problems.first?.message ?? "")") }
+            return report.eventsChecked
+        }
+        _ = try await ReplayBenchmark.measure("  as-of", &phases) {
+            try await AsOf.replay(store, through: head / 2, scratchParent: scratch).replayed
+        }
     }
 
     /// Store size per observation, `missing` p50/p99 over `tenant`, peak memory.

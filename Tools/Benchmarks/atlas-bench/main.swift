@@ -19,6 +19,7 @@ struct Benchmark: Sendable {
         "subscription-writer": .init(usage: SubscriptionBenchmark.writerUsage, run: SubscriptionBenchmark.writer),
         "canonical": .init(usage: CanonicalBenchmark.usage, run: CanonicalBenchmark.run),
         "missing": .init(usage: MissingBenchmark.usage, run: MissingBenchmark.run),
+        "ingest": .init(usage: IngestBenchmark.usage, run: IngestBenchmark.run),
         "shapes": .init(usage: ShapesBenchmark.usage, run: ShapesBenchmark.run),
     ]
 
