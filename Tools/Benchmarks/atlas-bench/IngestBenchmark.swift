@@ -30,7 +30,7 @@ enum IngestBenchmark {
         for run in 1...runs {
             let store = dir + "/store-\(run)"
             for label in ["fresh store", "re-sync"] {
-                let r = try spawn(atlas, ["sync", "--store", store, "--tenant", "contoso", "--selection", selection, "--from-file", export])
+                let r = try ChildRun.run(atlas, ["sync", "--store", store, "--tenant", "contoso", "--selection", selection, "--from-file", export], sampleEvery: 5_000)
                 failed = failed || r.status != 0
                 print(String(format: "  run %d, %@: %.2f s = %.0f items/s; CPU %.1f µs/item (%.2f cores busy); peak resident %.0f MiB%@",
                              run, label, r.seconds, Double(items) / r.seconds, r.cpu * 1e6 / Double(items), r.cpu / r.seconds,
@@ -39,40 +39,5 @@ enum IngestBenchmark {
             try? FileManager.default.removeItem(atPath: store)
         }
         return failed ? 1 : 0
-    }
-
-    /// Runs `path args` (output discarded) and waits for it: wall time, exit status, the child's
-    /// CPU seconds (`wait4`) and peak resident memory.
-    static func spawn(_ path: String, _ args: [String]) throws -> (seconds: Double, status: Int32, cpu: Double, peakMiB: Double) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([path] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let start = ContinuousClock.now
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw UsageError(message: "cannot run \(path): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        var usage = rusage()
-        // Peak memory from the child's VmHWM, read every 5 ms until it exits (`ru_maxrss` would
-        // start from this process's memory, which a spawned child's accounting inherits).
-        var peakKB = 0.0
-        while true {
-            let r = wait4(pid, &status, WNOHANG, &usage)
-            if r == pid || (r == -1 && errno != EINTR) { break }
-            if let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") {
-                peakKB = max(peakKB, kb)
-            }
-            usleep(5_000)
-        }
-        let d = ContinuousClock.now - start
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, exit, cpu, peakKB / 1024)
     }
 }

@@ -57,13 +57,13 @@ enum MissingBenchmark {
 
         // 2. Whole processes.
         let missingArgs = ["missing", "--store", dir + "/store", "--tenant", "contoso", "--selection-hash", selection.hash, "--format", "ndjson"]
-        let missing = try (0..<processes).map { _ in try child(atlas, missingArgs) }
-        let version = try (0..<processes).map { _ in try child(atlas, ["--version"]) }
+        let missing = try (0..<processes).map { _ in try ChildRun.run(atlas, missingArgs) }
+        let version = try (0..<processes).map { _ in try ChildRun.run(atlas, ["--version"]) }
         func median(_ xs: [Double]) -> Double { Bench.percentile(xs.sorted(), 0.5) }
         let m = median(missing.map(\.seconds)), v = median(version.map(\.seconds))
         // Memory in separate runs: sampling it takes CPU from the child.
-        let missingPeak = try (0..<3).map { _ in try child(atlas, missingArgs, sampling: true).peakMiB }.max() ?? 0
-        let versionPeak = try (0..<3).map { _ in try child(atlas, ["--version"], sampling: true).peakMiB }.max() ?? 0
+        let missingPeak = try (0..<3).map { _ in try ChildRun.run(atlas, missingArgs, sampleEvery: 500).peakMiB }.max() ?? 0
+        let versionPeak = try (0..<3).map { _ in try ChildRun.run(atlas, ["--version"], sampleEvery: 500).peakMiB }.max() ?? 0
         print(String(format: "whole process: `atlas missing` median %.1f ms (peak resident %.0f MiB), `atlas --version` median %.1f ms (%.0f MiB): %.2f×",
                      m * 1000, missingPeak, v * 1000, versionPeak, m / max(v, 1e-9)))
         guard missing.allSatisfy({ $0.status == 0 }) else {
@@ -78,40 +78,5 @@ enum MissingBenchmark {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-    }
-
-    /// Runs `path args` with its output discarded: wall time, exit status and, with `sampling`,
-    /// the child's peak resident memory (its VmHWM, read every half millisecond until it exits:
-    /// `wait4`'s `ru_maxrss` would count this large process's memory, which a spawned child's
-    /// accounting starts from).
-    static func child(_ path: String, _ args: [String], sampling: Bool = false) throws -> (seconds: Double, status: Int32, peakMiB: Double) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([path] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let start = ContinuousClock.now
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw UsageError(message: "cannot run \(path): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        var peakKB = 0.0
-        if sampling {
-            while waitpid(pid, &status, WNOHANG) == 0 {
-                if let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                   let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                   let kb = Double(line.split(separator: " ").dropFirst().first ?? "") {
-                    peakKB = max(peakKB, kb)
-                }
-                usleep(500)
-            }
-        } else {
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        }
-        let d = ContinuousClock.now - start
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, exit, peakKB / 1024)
     }
 }
