@@ -1,3 +1,4 @@
+import AtlasTesting
 import CanonicalJSON
 import Crypto
 import EventLog
@@ -178,23 +179,11 @@ func start(_ executable: String, _ arguments: [String]) throws -> (Process, Pipe
     return (p, out, err)
 }
 
-/// Runs `executable` to completion. The blocking reads and wait run on a Dispatch thread, never
-/// on the cooperative pool every test in this process shares.
+/// Runs `executable` to completion (off the cooperative pool).
 func run(_ executable: String, _ arguments: [String]) async throws -> ProcessOutput {
-    let (p, out, err) = try start(executable, arguments)
-    return await withCheckedContinuation { done in
-        DispatchQueue.global().async {
-            // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
-            let errData = UnsafeTransfer<Data>(Data())
-            let group = DispatchGroup()
-            DispatchQueue.global().async(group: group) { errData.value = err.fileHandleForReading.readDataToEndOfFile() }
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.wait()
-            p.waitUntilExit()
-            done.resume(returning: ProcessOutput(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                                                 stderr: String(decoding: errData.value, as: UTF8.self)))
-        }
-    }
+    let (p, _, _) = try start(executable, arguments)
+    let r = await ChildOutput.collect(p)
+    return ProcessOutput(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
 }
 
 final class UnsafeTransfer<T>: @unchecked Sendable {

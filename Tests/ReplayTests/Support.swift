@@ -108,9 +108,7 @@ func runTool(_ args: [String], tool name: String = "atlas-replay", environment: 
     try await runProgram(productsDirectory().appendingPathComponent(name), args, environment: environment)
 }
 
-/// Runs the program at `url` to completion, capturing its output. The blocking reads and wait
-/// run on a Dispatch thread, never on the cooperative pool every test in this process shares
-/// (a test blocking it for a tool's whole run would stall the others' tasks).
+/// Runs the program at `url` to completion, capturing its output (off the cooperative pool).
 func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
     let p = Process()
     p.executableURL = url
@@ -119,21 +117,9 @@ func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:
     env["ATLAS_STORE"] = nil
     for (k, v) in environment { env[k] = v }
     p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
+    p.standardOutput = Pipe()
+    p.standardError = Pipe()
     try p.run()
-    return await withCheckedContinuation { done in
-        DispatchQueue.global().async {
-            // stderr is drained beside stdout, so a child filling one pipe never waits on the other.
-            let group = DispatchGroup()
-            nonisolated(unsafe) var e = Data()
-            DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            group.wait()
-            p.waitUntilExit()
-            done.resume(returning: ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                                 stderr: String(decoding: e, as: UTF8.self)))
-        }
-    }
+    let r = await ChildOutput.collect(p)
+    return ProcessResult(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
 }

@@ -1,3 +1,4 @@
+import AtlasTesting
 import Foundation
 
 /// Runs the built `atlas` executable as a real child process.
@@ -37,19 +38,11 @@ enum AtlasProcess {
         return p
     }
 
-    /// Waits for a process `start` began and returns what it printed. The blocking reads and
-    /// wait run on a Dispatch thread, never on the tests' cooperative pool (which the in-process
-    /// Graph simulator needs while the child talks to it).
+    /// Waits for a process `start` began and returns what it printed, off the cooperative pool
+    /// (which the in-process Graph simulator needs while the child talks to it).
     static func finish(_ p: Process) async -> Ran {
-        await withCheckedContinuation { done in
-            DispatchQueue.global().async {
-                let out = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-                let err = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                done.resume(returning: Ran(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                                           stderr: String(decoding: err, as: UTF8.self)))
-            }
-        }
+        let r = await ChildOutput.collect(p)
+        return Ran(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
     }
 
     /// Runs `atlas ARGS` (or `binary ARGS`) to its end.
