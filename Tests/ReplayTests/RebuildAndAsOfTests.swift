@@ -56,6 +56,12 @@ import Testing
         #expect(!one.stdout.contains("inventory_items"))
         let bad = try await runTool(["rebuild", "--store", dir.store, "--projection", "nope"])
         #expect(bad.status == 2)
+        let small = try await runTool(["rebuild", "--store", dir.store, "--memory-limit", "1", "--json"])
+        #expect(small.status == 0, "\(small.stderr)")
+        #expect(try JSONParser().parse(small.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["equal"]?.boolValue == true)
+        let zero = try await runTool(["rebuild", "--store", dir.store, "--memory-limit", "0"])
+        #expect(zero.status == 2)
+        #expect(zero.stderr.contains("--memory-limit"), "\(zero.stderr)")
     }
 
     @Test func interruptedRebuildIsDiscardedOnOpen() async throws {
