@@ -21,6 +21,27 @@ import Testing
         #expect(try store.projectionStatus().map(\.generation) == generations.map { $0 + 1 })
     }
 
+    @Test func rebuildWithATinyMemoryLimitWritesOutOftenAndKeepsDigests() async throws {
+        // A few kilobytes of rows at a time: the rebuild writes its tables out many times, in
+        // chunks smaller than a run, and reads back rows it wrote out earlier (items seen again,
+        // index entries replaced); the result equals the incremental projections.
+        let dir = TempDir()
+        try await makeStore(dir.store, runs: 8, items: 30)
+        let store = try openStore(dir.store)
+        let before = try ProjectionDigest.atHead(store, projections: InventoryProjections.all)
+        let tiny = try store.rebuildSync(named: nil, progress: nil, chunk: 37, memoryLimit: 4_096)
+        #expect(tiny.spills > 20, "\(tiny)")
+        #expect(tiny.peakBytes > 4_096 && tiny.peakBytes < 16_384, "\(tiny)")
+        let after = try ProjectionDigest.atHead(store, projections: InventoryProjections.all)
+        #expect(before.head != nil && before.head == after.head)
+        #expect(before.digests == after.digests)
+        // With room for everything: nothing is written out before the end.
+        let roomy = try store.rebuildSync(named: nil, progress: nil, chunk: 37)
+        #expect(roomy.spills == 0)
+        #expect(roomy.peakBytes > tiny.peakBytes)
+        #expect(try ProjectionDigest.atHead(store, projections: InventoryProjections.all).digests == before.digests)
+    }
+
     @Test func rebuildCommandPrintsEqualDigests() async throws {
         let dir = TempDir()
         try await makeStore(dir.store)
@@ -35,6 +56,12 @@ import Testing
         #expect(!one.stdout.contains("inventory_items"))
         let bad = try await runTool(["rebuild", "--store", dir.store, "--projection", "nope"])
         #expect(bad.status == 2)
+        let small = try await runTool(["rebuild", "--store", dir.store, "--memory-limit", "1", "--json"])
+        #expect(small.status == 0, "\(small.stderr)")
+        #expect(try JSONParser().parse(small.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["equal"]?.boolValue == true)
+        let zero = try await runTool(["rebuild", "--store", dir.store, "--memory-limit", "0"])
+        #expect(zero.status == 2)
+        #expect(zero.stderr.contains("--memory-limit"), "\(zero.stderr)")
     }
 
     @Test func interruptedRebuildIsDiscardedOnOpen() async throws {

@@ -12,8 +12,11 @@ import Foundation
 /// change (4ee860a) that brought this map together with stack-built keys and in-place updates;
 /// the map's own share was not measured apart.
 struct ByteMap {
-    /// Entry index + 1 per slot (0: empty); the count is a power of two, at most half full.
-    private var slots: [Int32]
+    /// Per slot, 0 when empty, else the entry's hash's upper 32 bits ‖ its index + 1 (32
+    /// bits): a probe compares the hash bits in the slot before it reads the entry, so a lookup
+    /// of a key that is absent rarely touches an entry. The count is a power of two, at most
+    /// half full.
+    private var slots: [UInt64]
     private var hashes: [UInt64] = []
     /// Where each entry's key lies in ``arena``.
     private var keyRanges: [Range<Int>] = []
@@ -21,7 +24,17 @@ struct ByteMap {
     /// Each entry's value; `nil` marks a deletion.
     var values: [[UInt8]?] = []
 
-    init() { slots = [Int32](repeating: 0, count: 64) }
+    init() { slots = [UInt64](repeating: 0, count: 64) }
+
+    /// An empty map with room for `capacity` entries before it grows.
+    init(capacity: Int) {
+        var n = 64
+        while n < capacity * 2 { n *= 2 }
+        slots = [UInt64](repeating: 0, count: n)
+        hashes.reserveCapacity(capacity)
+        keyRanges.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
 
     /// The number of entries.
     var count: Int { values.count }
@@ -36,11 +49,13 @@ struct ByteMap {
     func lookup(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Lookup {
         let mask = slots.count - 1
         var s = Int(truncatingIfNeeded: hash) & mask
+        let tag = hash >> 32
         return arena.withUnsafeBytes { arena in
             while true {
-                let e = Int(slots[s]) - 1
-                if e < 0 { return .absent(slot: s) }
-                if hashes[e] == hash {
+                let v = slots[s]
+                if v == 0 { return .absent(slot: s) }
+                if v >> 32 == tag {
+                    let e = Int(truncatingIfNeeded: v & 0xFFFF_FFFF) - 1
                     let r = keyRanges[e]
                     if r.count == key.count, r.isEmpty || memcmp(arena.baseAddress! + r.lowerBound, key.baseAddress!, r.count) == 0 {
                         return .found(entry: e)
@@ -60,7 +75,7 @@ struct ByteMap {
         keyRanges.append(start..<arena.count)
         hashes.append(hash)
         values.append(value)
-        slots[slot] = Int32(e + 1)
+        slots[slot] = Self.slot(hash, e)
         if values.count * 2 > slots.count { grow() }
         return e
     }
@@ -80,14 +95,41 @@ struct ByteMap {
     }
 
     private mutating func grow() {
-        var new = [Int32](repeating: 0, count: slots.count * 2)
+        var new = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = new.count - 1
         for (e, h) in hashes.enumerated() {
             var s = Int(truncatingIfNeeded: h) & mask
             while new[s] != 0 { s = (s + 1) & mask }
-            new[s] = Int32(e + 1)
+            new[s] = Self.slot(h, e)
         }
         slots = new
+    }
+
+    private static func slot(_ hash: UInt64, _ entry: Int) -> UInt64 {
+        hash & 0xFFFF_FFFF_0000_0000 | UInt64(truncatingIfNeeded: entry + 1)
+    }
+
+    /// The map without its deletions (entries whose value is `nil`); `dropped` gets the key
+    /// length of each one left out.
+    func withoutDeletions(_ dropped: (Int) -> Void) -> ByteMap {
+        let live = values.reduce(0) { $1 == nil ? $0 : $0 + 1 }
+        var m = ByteMap(capacity: live)
+        arena.withUnsafeBytes { arena in
+            for e in values.indices {
+                let key = UnsafeRawBufferPointer(rebasing: arena[keyRanges[e]])
+                guard let value = values[e] else {
+                    dropped(key.count)
+                    continue
+                }
+                if case .absent(let slot) = m.lookup(key, hash: hashes[e]) { m.insert(key, hash: hashes[e], at: slot, value: value) }
+            }
+        }
+        return m
+    }
+
+    /// Visits each entry's key and value length (0 for a deletion), in no particular order.
+    func forEachSize(_ body: (Int, Int) -> Void) {
+        for e in values.indices { body(keyRanges[e].count, values[e]?.count ?? 0) }
     }
 
     /// Visits the entries in key order (bytewise).

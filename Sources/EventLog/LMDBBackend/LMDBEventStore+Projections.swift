@@ -90,17 +90,19 @@ extension LMDBEventStore {
     /// bytes: only the envelope's top-level members are read here, and an event no projection
     /// consumes is not looked at further.
     ///
-    /// With `buffered`, table writes are combined in memory and written in key order at the
-    /// end (and whenever `bufferLimit` entries are held), and the events are read and
-    /// prepared ahead on another thread (``RebuildPrefetcher``).
+    /// With a `buffer` (a rebuild's), table writes go to it (rebound to `txn`), which writes
+    /// everything out whenever it holds more than `memoryLimit` bytes; what it holds at the end
+    /// is the caller's to write. The events are then read and prepared ahead on another thread
+    /// (``RebuildPrefetcher``).
     @discardableResult
     func applyRange(
         _ ps: [any Projection], txn: WriteTransaction, handles: [StoreTable: RawDatabase],
-        from start: UInt64, through end: UInt64, buffered: Bool = false, bufferLimit: Int = 250_000
+        from start: UInt64, through end: UInt64, buffer: BufferedTables? = nil, memoryLimit: Int = .max
     ) throws -> UInt64 {
         guard start <= end, !ps.isEmpty else { return start - 1 }
         let direct = LMDBTables(write: txn, handles: handles, events: events)
-        let buffer = buffered ? BufferedTables(direct) : nil
+        buffer?.rebind(direct)
+        let buffered = buffer != nil
         let tables: any KeyValueWriter = buffer ?? direct
         var filter = ProjectionFilter(ps)
         var last = start - 1
@@ -122,7 +124,7 @@ extension LMDBEventStore {
             }
             try Self.apply(ps, filter: &filter, to: event, tables: tables)
             last = position
-            if let buffer, buffer.count >= bufferLimit { try buffer.flush() }
+            if let buffer, buffer.bytes > memoryLimit { try buffer.spill() }
         }
 
         if buffered {
@@ -150,7 +152,6 @@ extension LMDBEventStore {
                 }
             }
         }
-        try buffer?.flush()
         return last
     }
 
@@ -242,29 +243,44 @@ extension LMDBEventStore {
 
     // MARK: Rebuild
 
-    /// Like ``rebuildSync(named:progress:chunk:)``, on a thread of its own: the rebuild blocks
+    /// Like ``rebuildSync(named:progress:chunk:memoryLimit:)``, on a thread of its own: the rebuild blocks
     /// its thread until the last chunk commits, which must not be one of the cooperative pool's.
     package func rebuildProjections(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws {
-        try await DedicatedThread.run(name: "atlas-rebuild") { [self] in
+        _ = try await DedicatedThread.run(name: "atlas-rebuild") { [self] in
             try rebuildSync(named: names, progress: progress)
         }
     }
 
+    /// The memory a rebuild holds its new tables in before it writes them out (see
+    /// ``rebuildSync(named:progress:chunk:memoryLimit:)``): 512 MiB.
+    package static let defaultRebuildMemoryLimit = 512 << 20
+
     /// Rebuilds the named projections (all when `nil`) into a new generation of tables, in
-    /// chunks of large write transactions, and swaps each in atomically with its last chunk.
-    /// Appends from this and other processes go on meanwhile.
-    package func rebuildSync(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 100_000) throws {
+    /// chunks of `chunk` events per write transaction, and swaps each in atomically with its
+    /// last chunk. Appends from this and other processes go on meanwhile.
+    ///
+    /// The new tables are built in memory across chunks, up to about `memoryLimit` bytes, and
+    /// written in key order with the last chunk (appended, as they are empty); a rebuild that
+    /// outgrows the limit writes out what it holds and goes on, looking up in the tables the
+    /// rows it no longer holds.
+    @discardableResult
+    package func rebuildSync(
+        named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int = 100_000,
+        memoryLimit: Int = LMDBEventStore.defaultRebuildMemoryLimit
+    ) throws -> RebuildMemoryUse {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         let selected = names.map { n in projections.filter { n.contains($0.name) } } ?? projections
         if let names, let unknown = names.first(where: { n in !projections.contains { $0.name == n } }) {
             throw EventLogError(.projectionFailed, "no projection named \(unknown); known: \(projections.map(\.name).joined(separator: ", "))")
         }
-        guard !selected.isEmpty else { return }
-        try mapErrorsSync { try rebuildTogether(selected, progress: progress, chunk: chunk) }
+        guard !selected.isEmpty else { return RebuildMemoryUse(peakBytes: 0, spills: 0) }
+        return try mapErrorsSync { try rebuildTogether(selected, progress: progress, chunk: chunk, memoryLimit: memoryLimit) }
     }
 
     /// Rebuilds `ps` in one pass over the log: each event is decoded once for all of them.
-    private func rebuildTogether(_ ps: [any Projection], progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int) throws {
+    private func rebuildTogether(
+        _ ps: [any Projection], progress: (@Sendable (UInt64, UInt64) -> Void)?, chunk: Int, memoryLimit: Int
+    ) throws -> RebuildMemoryUse {
         // 1. Claim a new generation for each.
         var generations: [String: Int] = [:]
         for p in ps {
@@ -292,6 +308,12 @@ extension LMDBEventStore {
         }
         let handles = building
         let claimed = generations
+        // The new tables are empty (a table left over with rows is treated as any other).
+        let fresh = try env.read { txn in
+            Set(try ps.flatMap { p in p.tableNames.map { StoreTable.projection(p.name, $0) } }
+                .filter { try txn.count(handles[$0]!) == 0 })
+        }
+        let buffer = BufferedTables(building: fresh)
         // 2. Fill them chunk by chunk; the last chunk swaps them all in, atomically.
         var previous: [String: Int] = [:]
         var checkpoint: UInt64 = 0
@@ -306,8 +328,11 @@ extension LMDBEventStore {
                 }
                 let head = try readHead(txn).position
                 let end = min(head, from + UInt64(chunk))
-                let reached = try applyRange(ps, txn: txn, handles: handles, from: from + 1, through: end, buffered: true)
+                let reached = try applyRange(ps, txn: txn, handles: handles, from: from + 1, through: end,
+                                             buffer: buffer, memoryLimit: memoryLimit)
                 if reached >= head {
+                    if from + 1 > end { buffer.rebind(LMDBTables(write: txn, handles: handles, events: events)) }
+                    try buffer.flush()
                     var old: [String: Int] = [:]
                     for p in ps {
                         let r = records[p.name]!
@@ -316,6 +341,7 @@ extension LMDBEventStore {
                     }
                     return (true, head, head, old)
                 }
+                try buffer.writeShared()
                 for p in ps {
                     var r = records[p.name]!
                     r.building!.checkpoint = reached
@@ -339,11 +365,14 @@ extension LMDBEventStore {
                 if let db: RawDatabase = try env.openDatabase(name, create: false) { try env.dropDatabase(db) }
             }
         }
+        return RebuildMemoryUse(peakBytes: buffer.peakBytes, spills: buffer.spills)
     }
 
     /// CPU seconds used so far, in this process, by rebuilds' read-ahead threads (diagnostics
-    /// for benchmarks; see ``rebuildSync(named:progress:chunk:)``).
+    /// for benchmarks; see ``rebuildSync(named:progress:chunk:memoryLimit:)``).
     package static var rebuildReadAheadCPUSeconds: Double { RebuildPrefetcher.cpuSeconds }
+
+
 
     package func projectionStatus() throws -> [ProjectionStatus] {
         try read { tables in

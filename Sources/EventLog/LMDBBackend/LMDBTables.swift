@@ -151,6 +151,18 @@ final class LMDBTables: KeyValueWriter {
         try value.withUnsafeBytes { v in try write.putRaw(db, key, v) }
     }
 
+    /// Lets `body` append rows to `table` in ascending key order through one cursor
+    /// (`MDB_APPEND`: no search, full pages); each key must sort after every key in the table.
+    func append(
+        _ table: StoreTable,
+        _ body: (_ append: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }
+        try write.withAppender(try db(table)) { appender in
+            try body { key, value in try appender.appendRaw(key, value) }
+        }
+    }
+
     @discardableResult
     func delete(_ table: StoreTable, key: UnsafeRawBufferPointer) throws -> Bool {
         guard let write else { throw EventLogError(.readOnly, "table \(table) is read-only here") }

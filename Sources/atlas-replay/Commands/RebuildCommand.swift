@@ -23,8 +23,13 @@ struct RebuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("projection"), help: "Rebuild only this projection (repeatable; default: all). Known: \(InventoryProjections.all.map(\.name).joined(separator: ", ")).")
     var projections: [String] = []
     @Flag(help: "Print the digests as JSON.") var json = false
+    @Option(name: .customLong("memory-limit"), help: "MiB of new table rows the rebuild holds in memory before it writes them out (default \(LMDBEventStore.defaultRebuildMemoryLimit >> 20)); a larger limit than the projections need changes nothing; LMDB stores).")
+    var memoryLimit: Int = LMDBEventStore.defaultRebuildMemoryLimit >> 20
 
     func validate() throws {
+        guard memoryLimit > 0, memoryLimit <= 1 << 20 else {
+            throw ValidationError("--memory-limit must be between 1 and \(1 << 20) MiB, not \(memoryLimit)")
+        }
         let known = InventoryProjections.all.map(\.name)
         if let unknown = projections.first(where: { !known.contains($0) }) {
             throw ValidationError("unknown projection \"\(unknown)\"; known: \(known.joined(separator: ", "))")
@@ -40,7 +45,12 @@ struct RebuildCommand: AsyncParsableCommand {
             let label = "rebuilding \(selected.map(\.name).joined(separator: ", "))"
             let progress = TerminalProgress(label)
             let start = DispatchTime.now().uptimeNanoseconds
-            try await s.rebuildProjections(named: selected.map(\.name), progress: { applied, head in progress.update(applied, head, label: label) })
+            let report: @Sendable (UInt64, UInt64) -> Void = { applied, head in progress.update(applied, head, label: label) }
+            if let lmdb = s as? LMDBEventStore {
+                try lmdb.rebuildSync(named: selected.map(\.name), progress: report, memoryLimit: memoryLimit << 20)
+            } else {
+                try await s.rebuildProjections(named: selected.map(\.name), progress: report)
+            }
             progress.finish()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let after = try ProjectionDigest.atHead(s, projections: selected)

@@ -22,12 +22,16 @@ import Sync
 /// events/s, the writer's and read-ahead thread's CPU per event and the peak memory of each;
 /// verify in process; as-of (half the log replayed into a scratch store).
 enum ShapesBenchmark {
-    static let usage = "shapes --shape a|b|c [--scale PERCENT] [--dir DIR] [--replay 0|1] [--rebuilds N] [--chunk EVENTS] [--keep 1]"
+    static let usage = "shapes --shape a|b|c [--scale PERCENT] [--dir DIR] [--replay 0|1] [--rebuilds N] [--chunk EVENTS] [--rebuild-memory MIB] [--keep 1]"
 
     static func run(_ args: [String]) async throws -> Int32 {
-        let o = try Options(args, allowed: ["shape", "scale", "dir", "replay", "rebuilds", "chunk", "keep"])
+        let o = try Options(args, allowed: ["shape", "scale", "dir", "replay", "rebuilds", "chunk", "rebuild-memory", "keep"])
         let scale = try o.int("scale", default: 100)
         func scaled(_ n: Int) -> Int { max(1, n * scale / 100) }
+        // Read before the syncs, so that a bad value fails at once.
+        let replays = try o.flag("replay", default: true)
+        let rebuilds = try o.int("rebuilds", default: 3), chunk = try o.int("chunk", default: 100_000)
+        let memory = try o.int("rebuild-memory", default: LMDBEventStore.defaultRebuildMemoryLimit >> 20) << 20
         let dir = try o.string("dir").map { d -> String in
             try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
             return d + "/shapes-\(UUID().uuidString)"
@@ -58,8 +62,8 @@ enum ShapesBenchmark {
                 }
             }
             try report(store, tenant: "contoso", selection: selection, observations: 8 * items)
-            if try o.int("replay", default: 1) == 1 {
-                try await replay(store, rebuilds: try o.int("rebuilds", default: 3), chunk: try o.int("chunk", default: 100_000), scratch: dir)
+            if replays {
+                try await replay(store, rebuilds: rebuilds, chunk: chunk, memoryLimit: memory, scratch: dir)
             }
         case "b":
             let tenants = 500, items = scaled(2_000), width = 16
@@ -104,22 +108,24 @@ enum ShapesBenchmark {
 
     /// Rebuilds (each proved equal to the incremental projections by digest), verify and as-of
     /// over `store`'s log, each with events/s and peak memory.
-    static func replay(_ store: LMDBEventStore, rebuilds: Int, chunk: Int, scratch: String) async throws {
+    static func replay(_ store: LMDBEventStore, rebuilds: Int, chunk: Int, memoryLimit: Int, scratch: String) async throws {
         let head = try store.head().position
         var phases: [ReplayBenchmark.Phase] = []
         print("  replay of the \(head)-event log:")
         for r in 1...rebuilds {
             let before = try ProjectionDigest.atHead(store, projections: InventoryProjections.all)
             let writer0 = Bench.threadCPUSeconds(named: "lmdb-writer"), ahead0 = LMDBEventStore.rebuildReadAheadCPUSeconds
+            var held: RebuildMemoryUse?
             _ = try await ReplayBenchmark.measure("  rebuild \(r)", &phases) {
-                try store.rebuildSync(named: nil, progress: nil, chunk: chunk)
+                held = try store.rebuildSync(named: nil, progress: nil, chunk: chunk, memoryLimit: memoryLimit)
                 return head
             }
             let writer = Bench.threadCPUSeconds(named: "lmdb-writer") - writer0, ahead = LMDBEventStore.rebuildReadAheadCPUSeconds - ahead0
             let after = try ProjectionDigest.atHead(store, projections: InventoryProjections.all)
             let equal = before.head == after.head && before.digests == after.digests
-            print(String(format: "      CPU per event: writer thread %.2f µs, read-ahead thread %.2f µs; digests %@", writer * 1e6 / Double(head),
-                         ahead * 1e6 / Double(head), equal ? "equal to the incremental projections'" : "DIFFERENT"))
+            print(String(format: "      CPU per event: writer thread %.2f µs, read-ahead thread %.2f µs; tables held in memory: peak %d MiB (limit %d MiB), written out early %d times; digests %@",
+                         writer * 1e6 / Double(head), ahead * 1e6 / Double(head), (held?.peakBytes ?? 0) >> 20, memoryLimit >> 20, held?.spills ?? 0,
+                         equal ? "equal to the incremental projections'" : "DIFFERENT"))
             guard equal else { throw ReplayFailure("rebuild \(r): projection digests differ from the incremental projections'") }
         }
         _ = try await ReplayBenchmark.measure("  verify", &phases) {

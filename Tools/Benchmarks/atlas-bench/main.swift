@@ -57,6 +57,16 @@ struct Options {
         }
         return n
     }
+
+    /// `--name 0|1`.
+    func flag(_ name: String, default d: Bool) throws -> Bool {
+        switch values[name] {
+        case nil: return d
+        case "0": return false
+        case "1": return true
+        case let v?: throw UsageError(message: "--\(name) must be 0 or 1, not \(v)")
+        }
+    }
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
