@@ -222,6 +222,7 @@ let package = Package(
             dependencies: [
                 "AtlasServer", "Inventory", "EventLog", "CanonicalJSON", "AtlasTesting", "atlas",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -71,7 +71,7 @@ import Testing
         try await writable.append([AccessTokenEvents.created(AccessTokenCreated(
             name: "old", sha256: BearerToken.sha256(expired), tenants: [], expiresAt: Timestamp(millisecondsSinceEpoch: 1_000)))])
         // (The server reads through this same handle: one process opens a store one way.)
-        let server = AtlasServer(store: writable, configuration: .init(port: 0))
+        let server = AtlasServer(store: writable, configuration: .init(port: 0), logger: ServerFixture.quietLogger)
         let base = try await server.start()
         defer { Task { await server.stop() } }
         let paths = APIRoute.allCases.filter { !$0.isPublic }.map { route in

@@ -5,6 +5,7 @@ import CanonicalJSON
 import EventLog
 import Foundation
 import Inventory
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -91,9 +92,19 @@ final class ServerFixture: @unchecked Sendable {
 
     /// An in-process server over the store on a free loopback port; the caller stops it.
     func startServer(heartbeat: Duration = .seconds(15)) async throws -> (AtlasServer, String) {
-        let server = AtlasServer(store: try readOnlyStore(), configuration: .init(port: 0, heartbeat: heartbeat, pollInterval: .milliseconds(20)))
+        let server = AtlasServer(store: try readOnlyStore(), configuration: .init(port: 0, heartbeat: heartbeat, pollInterval: .milliseconds(20)),
+                                 logger: Self.quietLogger)
         let base = try await server.start()
         return (server, base)
+    }
+}
+
+extension ServerFixture {
+    /// Request lines are not printed in test output (the process tests check them).
+    static var quietLogger: Logger {
+        var logger = Logger(label: "atlas.serve.test")
+        logger.logLevel = .warning
+        return logger
     }
 }
 
