@@ -66,7 +66,7 @@ extension AtlasServer {
     /// The canonical tenant of a path or query value, if the grant may see it and the store
     /// has it; otherwise the same 404 either way.
     func visibleTenant(_ text: String, grant: AccessGrant) throws -> String {
-        guard let tenant = try? TenantID(text).value, grant.allows(tenant), try queries.tenantNames().contains(tenant) else {
+        guard let tenant = try? TenantID(text).value, grant.allows(tenant), try queries.hasTenant(tenant) else {
             throw APIProblem.tenantNotFound(text)
         }
         return tenant

@@ -38,7 +38,7 @@ extension AtlasServer {
     /// followed by an unscoped token (its first run is what the follower waits for).
     private func visibleTenantForStream(_ text: String, grant: AccessGrant) throws -> String {
         guard let tenant = try? TenantID(text).value, grant.allows(tenant) else { throw APIProblem.tenantNotFound(text) }
-        if grant.tenants != nil, !(try queries.tenantNames().contains(tenant)) { throw APIProblem.tenantNotFound(text) }
+        if grant.tenants != nil, !(try queries.hasTenant(tenant)) { throw APIProblem.tenantNotFound(text) }
         return tenant
     }
 
