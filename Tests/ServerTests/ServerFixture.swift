@@ -91,8 +91,9 @@ final class ServerFixture: @unchecked Sendable {
     }
 
     /// An in-process server over the store on a free loopback port; the caller stops it.
-    func startServer(heartbeat: Duration = .seconds(15)) async throws -> (AtlasServer, String) {
-        let server = AtlasServer(store: try readOnlyStore(), configuration: .init(port: 0, heartbeat: heartbeat, pollInterval: .milliseconds(20)),
+    func startServer(heartbeat: Duration = .seconds(15), streamChunk: Int = 256) async throws -> (AtlasServer, String) {
+        let server = AtlasServer(store: try readOnlyStore(),
+                                 configuration: .init(port: 0, heartbeat: heartbeat, pollInterval: .milliseconds(20), streamChunk: streamChunk),
                                  logger: Self.quietLogger)
         let base = try await server.start()
         return (server, base)

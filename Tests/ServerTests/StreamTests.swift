@@ -57,6 +57,29 @@ import Testing
         #expect(comments.contains(": heartbeat"))
     }
 
+    @Test func followersOfTheWholeLogShareChunksAndStillGetEveryEventOnce() async throws {
+        let f = try ServerFixture()
+        try await f.sync("contoso.com", ["a1", "a2", "a3", "a4", "a5"])
+        try await f.sync("fabrikam.com", ["b1", "b2", "b3"])
+        let admin = try await f.token("admin")
+        // Chunks of 3 events: the followers read and share many full chunks, then a partial one.
+        let (server, base) = try await f.startServer(streamChunk: 3)
+        defer { Task { await server.stop() } }
+        let raws = try f.readOnlyStore().rawEvents(from: 1, limit: 10_000)
+        let head = try #require(raws.last?.position)
+        let expected = raws.map { SSEReader.Event(id: $0.position, data: String(decoding: $0.exportLine, as: UTF8.self)) }
+        async let a = SSEReader.collect(base + "/api/v1/events", token: admin) { e, _ in e.last?.id == head }
+        async let b = SSEReader.collect(base + "/api/v1/events", token: admin) { e, _ in e.last?.id == head }
+        let c = try await SSEReader.collect(base + "/api/v1/events?from=4", token: admin) { e, _ in e.last?.id == head }
+        #expect(try await a.events == expected)
+        #expect(try await b.events == expected)
+        #expect(c.events == Array(expected.dropFirst(4)))
+        // A filtered follower reads for itself and gets only its events, in order.
+        let fabrikam = expected.filter { $0.data.contains(#""tenant":"fabrikam.com""#) }
+        let only = try await SSEReader.collect(base + "/api/v1/events?tenant=fabrikam.com", token: admin) { e, _ in e.count >= fabrikam.count }
+        #expect(only.events == fabrikam)
+    }
+
     @Test func aRevokedTokenLosesAccessAtOnce() async throws {
         let f = try ServerFixture()
         try await f.sync("contoso.com", ["a1"])

@@ -22,6 +22,8 @@ package final class AtlasServer: Sendable {
     let queries: InventoryQueries
     let verifier: TokenVerifier
     let sessions: SessionStore
+    /// Full chunks of the unfiltered stream, shared by its followers.
+    let streamChunks = StreamChunkCache()
     let logger: Logger
     /// Set once shutdown begins: event streams end at their next poll.
     let closing = Atomic<Bool>(false)

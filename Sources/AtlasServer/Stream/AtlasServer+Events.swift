@@ -45,12 +45,21 @@ extension AtlasServer {
     /// Writes events as they come until the client goes away or the server shuts down. Reads
     /// at most ``ServerConfiguration/streamChunk`` events per short read transaction and holds
     /// no transaction while writing; a slow client only slows its own loop (the writes wait
-    /// for the connection), so its memory stays one chunk.
+    /// for the connection), so its memory stays one chunk. Followers of the whole log share
+    /// the full chunks they read (``StreamChunkCache``).
     func stream(_ request: EventStreamRequest, to writer: inout any ResponseBodyWriter) async throws {
         var after = request.after
         var lastWrite = ContinuousClock.now
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
         while !closing.load(ordering: .relaxed) {
+            // The whole log, unfiltered: a full chunk another follower already formatted.
+            if request.matchesAll, let shared = streamChunks.chunk(after: after) {
+                try await writer.write(ByteBuffer(bytes: shared.bytes))
+                after = shared.last
+                lastWrite = .now
+                continue
+            }
+            let from = after
             let batch = try store.rawEvents(from: after + 1, limit: configuration.streamChunk)
             var out: [UInt8] = []
             for raw in batch {
@@ -59,9 +68,14 @@ extension AtlasServer {
                     guard let header = raw.json.withUnsafeBytes(EnvelopeHeader.read) else { continue }
                     guard request.matches(tenant: header.tenant, type: header.type) else { continue }
                 }
-                out += Array("id: \(raw.position)\ndata: ".utf8)
+                out += "id: ".utf8
+                out += String(raw.position).utf8
+                out += "\ndata: ".utf8
                 raw.appendExportLine(to: &out)
                 out += [10, 10]
+            }
+            if request.matchesAll, batch.count == configuration.streamChunk {
+                streamChunks.store(after: from, .init(bytes: out, last: after))
             }
             if !out.isEmpty {
                 try await writer.write(ByteBuffer(bytes: out))
