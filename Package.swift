@@ -223,6 +223,7 @@ let package = Package(
                 "AtlasServer", "Inventory", "EventLog", "CanonicalJSON", "AtlasTesting", "atlas",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

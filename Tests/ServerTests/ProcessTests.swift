@@ -1,5 +1,11 @@
+import AsyncHTTPClient
+import AtlasServer
 import AtlasTesting
+import EventLog
 import Foundation
+import Inventory
+import NIOCore
+import NIOSSL
 import Testing
 
 /// `atlas serve` and `atlas token` as real processes.
@@ -85,5 +91,54 @@ import Testing
         #expect(data.range(of: Data(token.utf8)) == nil, "the token is nowhere in the store's file")
         // The revoked name may be reused.
         #expect(try await ServerFixture.run(["token", "create", "--store", f.store, "--name", "auditor"]).status == 0)
+    }
+
+    @Test func readCommandsStillAnswerWhenOnlyTheAccessTokensProjectionIsBehind() async throws {
+        let f = try ServerFixture()
+        try await f.sync("contoso.com", ["a1"])
+        // A writer that does not know the access_tokens projection (a build before it) appends.
+        let older = try LMDBEventStore.open(path: f.store, options: .init(projections: InventoryProjections.all.filter { $0.name != "access_tokens" }))
+        try await older.append([AccessTokenEvents.created(AccessTokenCreated(
+            name: "x", sha256: String(repeating: "0", count: 64), tenants: [], expiresAt: nil))])
+        let items = try await ServerFixture.run(["items", "--tenant", "contoso.com", "--store", f.store, "--json"])
+        #expect(items.status == 0, "\(items.stderr)")
+        #expect(items.stdout.contains(#""external_id":"a1""#))
+        for args in [["serve", "--port", "0"], ["token", "list"]] {
+            let r = try await ServerFixture.run(args + ["--store", f.store])
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains("access_tokens") && r.stderr.contains("atlas-replay rebuild"), "\(r.stderr)")
+        }
+    }
+
+    @Test func servesHTTPSWithTheCertificateGiven() async throws {
+        let f = try ServerFixture()
+        try await f.sync("contoso.com", ["a1"])
+        let token = try await f.token("tls")
+        let (cert, key) = (f.dir + "/cert.pem", f.dir + "/key.pem")
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                             "-keyout", key, "-out", cert]
+        openssl.standardOutput = Pipe()
+        openssl.standardError = Pipe()
+        try openssl.run()
+        let made = await ChildOutput.collect(openssl)
+        try #require(made.status == 0, "openssl could not make a test certificate: \(String(decoding: made.stderr, as: UTF8.self))")
+        let p = try ServerFixture.start(["serve", "--store", f.store, "--port", "0", "--bind", "0.0.0.0", "--tls-cert", cert, "--tls-key", key])
+        let line = await Self.firstLine(p)
+        #expect(line.hasPrefix("listening on https://0.0.0.0:"), "a non-loopback bind is allowed with TLS")
+        let port = line.split(separator: ":").last.map(String.init) ?? ""
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/api/v1/tenants")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        try await client.shutdown()
+        #expect(response.status.code == 200)
+        #expect(String(buffer: body).contains("contoso.com"))
+        kill(p.processIdentifier, SIGTERM)
+        #expect(await ChildOutput.collect(p).status == 0)
     }
 }

@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let s = try store.openForReading()
+        let s = try store.openForReading(accessTokens: true)
         let tls = tlsCert.map { ServerConfiguration.TLSFiles(certificate: $0, privateKey: tlsKey!) }
         let server = AtlasServer(
             store: s,

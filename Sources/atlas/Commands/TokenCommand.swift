@@ -68,7 +68,7 @@ struct TokenListCommand: AsyncParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func run() async throws {
-        let s = try store.openForReading()
+        let s = try store.openForReading(accessTokens: true)
         let tokens = try InventoryQueries(store: s).accessTokens()
         let now = Timestamp.now()
         output.format.render(rows: tokens.map { $0.json(at: now) }, columns: ["name", "tenants", "state", "created_at", "expires_at", "revoked_at"]) {
