@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
     ],
     targets: [
         // Layer 0: the C library.
@@ -86,10 +87,29 @@ let package = Package(
             ],
             swiftSettings: moduleSettings
         ),
+        // Layer 5: `atlas serve`: the HTTP API, the event stream over Server-Sent Events and the
+        // web console, read-only over a store.
+        .target(
+            name: "AtlasServer",
+            dependencies: [
+                "Inventory", "EventLog", "CanonicalJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: moduleSettings
+        ),
         .executableTarget(
             name: "atlas",
             dependencies: [
-                "Sync", "Inventory", "EventLog", "CanonicalJSON", "CommandSupport",
+                "Sync", "Inventory", "EventLog", "CanonicalJSON", "CommandSupport", "AtlasServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -195,6 +215,18 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: ["Inventory", "EventLog", "CanonicalJSON", "LMDB", "CLMDB", "ReplayKit", "AtlasTesting", "atlas-replay", "atlas"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "AtlasServer", "Inventory", "EventLog", "CanonicalJSON", "AtlasTesting", "atlas",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 package import EventLog
+import Inventory
 
 extension StoreOptions {
     /// Opens the store for a read command: read-only (for LMDB `MDB_RDONLY`, and without the lock
@@ -7,13 +8,16 @@ extension StoreOptions {
     ///
     /// Projections that do not answer for the whole log (behind the head, never built, or built
     /// by another version) cannot be brought up to date without writing: that is a usage error
-    /// (exit 2) naming `atlas-replay rebuild`.
-    package func openForReading() throws -> any EventStore {
+    /// (exit 2) naming `atlas-replay rebuild`. The `access_tokens` projection counts only with
+    /// `accessTokens` (`atlas serve`, `atlas token list`): the inventory's queries never read it,
+    /// so a store last written before it existed still answers them.
+    package func openForReading(accessTokens: Bool = false) throws -> any EventStore {
         let store = try open(readOnly: true)
-        let stale: [StaleProjection]
+        var stale: [StaleProjection]
         do { stale = try store.staleProjections() } catch let e as EventLogError {
             throw CommandFailure(e.message)
         }
+        if !accessTokens { stale.removeAll { $0.name == AccessTokensProjection().name } }
         if !stale.isEmpty {
             throw CommandFailure.usage(
                 "\(location): \(stale.map(\.description).joined(separator: "; ")); a read-only command does not write, "

@@ -62,19 +62,11 @@ package enum Exporter {
         }
     }
 
-    static let p0 = Array(#"{"position":"#.utf8)
-    static let p1 = Array(#","chain":""#.utf8)
-    static let p2 = Array(#"","envelope":"#.utf8)
-
-    /// Appends one line for `raw` to `out`.
+    /// Appends one line for `raw` to `out` (``RawEvent/appendExportLine(to:)`` and a newline).
     package static func line(_ raw: RawEvent, into out: BufferedWriter) {
-        out.write(p0)
-        out.write(String(raw.position).utf8)
-        out.write(p1)
-        out.write(raw.chainHash.hex.utf8)
-        out.write(p2)
-        out.write(raw.json)
-        out.write([UInt8(ascii: "}"), UInt8(ascii: "\n")])
+        raw.appendExportLine(to: &out.buffer)
+        out.buffer.append(UInt8(ascii: "\n"))
+        if out.buffer.count >= out.capacity { out.flush() }
     }
 
     /// Writes the events matching `filter` through the head at the start (or `filter.to`);

@@ -8,7 +8,7 @@ struct Atlas: AsyncParsableCommand {
         abstract: "Auditable, tenant-scoped inventory of Microsoft Intune / Entra configuration.",
         discussion: "Exit codes: 0 success, 1 failure, 2 usage error, 3 missing items (missing --fail-if-missing). The store is --store, $ATLAS_STORE or ./atlas-store.",
         version: BuildInfo.versionText,
-        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, TenantsCommand.self, HistoryCommand.self, ChangesCommand.self, SelectionCommand.self]
+        subcommands: [SyncCommand.self, ItemsCommand.self, RunsCommand.self, MissingCommand.self, TenantsCommand.self, HistoryCommand.self, ChangesCommand.self, SelectionCommand.self, ServeCommand.self, TokenCommand.self]
     )
 }
 

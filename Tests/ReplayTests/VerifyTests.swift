@@ -15,7 +15,7 @@ import Testing
         #expect(report.status == .ok, "\(report.problems)")
         #expect(report.eventsChecked == head.position)
         #expect(report.head == head)
-        #expect(report.projections.count == 3)
+        #expect(report.projections.count == InventoryProjections.all.count)
         #expect(report.projections.allSatisfy { $0.equal })
         #expect(report.projections.first { $0.name == "inventory_items" }?.entries["items"] ?? 0 > 0)
     }

@@ -110,7 +110,7 @@ package struct SyncRunsProjection: Projection {
 
 extension InventoryProjections {
     /// The inventory's projections, to register when opening a store.
-    package static let all: [any Projection] = [ItemsProjection(), SyncRunsProjection(), ObservationsProjection()]
+    package static let all: [any Projection] = [ItemsProjection(), SyncRunsProjection(), ObservationsProjection(), AccessTokensProjection()]
 }
 
 /// The inventory projections.

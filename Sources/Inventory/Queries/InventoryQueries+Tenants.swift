@@ -25,6 +25,18 @@ extension InventoryQueries {
         }
     }
 
+    /// Whether `tenant` (canonical form) has a run in the store: one seek.
+    package func hasTenant(_ tenant: String) throws -> Bool {
+        try store.read { r in
+            var found = false
+            try r.scan(SyncRunsProjection.runs, prefix: InventoryKeys.tenantPrefix(tenant)) { _, _ in
+                found = true
+                return false
+            }
+            return found
+        }
+    }
+
     /// The names of the tenants with a run, in byte order.
     package func tenantNames() throws -> [String] {
         try store.read { r in try Self.tenantNames(in: r) }

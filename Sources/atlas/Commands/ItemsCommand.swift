@@ -56,8 +56,7 @@ struct ItemsCommand: AsyncParsableCommand {
         let page = try queries.items(tenant: tenant, policyType: policyType, after: after.flatMap(ItemsCursor.init(text:)),
                                      limit: limit ?? Self.largestPage)
         if page.items.isEmpty && after == nil { TenantArgument.noteIfUnknown(tenant, queries: queries) }
-        let next = page.next.map { JSONValue.string($0.text) } ?? .null
-        output.format.render(json: .object(["items": .array(page.items.map(\.json)), "next": next]), rows: page.items.map(\.json),
+        output.format.render(json: page.json, rows: page.items.map(\.json),
                              columns: Output.itemCSVColumns) {
             Output.items(page.items)
             print("\(page.items.count) item(s)")

@@ -65,16 +65,8 @@ struct MissingCommand: AsyncParsableCommand {
 
     /// The selection whose hash is `hash` (or starts with it), from `tenant`'s runs.
     static func recover(hash: String, tenant: String, runs: [SyncRun]) throws -> Selection {
-        let matching = Dictionary(runs.filter { $0.selectionHash.hasPrefix(hash) }.map { ($0.selectionHash, $0) }) { a, _ in a }
-        guard let run = matching.values.first else {
-            throw CommandFailure.usage("no run of tenant \(tenant) has a selection with hash \(hash); `atlas runs --tenant \(tenant)` lists them")
+        do { return try InventoryQueries.selection(hash: hash, tenant: tenant, runs: runs) } catch {
+            throw CommandFailure.usage(error.description)
         }
-        guard matching.count == 1 else {
-            throw CommandFailure.usage("selection hash prefix \(hash) matches \(matching.count) selections of tenant \(tenant): \(matching.keys.sorted().joined(separator: ", "))")
-        }
-        guard let selection = try? SelectionParser.parse(run.selection).selection, selection.hash == run.selectionHash else {
-            throw CommandFailure.usage("the selection with hash \(run.selectionHash) no longer parses to the same hash in this build; give it with --selection")
-        }
-        return selection
     }
 }
