@@ -182,7 +182,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "atlas-bench",
-            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator", "AtlasTesting"],
+            dependencies: ["Sync", "Inventory", "EventLog", "EventLogPostgres", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator", "AtlasTesting"],
             path: "Tools/Benchmarks/atlas-bench",
             swiftSettings: swiftSettings
         ),

@@ -165,17 +165,7 @@ extension PostgresEventStore {
             }
             // Learn the keys the group's projections touch, and fetch them in one query.
             if !projections.isEmpty && !allIDs.isEmpty {
-                let discovery = DiscoveryTables(ids: ids)
-                var applier = ProjectionApplier(projections)
-                var p = head.position
-                var seen = Set(known.keys)
-                for request in group {
-                    for e in request.events where seen.insert(e.id).inserted {
-                        p += 1
-                        try? applier.apply(e, position: p, chain: .genesis, to: discovery)
-                    }
-                }
-                try tables.prefetch(discovery.sortedKeys())
+                try prefetch(group.lazy.flatMap(\.events), known: known, head: head, into: tables, ids: ids)
             }
 
             var rows = EventRows()
@@ -233,6 +223,24 @@ extension PostgresEventStore {
             }
             let final = head
             return results.map { $0.map { var r = $0; r.head = final; return r } }
+        }
+    }
+
+    /// Learns the keys the projections will touch for `events` (those not in `known`) by running
+    /// them against ``DiscoveryTables``, and fetches them; again with the values found, for
+    /// rows that name other rows, while a pass finds stored rows (three passes at most).
+    func prefetch<S: Sequence<EncodedEvent>>(_ events: S, known: [EventID: UInt64], head: LogHead, into tables: OverlayTables,
+                                             ids: [StoreTable: Int32]) throws {
+        for _ in 0..<3 {
+            let discovery = DiscoveryTables(ids: ids, known: tables.knownValue)
+            var applier = ProjectionApplier(projections)
+            var p = head.position
+            var seen = Set(known.keys)
+            for e in events where seen.insert(e.id).inserted {
+                p += 1
+                try? applier.apply(e, position: p, chain: .genesis, to: discovery)
+            }
+            if try tables.prefetch(discovery.sortedKeys()) == 0 { return }
         }
     }
 

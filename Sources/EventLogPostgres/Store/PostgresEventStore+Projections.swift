@@ -57,15 +57,18 @@ extension PostgresEventStore {
                 func apply() throws {
                     let tables = OverlayTables(session: s, ids: ids)
                     tables.emptyTables = fresh
-                    // The fresh tables hold what earlier chunks wrote: fetch what this one touches.
-                    let discovery = DiscoveryTables(ids: ids)
-                    var probe = ProjectionApplier(selected)
-                    for e in batch {
-                        try? e.json.withUnsafeBytes { try probe.apply(stored: $0, position: e.position, chain: e.chainHash, to: discovery) }
-                    }
+                    // The fresh tables hold what earlier chunks wrote: fetch what this one touches
+                    // (again with the values found, for rows that name other rows).
                     if batch.first.map({ $0.position > 1 }) ?? false {
                         tables.emptyTables = []
-                        try tables.prefetch(discovery.sortedKeys())
+                        for _ in 0..<3 {
+                            let discovery = DiscoveryTables(ids: ids, known: tables.knownValue)
+                            var probe = ProjectionApplier(selected)
+                            for e in batch {
+                                try? e.json.withUnsafeBytes { try probe.apply(stored: $0, position: e.position, chain: e.chainHash, to: discovery) }
+                            }
+                            if try tables.prefetch(discovery.sortedKeys()) == 0 { break }
+                        }
                     }
                     for e in batch {
                         try e.json.withUnsafeBytes { try applier.apply(stored: $0, position: e.position, chain: e.chainHash, to: tables) }

@@ -54,8 +54,18 @@ final class OverlayTables: KeyValueWriter {
         changed[tbl, default: [:]][key] = .some(value)
     }
 
-    /// Fetches the stored values of `keys` (table id, key) not known yet, in one query.
-    func prefetch(_ keys: [(Int32, [UInt8])]) throws {
+    /// The stored value of `key` when known: `.some(nil)` when known to be absent, `nil` when unknown.
+    func knownValue(_ tbl: Int32, _ key: [UInt8]) -> [UInt8]?? {
+        let absent: [UInt8]? = nil
+        if emptyTables.contains(tbl) { return .some(absent) }
+        guard let rows = stored[tbl], let value = rows[key] else { return nil }
+        return .some(value)
+    }
+
+    /// Fetches the stored values of `keys` (table id, key) not known yet, in one query;
+    /// returns how many were found stored.
+    @discardableResult
+    func prefetch(_ keys: [(Int32, [UInt8])]) throws -> Int {
         var tbls: [Int32] = []
         var ks: [ByteBuffer] = []
         for (t, k) in keys where !emptyTables.contains(t) && changed[t]?[k] == nil && stored[t]?[k] == nil {
@@ -64,7 +74,7 @@ final class OverlayTables: KeyValueWriter {
             tbls.append(t)
             ks.append(ByteBuffer(bytes: k))
         }
-        guard !tbls.isEmpty else { return }
+        guard !tbls.isEmpty else { return 0 }
         let rows = try session.query("""
             SELECT kv.tbl, kv.key, kv.value FROM unnest(\(tbls)::integer[], \(ks)::bytea[]) AS k(tbl, key)
             JOIN atlas.kv kv ON kv.tbl = k.tbl AND kv.key = k.key
@@ -73,6 +83,7 @@ final class OverlayTables: KeyValueWriter {
             let (t, k, v) = try row.decode((Int32, ByteBuffer, ByteBuffer).self)
             stored[t, default: [:]][Array(k.readableBytesView)] = .some(Array(v.readableBytesView))
         }
+        return rows.count
     }
 
     // MARK: Undo
@@ -96,7 +107,9 @@ final class OverlayTables: KeyValueWriter {
     func flush() throws {
         var upTables: [Int32] = [], upKeys: [ByteBuffer] = [], upValues: [ByteBuffer] = []
         var delTables: [Int32] = [], delKeys: [ByteBuffer] = []
-        for (tbl, rows) in changed {
+        // In key order: neighbouring rows land on the same index pages.
+        for tbl in changed.keys.sorted() {
+            let rows = changed[tbl]!.sorted { $0.key.lexicographicallyPrecedes($1.key) }
             for (key, value) in rows {
                 if let value {
                     upTables.append(tbl)
@@ -229,14 +242,26 @@ final class OverlayTables: KeyValueWriter {
 
 /// A ``KeyValueWriter`` that only notes which keys a batch reads or changes in place, as if
 /// every table were empty: run before the real pass, so that one query fetches them all.
+///
+/// With `known`, values already fetched are seen as stored, so that a second pass finds the
+/// keys that depend on them (a row that names another row).
 final class DiscoveryTables: KeyValueWriter {
     let ids: [StoreTable: Int32]
     private(set) var keys: [(Int32, [UInt8])] = []
+    private let known: ((Int32, [UInt8]) -> [UInt8]??)?
 
-    init(ids: [StoreTable: Int32]) { self.ids = ids }
+    init(ids: [StoreTable: Int32], known: ((Int32, [UInt8]) -> [UInt8]??)? = nil) {
+        self.ids = ids
+        self.known = known
+    }
 
     private func note(_ table: StoreTable, _ key: [UInt8]) {
         if let id = ids[table] { keys.append((id, key)) }
+    }
+
+    private func lookup(_ table: StoreTable, _ key: [UInt8]) -> [UInt8]? {
+        guard let known, let id = ids[table], let v = known(id, key) else { return nil }
+        return v
     }
 
     /// The keys noted, grouped by table.
@@ -246,7 +271,8 @@ final class DiscoveryTables: KeyValueWriter {
 
     func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
         note(table, key)
-        return nil
+        guard let v = lookup(table, key) else { return nil }
+        return try v.withUnsafeBytes { try body($0) }
     }
 
     func scan(_ table: StoreTable, prefix: [UInt8], from start: [UInt8]?, reverse: Bool,
@@ -266,12 +292,15 @@ final class DiscoveryTables: KeyValueWriter {
     func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         let k = Array(key)
         note(table, k)
-        var value: [UInt8]? = nil
+        var value = lookup(table, k)
         try body(&value)
     }
 
     func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
                 insert: (UnsafeMutableRawBufferPointer) throws -> Void, update: (inout [UInt8]?) throws -> Void) throws {
-        note(table, Array(key))
+        let k = Array(key)
+        note(table, k)
+        var value = lookup(table, k)
+        if value != nil { try update(&value) }
     }
 }
