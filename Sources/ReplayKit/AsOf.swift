@@ -8,7 +8,7 @@ package enum AsOf {
     /// The position `--time t` means: the highest position whose `recorded_at` is at or before
     /// `t`, through `head`. `recorded_at` need not rise with the position (several writers'
     /// clocks), so the whole log through `head` is scanned. `nil` when no event qualifies.
-    package static func position(atOrBefore t: Timestamp, in store: LMDBEventStore, through head: UInt64) throws -> UInt64? {
+    package static func position(atOrBefore t: Timestamp, in store: any EventStore, through head: UInt64) throws -> UInt64? {
         var found: UInt64?
         try store.forEachRawEvent(from: 1, through: head, chunk: 8192) { raw in
             let recorded: Timestamp
@@ -30,7 +30,7 @@ package enum AsOf {
     }
 
     /// Checks that `tenant` has at least one event in the log.
-    package static func validate(tenant: String, in store: LMDBEventStore) throws {
+    package static func validate(tenant: String, in store: any EventStore) throws {
         guard try !store.tenantPositions(tenant, after: 0, limit: 1).isEmpty else {
             throw ReplayUsageError("tenant \"\(tenant)\" has no events in this store")
         }
@@ -38,7 +38,7 @@ package enum AsOf {
 
     /// Replays events 1…`position` into a new scratch store and returns the replayer; query it
     /// with `InventoryQueries(store: replayer.scratch.store)`.
-    package static func replay(_ store: LMDBEventStore, through position: UInt64, scratchParent: String? = nil,
+    package static func replay(_ store: any EventStore, through position: UInt64, scratchParent: String? = nil,
                               progress: ((UInt64, UInt64) -> Void)? = nil) async throws -> Replayer {
         let replayer = Replayer(source: store, scratch: try ScratchStore(label: "as-of", parent: scratchParent, formatVersion: store.formatVersion))
         // Reading and decoding chunks between appends is long synchronous work: off the pool.

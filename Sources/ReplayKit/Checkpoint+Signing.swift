@@ -103,13 +103,13 @@ extension Checkpoint {
     /// Signs a checkpoint of `store`'s current head.
     ///
     /// - Throws: ``ReplayUsageError`` when the store is empty or has no id.
-    package static func ofHead(of store: LMDBEventStore, key: Curve25519SigningKey) throws -> Checkpoint {
+    package static func ofHead(of store: any EventStore, key: Curve25519SigningKey) throws -> Checkpoint {
         guard let id = try store.metadata()["store_id"], !id.isEmpty else {
-            throw ReplayUsageError("the store at \(store.path) has no store_id in its meta table")
+            throw ReplayUsageError("the store at \(store.location) has no store_id in its meta table")
         }
         let head = try store.head()
         guard head.position > 0, let event = try store.rawEvents(from: head.position, limit: 1).first else {
-            throw ReplayUsageError("the store at \(store.path) is empty: there is no head to checkpoint")
+            throw ReplayUsageError("the store at \(store.location) is empty: there is no head to checkpoint")
         }
         return try sign(storeID: id, formatVersion: store.formatVersion,
                         head: LogHead(position: event.position, chainHash: event.chainHash),

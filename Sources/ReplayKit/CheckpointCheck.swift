@@ -46,7 +46,7 @@ extension Checkpoint {
     /// store id and format, and the chain hash stored with the event at its position, read
     /// directly (a damaged log elsewhere does not matter; a damaged read is reported, not
     /// thrown).
-    package func check(in store: LMDBEventStore, pinnedKey: [UInt8]?) -> CheckpointCheck {
+    package func check(in store: any EventStore, pinnedKey: [UInt8]?) -> CheckpointCheck {
         guard signatureIsValid else { return .badSignature }
         if let pinnedKey, pinnedKey != publicKey { return .otherKey }
         let meta: [String: String]

@@ -80,7 +80,7 @@ package enum Exporter {
     /// Writes the events matching `filter` through the head at the start (or `filter.to`);
     /// returns how many were written. Reads `chunk` events per short read transaction.
     @discardableResult
-    package static func run(_ store: LMDBEventStore, filter: Filter, to out: BufferedWriter, chunk: Int = 4096) throws -> UInt64 {
+    package static func run(_ store: any EventStore, filter: Filter, to out: BufferedWriter, chunk: Int = 4096) throws -> UInt64 {
         let head = try store.head().position
         let end = min(filter.to ?? head, head)
         var written: UInt64 = 0

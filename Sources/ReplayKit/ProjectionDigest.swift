@@ -39,7 +39,7 @@ package struct ProjectionDigest: Sendable, Hashable {
     }
 
     /// Digests of every projection of `store`, in one read transaction.
-    package static func all(of store: LMDBEventStore, projections: [any Projection]) throws -> [ProjectionDigest] {
+    package static func all(of store: any EventStore, projections: [any Projection]) throws -> [ProjectionDigest] {
         try store.read { r in try projections.map { try compute($0, in: r) } }
     }
 
@@ -92,7 +92,7 @@ extension ProjectionDigest {
     /// Digests of `projections` read in one transaction whose log head is known: retries (up to
     /// `attempts` times) until the head read before the transaction is still the head inside it.
     /// Returns the head and digests, or `nil` digests' head when the log kept moving.
-    package static func atHead(_ store: LMDBEventStore, projections: [any Projection], attempts: Int = 5) throws -> (head: UInt64?, digests: [ProjectionDigest]) {
+    package static func atHead(_ store: any EventStore, projections: [any Projection], attempts: Int = 5) throws -> (head: UInt64?, digests: [ProjectionDigest]) {
         var last: [ProjectionDigest] = []
         for _ in 0..<max(1, attempts) {
             let head = try store.head().position

@@ -7,7 +7,7 @@ import Inventory
 /// store's projections are computed from scratch by the same code as the live ones. Positions
 /// and chain hashes must come out identical; that is checked for every batch.
 package final class Replayer {
-    package let source: LMDBEventStore
+    package let source: any EventStore
     package let scratch: ScratchStore
     /// The last position replayed.
     package private(set) var replayed: UInt64 = 0
@@ -16,7 +16,7 @@ package final class Replayer {
     /// Events per read chunk and per appended batch.
     package var chunk: Int
 
-    package init(source: LMDBEventStore, scratch: ScratchStore, chunk: Int = 8192) {
+    package init(source: any EventStore, scratch: ScratchStore, chunk: Int = 8192) {
         self.source = source
         self.scratch = scratch
         self.chunk = chunk

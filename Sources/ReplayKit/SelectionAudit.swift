@@ -119,7 +119,7 @@ package struct SelectionAudit {
 
     /// Audits `tenant` (all tenants when `nil`) through the head, comparing with the live
     /// projection at the same head (retrying up to `attempts` times while a writer appends).
-    package static func run(_ store: LMDBEventStore, tenant: String?, attempts: Int = 5) throws -> SelectionAudit {
+    package static func run(_ store: any EventStore, tenant: String?, attempts: Int = 5) throws -> SelectionAudit {
         let state = State()
         var head = try store.head().position
         var notes: [String] = []
@@ -158,7 +158,7 @@ package struct SelectionAudit {
         return SelectionAudit(head: head, selections: summaries, flags: state.flags, notes: notes)
     }
 
-    static func scan(_ store: LMDBEventStore, tenant: String?, through end: UInt64, state: State) throws {
+    static func scan(_ store: any EventStore, tenant: String?, through end: UInt64, state: State) throws {
         guard state.next <= end else { return }
         try store.forEachRawEvent(from: state.next, through: end, chunk: 8192) { raw in
             state.next = raw.position + 1

@@ -8,14 +8,13 @@ package struct StoreStats: Sendable {
     package var events: UInt64
     package var perType: [String: UInt64]
     package var perTenant: [String: UInt64]
-    package var usedBytes: Int
-    package var fileBytes: Int
-    package var mapBytes: Int
+    /// The embedded store's sizes; `nil` for a store on a server.
+    package var sizes: Sizes?
     package var projections: [ProjectionStatus]
     package var metadata: [String: String]
 
     /// Counts every event through the head at the start, in chunked reads.
-    package static func collect(_ store: LMDBEventStore) throws -> StoreStats {
+    package static func collect(_ store: any EventStore) throws -> StoreStats {
         let head = try store.head()
         var perType: [String: UInt64] = [:]
         var perTenant: [String: UInt64] = [:]
@@ -31,26 +30,31 @@ package struct StoreStats: Sendable {
             n += 1
             return true
         }
-        let sizes = store.sizes()
-        return StoreStats(head: head, events: n, perType: perType, perTenant: perTenant, usedBytes: sizes.usedBytes,
-                          fileBytes: sizes.fileBytes, mapBytes: sizes.mapSize, projections: try store.projectionStatus(),
-                          metadata: try store.metadata())
+        let sizes = (store as? LMDBEventStore).map { s in
+            let sizes = s.sizes()
+            return Sizes(usedBytes: sizes.usedBytes, fileBytes: sizes.fileBytes, mapBytes: sizes.mapSize)
+        }
+        return StoreStats(head: head, events: n, perType: perType, perTenant: perTenant, sizes: sizes,
+                          projections: try store.projectionStatus(), metadata: try store.metadata())
     }
 
     package var json: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "head": .object(["position": .number(Double(head.position)), "chain": .string(head.chainHash.hex)]),
             "events": .number(Double(events)),
             "per_type": .object(perType.mapValues { .number(Double($0)) }),
             "per_tenant": .object(perTenant.mapValues { .number(Double($0)) }),
-            "size": .object(["used_bytes": .number(Double(usedBytes)), "file_bytes": .number(Double(fileBytes)),
-                             "map_bytes": .number(Double(mapBytes))]),
             "projections": .array(projections.map { p in
                 .object(["name": .string(p.name), "version": .number(Double(p.version)),
                          "generation": .number(Double(p.generation)), "checkpoint": .number(Double(p.checkpoint)),
                          "entries": .object(p.entries.mapValues { .number(Double($0)) })])
             }),
             "store": .object(metadata.mapValues { .string($0) }),
-        ])
+        ]
+        if let sizes {
+            fields["size"] = .object(["used_bytes": .number(Double(sizes.usedBytes)), "file_bytes": .number(Double(sizes.fileBytes)),
+                                      "map_bytes": .number(Double(sizes.mapBytes))])
+        }
+        return .object(fields)
     }
 }

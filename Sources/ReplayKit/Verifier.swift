@@ -69,7 +69,7 @@ package struct VerifyReport: Sendable {
 package final class Verifier {
     package static let maxProblems = 100
 
-    let source: LMDBEventStore
+    let source: any EventStore
     let projections: [any Projection]
     let scratchParent: String?
     /// Events per read chunk.
@@ -105,7 +105,7 @@ package final class Verifier {
     private var replayBroken = false
     private var lastStored: LogHead = .empty
 
-    package init(store: LMDBEventStore, projections: [any Projection] = InventoryProjections.all, scratchParent: String? = nil) {
+    package init(store: any EventStore, projections: [any Projection] = InventoryProjections.all, scratchParent: String? = nil) {
         self.source = store
         self.projections = projections
         self.scratchParent = scratchParent

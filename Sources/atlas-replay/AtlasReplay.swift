@@ -10,7 +10,7 @@ struct AtlasReplay: AsyncParsableCommand {
         discussion: "Exit codes: 0 success, 1 failure (verification failed), 2 usage error.",
         version: BuildInfo.versionText,
         subcommands: [VerifyCommand.self, VerifyChildCommand.self, KeygenCommand.self, CheckpointCommand.self, RebuildCommand.self, AsOfCommand.self, AuditCommand.self, ExportCommand.self,
-                      StatsCommand.self, TailCommand.self, ConsumersCommand.self]
+                      StatsCommand.self, TailCommand.self, ConsumersCommand.self, CopyCommand.self]
     )
 }
 

@@ -104,14 +104,16 @@ func productsDirectory() -> URL {
         .appendingPathComponent(".build/debug")
 }
 
-func runTool(_ args: [String], tool name: String = "atlas-replay", environment: [String: String] = [:]) async throws -> ProcessResult {
-    try await runProgram(productsDirectory().appendingPathComponent(name), args, environment: environment)
+func runTool(_ args: [String], tool name: String = "atlas-replay", environment: [String: String] = [:],
+             directory: String? = nil) async throws -> ProcessResult {
+    try await runProgram(productsDirectory().appendingPathComponent(name), args, environment: environment, directory: directory)
 }
 
 /// Runs the program at `url` to completion, capturing its output (off the cooperative pool).
-func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+func runProgram(_ url: URL, _ args: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> ProcessResult {
     let p = Process()
     p.executableURL = url
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env["ATLAS_STORE"] = nil

@@ -6,12 +6,17 @@ import LMDB
 final class PendingAppend: Sendable {
     let events: [EncodedEvent]
     let precondition: (@Sendable (any KeyValueWriter) throws -> Void)?
+    /// For ``LMDBEventStore/appendVerbatim(_:)``: the position and chain hash each event must
+    /// get (the request fails, writing nothing, when one differs or an id is already stored).
+    let verbatim: [(position: UInt64, chain: ChainHash)]?
     let continuation: CheckedContinuation<AppendResult, any Error>
 
     init(events: [EncodedEvent], precondition: (@Sendable (any KeyValueWriter) throws -> Void)?,
+         verbatim: [(position: UInt64, chain: ChainHash)]? = nil,
          continuation: CheckedContinuation<AppendResult, any Error>) {
         self.events = events
         self.precondition = precondition
+        self.verbatim = verbatim
         self.continuation = continuation
     }
 }
@@ -25,9 +30,31 @@ extension LMDBEventStore {
         encoded prepared: [EncodedEvent],
         precondition: (@Sendable (any KeyValueWriter) throws -> Void)? = nil
     ) async throws -> AppendResult {
+        try await enqueue(prepared, precondition: precondition, verbatim: nil)
+    }
+
+    package func appendVerbatim(_ events: [RawEvent]) async throws {
+        guard let first = events.first else { return }
+        var encoded: [EncodedEvent] = []
+        encoded.reserveCapacity(events.count)
+        for (i, e) in events.enumerated() {
+            guard e.position == first.position + UInt64(i) else {
+                throw EventLogError(.positionOutOfRange, "position \(e.position) follows position \(first.position + UInt64(i) - 1) in a verbatim append: positions must be consecutive")
+            }
+            do { encoded.append(try EncodedEvent(stored: e.json)) } catch {
+                throw EventLogError(.invalidEvent, "the event at position \(e.position): \(error.message)")
+            }
+        }
+        try await enqueue(encoded, precondition: nil, verbatim: events.map { ($0.position, $0.chainHash) })
+    }
+
+    private func enqueue(
+        _ prepared: [EncodedEvent], precondition: (@Sendable (any KeyValueWriter) throws -> Void)?,
+        verbatim: [(position: UInt64, chain: ChainHash)]?
+    ) async throws -> AppendResult {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         return try await withCheckedThrowingContinuation { continuation in
-            let p = PendingAppend(events: prepared, precondition: precondition, continuation: continuation)
+            let p = PendingAppend(events: prepared, precondition: precondition, verbatim: verbatim, continuation: continuation)
             pendingLock.lock()
             pending.append(p)
             let schedule = !drainScheduled
@@ -175,9 +202,16 @@ extension LMDBEventStore {
         var filter = ProjectionFilter(sets: projectionFilters)
         // Positions grow by one: every event is appended after the last without a search.
         try txn.withAppender(events) { appender in
-            for e in request.events {
+            for (i, e) in request.events.enumerated() {
+                if let expected = request.verbatim?[i], expected.position != head.position + 1 {
+                    throw EventLogError(.positionOutOfRange,
+                        "the events start at position \(expected.position - UInt64(i)), but the head is at position \(head.position - UInt64(i))")
+                }
                 // An event already stored (a retried append) or twice in this group keeps its position.
                 if let earlier = try ids.position(of: e.id, in: txn, eventIDs) {
+                    if request.verbatim != nil {
+                        throw EventLogError(.invalidEvent, "event \(e.id) is already in the log at position \(earlier)")
+                    }
                     positions.append(earlier)
                     continue
                 }
@@ -185,6 +219,12 @@ extension LMDBEventStore {
                 let chain = formatVersion >= 2
                     ? ChainHash.next(after: head.chainHash, position: position, digest: e.digest ?? e.withJSON { EventDigest(json: $0) })
                     : e.withJSON { ChainHash.next(after: head.chainHash, position: position, json: $0) }
+                if let expected = request.verbatim?[i] {
+                    guard expected.chain == chain else {
+                        throw EventLogError(.corruptEvent,
+                            "the chain hash of position \(position) is \(chain) here, not \(expected.chain) as given")
+                    }
+                }
                 try UInt64BE.withBytes(of: position) { key in
                     try appender.appendReserved(key, size: StoredEvent.size(jsonBytes: e.jsonCount)) { out in
                         chain.withUnsafeBytes { chain in e.withJSON { StoredEvent.write(into: out, chain: chain, json: $0) } }

@@ -59,7 +59,7 @@ extension LMDBEventStore {
 
     /// Throws `consumer_held` when a live holder holds the consumer (admin changes while it runs).
     func requireNotHeld(_ txn: ReadTransaction, _ name: String) throws {
-        if let lease = try leaseRecord(txn, name), lease.isHolderAlive() {
+        if let lease = try leaseRecord(txn, name), lease.isHolderAlive(now: storeTime(txn)) {
             throw Self.heldError(lease)
         }
     }
@@ -87,15 +87,16 @@ extension LMDBEventStore {
         -> (ConsumerLease, ConsumerCheckpoint?)
     {
         guard !options.readOnly, consumerLeaseTable != nil else { throw EventLogError(.readOnly, "\(path) is open read-only") }
-        let now = Timestamp.now()
-        let lease = ConsumerLease(consumer: name, holder: EventID.generate().description, pid: getpid(),
-                                  host: ConsumerLease.localHost, since: now, renewedAt: now,
-                                  expiresAt: now.adding(duration), filter: filter,
-                                  owner: ProcessIdentity.current)
-        ActiveConsumerLeases.insert(lease.holder)
+        let holder = EventID.generate().description
+        ActiveConsumerLeases.insert(holder)
         do {
-            let checkpoint = try mapErrorsSync {
-                try env.writeSync { [self] txn -> ConsumerCheckpoint? in
+            return try mapErrorsSync {
+                try env.writeSync { [self] txn -> (ConsumerLease, ConsumerCheckpoint?) in
+                    let now = storeTime(txn)
+                    let lease = ConsumerLease(consumer: name, holder: holder, pid: getpid(),
+                                              host: ConsumerLease.localHost, since: now, renewedAt: now,
+                                              expiresAt: now.adding(duration), filter: filter,
+                                              owner: ProcessIdentity.current)
                     try requireNotHeld(txn, name)
                     var checkpoint = try checkpointRecord(txn, name)
                     if reset, checkpoint != nil {
@@ -118,23 +119,22 @@ extension LMDBEventStore {
                         }
                     }
                     try writeLease(txn, lease)
-                    return checkpoint
+                    return (lease, checkpoint)
                 }
             }
-            return (lease, checkpoint)
         } catch {
-            ActiveConsumerLeases.remove(lease.holder)
+            ActiveConsumerLeases.remove(holder)
             throw error
         }
     }
 
     /// Extends the lease `holder` holds; `consumer_held` when another holder has taken it over.
-    func renewConsumerLease(_ name: String, holder: String, duration: Duration) async throws {
+    package func renewConsumerLease(_ name: String, holder: String, duration: Duration) async throws {
         try await mapErrors {
             try await env.write { [self] txn in
                 try requireHolder(txn, name, holder)
                 guard var lease = try leaseRecord(txn, name) else { return }
-                let now = Timestamp.now()
+                let now = storeTime(txn)
                 lease.renewedAt = now
                 lease.expiresAt = now.adding(duration)
                 try writeLease(txn, lease)
@@ -143,7 +143,7 @@ extension LMDBEventStore {
     }
 
     /// Deletes the lease when `holder` still holds it.
-    func releaseConsumerLease(_ name: String, holder: String) async throws {
+    package func releaseConsumerLease(_ name: String, holder: String) async throws {
         ActiveConsumerLeases.remove(holder)
         guard !options.readOnly else { return }
         try await mapErrors { try await env.write { [self] txn in try deleteLease(txn, name, holder: holder) } }
@@ -151,10 +151,15 @@ extension LMDBEventStore {
 
     /// Like ``releaseConsumerLease(_:holder:)`` without waiting: runs on the writer thread after
     /// every write already submitted (such as the last checkpoint).
-    func releaseConsumerLeaseLater(_ name: String, holder: String) {
+    package func releaseConsumerLeaseLater(_ name: String, holder: String) {
         ActiveConsumerLeases.remove(holder)
         guard !options.readOnly else { return }
         env.onWriterThread { [self] in _ = try? env.performWrite { txn in try deleteLease(txn, name, holder: holder) } }
+    }
+
+    /// The store's clock at the start of `txn` (``KeyValueReader/storeTime``).
+    func storeTime(_ txn: ReadTransaction) -> Timestamp {
+        LMDBTables(read: txn, handles: [:], events: events).storeTime
     }
 
     private func deleteLease(_ txn: WriteTransaction, _ name: String, holder: String) throws {

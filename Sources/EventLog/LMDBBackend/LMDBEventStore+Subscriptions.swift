@@ -129,22 +129,37 @@ extension LMDBEventStore {
             }
             chain = c
         }
-        let checkpoint = ConsumerCheckpoint(name: name, acknowledged: position, chainHash: chain, updatedAt: .now(),
+        let checkpoint = ConsumerCheckpoint(name: name, acknowledged: position, chainHash: chain, updatedAt: storeTime(txn),
                                             filter: existing?.filter ?? filter)
         let record = checkpoint.record()
         try key.withUnsafeBytes { k in try record.withUnsafeBytes { v in try txn.putRaw(consumerRecords, k, v) } }
         return checkpoint
     }
 
-    struct SubscriptionChunk {
-        var events: [RawEvent]
-        /// The last position examined; `from - 1` when there was none.
-        var scannedThrough: UInt64
+    // MARK: SubscriptionSource
+
+    package func advanceConsumerCheckpoint(_ name: String, to position: UInt64, filter: SubscriptionFilter, holder: String?) async throws {
+        try await mapErrors {
+            try await env.write { [self] txn in
+                _ = try putCheckpoint(txn, name, acknowledged: position, onlyForward: true, filter: filter, holder: holder)
+            }
+        }
     }
 
-    /// Reads, in one short read transaction, the events from `from` that pass `filter`: up to
-    /// `chunkSize` of them (or `chunkBytes`), examining at most `scanLimit` events.
-    func readChunk(from: UInt64, filter: CompiledFilter, options: SubscriptionOptions) throws -> SubscriptionChunk {
+    package func advanceConsumerCheckpointLater(_ name: String, to position: UInt64, filter: SubscriptionFilter, holder: String?) {
+        env.onWriterThread { [self] in
+            _ = try? env.performWrite { txn in
+                try putCheckpoint(txn, name, acknowledged: position, onlyForward: true, filter: filter, holder: holder)
+            }
+        }
+    }
+
+    /// The store directory's ``StoreChangeSignal``.
+    package func acquireWakeSignal(watch: Bool) -> any StoreWakeSignal {
+        StoreChangeSignal.acquire(path: path, watch: watch)
+    }
+
+    package func readSubscriptionChunk(from: UInt64, filter: CompiledFilter, options: SubscriptionOptions) throws -> SubscriptionChunk {
         try mapErrorsSync {
             try env.read { txn in
                 try txn.withCursor(events) { c in

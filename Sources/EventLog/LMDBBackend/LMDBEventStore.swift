@@ -9,7 +9,7 @@ import LMDB
 /// applied inside that transaction. Reads use short `MDB_NOTLS` read transactions.
 // @unchecked Sendable: the mutable caches are guarded by `cacheLock` and the pending appends by
 // `pendingLock`; LMDB handles are used by the writer thread or in per-call read transactions.
-package final class LMDBEventStore: EventStore, @unchecked Sendable {
+package final class LMDBEventStore: EventStore, SubscriptionSource, @unchecked Sendable {
     /// Options for opening a store.
     package struct Options: Sendable {
         /// Create the store when the directory does not exist or is empty.
@@ -232,6 +232,12 @@ package final class LMDBEventStore: EventStore, @unchecked Sendable {
         guard lstat(lock, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
         return access(lock, R_OK | W_OK) == 0
     }
+
+    /// The store directory.
+    package var location: String { path }
+
+    /// Whether the store was opened read-only.
+    package var isReadOnly: Bool { options.readOnly }
 
     /// Whether this open coordinates with other processes through `lock.mdb`; `false` for a
     /// read-only open of a copy or snapshot whose lock file cannot be used.

@@ -40,6 +40,93 @@ package protocol EventStore: AnyObject, Sendable {
     /// Rebuilds projections (all, or the named ones) from the log into fresh tables and swaps
     /// them in atomically when complete. `progress` receives (applied, head).
     func rebuildProjections(named names: [String]?, progress: (@Sendable (UInt64, UInt64) -> Void)?) async throws
+
+    // MARK: Identity
+
+    /// Where the store is, for messages: the directory of an embedded store, or the server's
+    /// URL without its password.
+    var location: String { get }
+
+    /// Whether the store was opened without write access: every write throws `read_only`.
+    var isReadOnly: Bool { get }
+
+    /// The store's format (`format_version`): how its events are chained (see ``ChainHash``).
+    var formatVersion: Int { get }
+
+    /// The store's identity and creation time (`format_version`, `store_id`, `created_at`).
+    func metadata() throws -> [String: String]
+
+    /// Every tenant with at least one event, in byte order.
+    func tenants() throws -> [String]
+
+    /// The projections whose tables do not reflect the whole log: never built, built by another
+    /// version, or behind the head. Read in one snapshot, so a live writer never makes a
+    /// current projection look stale. Empty when every projection answers for the whole log.
+    ///
+    /// A writable open brings projections up to date itself; a read-only open cannot, and its
+    /// readers use this to refuse instead of answering from stale tables.
+    func staleProjections() throws -> [StaleProjection]
+
+    // MARK: Copying and verifying
+
+    /// Appends `events`, which must continue the head exactly (positions head + 1, head + 2, …),
+    /// keeping their bytes: each chain hash is recomputed from the one before it and must equal
+    /// the given one. Projections are applied as for ``append(encoded:precondition:)``. For
+    /// copying a log between stores with positions, chain and bytes unchanged.
+    ///
+    /// - Throws: ``EventLogError`` `position_out_of_range` when the events do not continue the
+    ///   head, `corrupt_event` when a chain hash differs (naming the position), `invalid_event`
+    ///   for an envelope that does not decode or an id already in the log; nothing is written then.
+    func appendVerbatim(_ events: [RawEvent]) async throws
+
+    /// Up to `limit` entries of `table` whose keys come after `key` (from the first entry when
+    /// `nil`), in key order, as stored: nothing is decoded, so damaged keys and values come back
+    /// as they are. A verifier resumes with the greatest key it has seen.
+    func rawEntries(_ table: LogTable, after key: [UInt8]?, limit: Int) throws -> [RawTableEntry]
+
+    // MARK: Named consumers
+
+    /// The durable checkpoint of the named consumer, or `nil` when it has none.
+    func consumerCheckpoint(_ name: String) throws -> ConsumerCheckpoint?
+
+    /// Every consumer's checkpoint, by name.
+    func consumers() throws -> [ConsumerCheckpoint]
+
+    /// Creates the consumer or moves its checkpoint (forward or back) to `position`: it will
+    /// resume after it. Refused (`consumer_held`) while a subscription of the consumer runs.
+    @discardableResult
+    func setConsumerCheckpoint(_ name: String, to position: UInt64) async throws -> ConsumerCheckpoint
+
+    /// Removes the consumer and its checkpoint (and filter); returns whether it existed.
+    /// Refused (`consumer_held`) while a subscription of the consumer runs.
+    @discardableResult
+    func removeConsumer(_ name: String) async throws -> Bool
+
+    /// Every consumer lease in the store, by consumer name, including lapsed ones (see
+    /// ``ConsumerLease/isHolderAlive(now:)``).
+    func consumerLeases() throws -> [ConsumerLease]
+
+    /// The lease of the named consumer, live or lapsed, or `nil`.
+    func consumerLease(_ name: String) throws -> ConsumerLease?
+
+    // MARK: Subscriptions
+
+    /// Follows the log from the event after `position` (0: from the first event), forever.
+    ///
+    /// - Throws: `position_out_of_range` when `position` is beyond the head.
+    func subscribe(after position: UInt64, filter: SubscriptionFilter, options: SubscriptionOptions) throws -> EventSubscription
+
+    /// Follows the log as the named consumer: from the event after its durable checkpoint, or,
+    /// for a consumer without one, after `startingAfter` (0: from the first event). One
+    /// subscription per consumer name runs at a time, across every process on the store; a
+    /// checkpoint recorded with another filter is refused unless `reset` (see docs/subscriptions.md).
+    ///
+    /// - Throws: `invalid_acknowledgement` for an invalid name; `consumer_held` while another
+    ///   live subscription holds the consumer; `consumer_filter_mismatch` naming both filters;
+    ///   `read_only` on a read-only store; `position_out_of_range` when the start is beyond the head.
+    func subscribe(
+        consumer name: String, filter: SubscriptionFilter, startingAfter: UInt64, reset: Bool, options: SubscriptionOptions
+    ) throws -> EventSubscription
 }
 
 extension EventStore {

@@ -16,9 +16,17 @@ package protocol KeyValueReader {
 
     /// The event at `position` in the same snapshot, or `nil` beyond the head.
     func rawEvent(at position: UInt64) throws -> RawEvent?
+
+    /// The store's clock at the start of the transaction: the database server's clock on a
+    /// shared server. Leases and slots take their `now` from it, so writers on many hosts
+    /// compare expiries against one clock.
+    var storeTime: Timestamp { get }
 }
 
 extension KeyValueReader {
+    /// The local wall clock: an embedded store's writers share one host's clock.
+    package var storeTime: Timestamp { .now() }
+
     /// The bytes stored under `key`, copied, or `nil`.
     package func get(_ table: StoreTable, _ key: [UInt8]) throws -> [UInt8]? {
         try withValue(table, key) { Array($0) }

@@ -1,5 +1,5 @@
 /// The log's own tables, as a verifier walks them entry by entry (see
-/// ``LMDBEventStore/rawEntries(_:after:limit:)``).
+/// ``EventStore/rawEntries(_:after:limit:)``).
 package enum LogTable: String, Sendable, CaseIterable {
     /// Position → chain hash and envelope.
     case events

@@ -1,5 +1,4 @@
 import Foundation
-import LMDB
 
 /// Options of a subscription.
 package struct SubscriptionOptions: Sendable, Hashable {
@@ -40,10 +39,10 @@ package struct SubscriptionOptions: Sendable, Hashable {
 /// continues. It never ends by itself; it ends (returns `nil`) when the task iterating it is
 /// cancelled or ``close()`` is called.
 ///
-/// **Named consumers.** A subscription opened with ``LMDBEventStore/subscribe(consumer:filter:startingAfter:options:)``
+/// **Named consumers.** A subscription opened with ``EventStore/subscribe(consumer:filter:startingAfter:reset:options:)``
 /// starts after the consumer's durable checkpoint. Call ``ack(_:)`` once an event (and every one
 /// before it) has been handled. Acknowledgements are kept in memory and written to the store's
-/// `consumers` database at most ``SubscriptionOptions/flushInterval`` later, on ``flush()``, and
+/// consumer checkpoints at most ``SubscriptionOptions/flushInterval`` later, on ``flush()``, and
 /// on ``close()``. Delivery is **at-least-once, in log order, without gaps**: after a crash the
 /// consumer resumes after its last *written* checkpoint, so events acknowledged within the last
 /// flush interval (and every unacknowledged one) are delivered again. The subscription holds the
@@ -85,9 +84,9 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
     /// The lease a named consumer's subscription holds.
     package let lease: ConsumerLease?
 
-    let store: LMDBEventStore
+    let store: any SubscriptionSource
     private let compiled: CompiledFilter
-    private let signal: StoreChangeSignal
+    private let signal: any StoreWakeSignal
 
     private let lock = NSLock()
     // Reader state (touched by the iterating task, read by others under `lock`).
@@ -107,7 +106,7 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
     private var leaseLost: EventLogError?
     private var renewal: Task<Void, Never>?
 
-    init(store: LMDBEventStore, after position: UInt64, consumer: String?, filter: SubscriptionFilter,
+    package init(store: any SubscriptionSource, after position: UInt64, consumer: String?, filter: SubscriptionFilter,
          options: SubscriptionOptions, lease: ConsumerLease? = nil) {
         self.store = store
         self.lease = lease
@@ -120,7 +119,7 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
         self.lastDelivered = position
         self.acknowledgedPosition = position
         self.flushedPosition = position
-        self.signal = StoreChangeSignal.acquire(path: store.path, watch: options.watch)
+        self.signal = store.acquireWakeSignal(watch: options.watch)
         if lease != nil { startRenewing() }
     }
 
@@ -129,12 +128,7 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
         renewal?.cancel()
         // Write what was acknowledged but not flushed, then release the lease, without waiting.
         if let consumer, acknowledgedPosition > flushedPosition {
-            let store = self.store, target = acknowledgedPosition, filter = self.filter, holder = lease?.holder
-            store.env.onWriterThread {
-                _ = try? store.env.performWrite { txn in
-                    try store.putCheckpoint(txn, consumer, acknowledged: target, onlyForward: true, filter: filter, holder: holder)
-                }
-            }
+            store.advanceConsumerCheckpointLater(consumer, to: acknowledgedPosition, filter: filter, holder: lease?.holder)
         }
         if let lease { store.releaseConsumerLeaseLater(lease.consumer, holder: lease.holder) }
     }
@@ -255,12 +249,7 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
         guard let consumer else { return }
         let (target, needed) = lock.withLock { (acknowledgedPosition, acknowledgedPosition > flushedPosition) }
         guard needed else { return }
-        let store = self.store, filter = self.filter, holder = lease?.holder
-        try await store.mapErrors {
-            try await store.env.write { txn in
-                _ = try store.putCheckpoint(txn, consumer, acknowledged: target, onlyForward: true, filter: filter, holder: holder)
-            }
-        }
+        try await store.advanceConsumerCheckpoint(consumer, to: target, filter: filter, holder: lease?.holder)
         lock.withLock {
             flushedPosition = Swift.max(flushedPosition, target)
             stats.checkpointWrites += 1
@@ -342,7 +331,7 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
     }
 
     /// Takes a chunk read from `from`; returns `false` when it held nothing (caught up).
-    private func absorb(_ chunk: LMDBEventStore.SubscriptionChunk, from: UInt64) -> Bool {
+    private func absorb(_ chunk: SubscriptionChunk, from: UInt64) -> Bool {
         lock.lock()
         var schedule = false
         let gotSome = chunk.scannedThrough >= from
@@ -376,7 +365,7 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
                 // `close()` sets `closed` before it bumps the signal: checked after reading the
                 // generation, a close is either seen here or ends the wait below.
                 if lock.withLock({ closed }) { return nil }
-                let chunk = try store.readChunk(from: from, filter: compiled, options: options)
+                let chunk = try store.readSubscriptionChunk(from: from, filter: compiled, options: options)
                 if absorb(chunk, from: from) { continue }
                 // Caught up: wait for a commit (or close / cancellation).
                 await signal.wait(after: seen)

@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// Tells waiting subscribers that a store's data file may have changed.
+/// Tells waiting subscribers that a store's data file may have changed: the LMDB backend's
+/// ``StoreWakeSignal``.
 ///
 /// One signal per store directory per process, shared by every subscription on it and kept
 /// while at least one holds it. A dedicated thread blocks in `poll(2)` on an inotify descriptor
@@ -13,9 +14,9 @@ import Glibc
 /// (``notifyLocalCommit(path:)``). A waiter that wakes for nothing rescans and waits again.
 // @unchecked Sendable: waiters and the generation are guarded by `lock`, `references` by
 // `registryLock`; the descriptors and `mode` are used by the watching thread only after `init`.
-final class StoreChangeSignal: @unchecked Sendable {
+final class StoreChangeSignal: StoreWakeSignal, @unchecked Sendable {
     /// How the signal learns of changes.
-    enum Mode: String, Sendable { case inotify, polling }
+    typealias Mode = StoreWakeMode
 
     /// Wake-up period when the file cannot be watched.
     static let pollFallback: Int32 = 1000

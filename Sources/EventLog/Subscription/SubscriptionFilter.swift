@@ -34,12 +34,14 @@ package struct SubscriptionFilter: Sendable, Hashable {
 /// A canonical envelope's last two members are `"tenant"` and `"type"` (RFC 8785 key order),
 /// and a type is `[a-z0-9._]+`, so the stored bytes end with
 /// `,"tenant":<canonical string>,"type":"<type>"}`. Anything not of that shape is decoded.
-struct CompiledFilter: Sendable {
-    let filter: SubscriptionFilter
+package struct CompiledFilter: Sendable {
+    /// The filter it was compiled from.
+    package let filter: SubscriptionFilter
     private let tenantSuffix: [UInt8]?
     private let typePrefix: [UInt8]?
 
-    init(_ filter: SubscriptionFilter) {
+    /// Compiles `filter`.
+    package init(_ filter: SubscriptionFilter) {
         self.filter = filter
         if let t = filter.tenant {
             var s = Array(#","tenant":"#.utf8)
@@ -52,12 +54,13 @@ struct CompiledFilter: Sendable {
         typePrefix = filter.typePrefix.map { Array($0.utf8) }
     }
 
-    var isAll: Bool { tenantSuffix == nil && typePrefix == nil }
+    /// Whether every event passes.
+    package var isAll: Bool { tenantSuffix == nil && typePrefix == nil }
 
     private static let typeKey = Array(#""type":""#.utf8)
 
     /// Whether the stored envelope `json` passes.
-    func matches(_ json: UnsafeRawBufferPointer) -> Bool {
+    package func matches(_ json: UnsafeRawBufferPointer) -> Bool {
         if isAll { return true }
         let n = json.count
         guard n > 12, json[n - 1] == UInt8(ascii: "}"), json[n - 2] == UInt8(ascii: "\"") else { return slowMatch(json) }

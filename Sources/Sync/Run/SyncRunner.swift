@@ -210,8 +210,14 @@ package final class SyncRunner: Sendable {
         let holder = self.holder
         let globalLimit = options.globalLimit
         let tenantLimit = options.perTenantLimit
+        let duration = Int64(options.leaseDuration.components.seconds * 1000)
         return { tables in
-            let now = Timestamp.now().millisecondsSinceEpoch
+            // The heartbeat and expiry are the store's clock at this transaction, which every
+            // writer (on any host) compares against.
+            let now = tables.storeTime.millisecondsSinceEpoch
+            var lease = lease
+            lease.heartbeatAt = now
+            lease.expiresAt = now + duration
             let lockKey = LeaseKey.lock(tenant: lease.tenant, selectionHash: lease.selectionHash).encoded
             if let current = try tables.withValue(RunLease.table, lockKey, { RunLease(decoding: $0) }) ?? nil {
                 throw current.isLive(now: now, holder: holder) ? LeaseRefusal.heldByLiveRun(current) : LeaseRefusal.holderDead
@@ -258,7 +264,7 @@ package final class SyncRunner: Sendable {
         let renewed = try await store.updateState { tables -> Bool in
             let key = LeaseKey.lock(tenant: tenant, selectionHash: hash).encoded
             guard var lease = try tables.withValue(RunLease.table, key, { RunLease(decoding: $0) }) ?? nil, lease.runID == runID else { return false }
-            let now = Timestamp.now().millisecondsSinceEpoch
+            let now = tables.storeTime.millisecondsSinceEpoch
             lease.heartbeatAt = now
             lease.expiresAt = now + duration
             try tables.put(RunLease.table, key, lease.encoded)
@@ -272,8 +278,8 @@ package final class SyncRunner: Sendable {
     /// `abandoned`, and frees their lock and slot.
     package func reclaimDeadRuns() async throws {
         let holder = self.holder
-        let now = Timestamp.now().millisecondsSinceEpoch
         let dead: [RunLease] = try store.read { tables in
+            let now = tables.storeTime.millisecondsSinceEpoch
             var out: [RunLease] = []
             try tables.scan(RunLease.table, prefix: LeaseKey.slotPrefix) { _, v in
                 if let s = RunLease(decoding: v), !s.isLive(now: now, holder: holder) { out.append(s) }
@@ -302,7 +308,7 @@ package final class SyncRunner: Sendable {
                     let lock = try tables.withValue(RunLease.table, lockKey) { RunLease(decoding: $0) } ?? nil
                     let current = slot ?? (lock?.runID == lease.runID ? lock : nil)
                     guard let current, current.runID == lease.runID,
-                          !current.isLive(now: Timestamp.now().millisecondsSinceEpoch, holder: holder)
+                          !current.isLive(now: tables.storeTime.millisecondsSinceEpoch, holder: holder)
                     else { throw AlreadyReclaimed() }
                     try tables.delete(RunLease.table, slotKey)
                     if lock?.runID == lease.runID { try tables.delete(RunLease.table, lockKey) }

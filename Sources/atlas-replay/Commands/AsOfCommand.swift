@@ -31,7 +31,7 @@ struct AsOfOptions: ParsableArguments {
     /// Opens the store, resolves the position, replays 1…N and returns a store to query.
     func replay() async throws -> (Replayer, UInt64) {
         try await replayCommand {
-            let s = try ReplayStore.openReadOnly(store.path)
+            let s = try store.open(readOnly: true)
             let head = try s.head().position
             try AsOf.validate(tenant: tenant, in: s)
             let n: UInt64

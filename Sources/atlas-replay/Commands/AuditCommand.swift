@@ -24,7 +24,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let audit = try await replayCommand {
-                let s = try ReplayStore.openReadOnly(store.path)
+                let s = try store.open(readOnly: true)
                 if let tenant { try AsOf.validate(tenant: tenant, in: s) }
                 return try SelectionAudit.run(s, tenant: tenant)
             }

@@ -25,7 +25,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         let signingKey: Curve25519SigningKey
         do { signingKey = try Checkpoint.readPrivateKey(at: key) } catch { throw CommandFailure.usage(error.message) }
         let checkpoint = try await replayCommand {
-            let s = try ReplayStore.openReadOnly(store.path)
+            let s = try store.open(readOnly: true)
             return try Checkpoint.ofHead(of: s, key: signingKey)
         }
         let text = String(decoding: checkpoint.fileBytes, as: UTF8.self)

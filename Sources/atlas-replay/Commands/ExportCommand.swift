@@ -38,7 +38,7 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         try await replayCommand {
-            let s = try ReplayStore.openReadOnly(store.path)
+            let s = try store.open(readOnly: true)
             let head = try s.head().position
             if let from, from > head { throw ReplayUsageError("--from \(from) is beyond the head of the log (\(head))") }
             if let to, to > head { throw ReplayUsageError("--to \(to) is beyond the head of the log (\(head))") }

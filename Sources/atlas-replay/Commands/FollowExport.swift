@@ -36,14 +36,14 @@ enum FollowExport {
         let subscription: EventSubscription
         if let consumer {
             do {
-                subscription = try log.subscribe(consumer: consumer, filter: filter, startingAfter: startAfter, reset: reset)
+                subscription = try log.subscribe(consumer: consumer, filter: filter, startingAfter: startAfter, reset: reset, options: .init())
             } catch let e as EventLogError where e.code == .consumerHeld {
                 throw CommandFailure.usage("\(e.message); stop it first (a dead holder's lease is taken over at once on its host, or when it expires)")
             } catch let e as EventLogError where e.code == .consumerFilterMismatch {
                 throw CommandFailure.usage("\(e.message); give the consumer's filter, or --reset to start it again with the new one")
             }
         } else {
-            subscription = try log.subscribe(after: startAfter, filter: filter)
+            subscription = try log.subscribe(after: startAfter, filter: filter, options: .init())
         }
 
         // Ctrl-C / SIGTERM: end the sequence; the loop below then writes the checkpoint.

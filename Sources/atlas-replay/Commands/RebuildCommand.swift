@@ -34,13 +34,13 @@ struct RebuildCommand: AsyncParsableCommand {
     func run() async throws {
         let selected = projections.isEmpty ? InventoryProjections.all : InventoryProjections.all.filter { projections.contains($0.name) }
         let (before, after, elapsed, events) = try await replayCommand {
-            let s = try ReplayStore.open(store.path, readOnly: false)
+            let s = try store.open()
             let before = try ProjectionDigest.atHead(s, projections: selected)
             // One pass over the log for all of them: each event is read once.
             let label = "rebuilding \(selected.map(\.name).joined(separator: ", "))"
             let progress = TerminalProgress(label)
             let start = DispatchTime.now().uptimeNanoseconds
-            try s.rebuildSync(named: selected.map(\.name), progress: { applied, head in progress.update(applied, head, label: label) })
+            try await s.rebuildProjections(named: selected.map(\.name), progress: { applied, head in progress.update(applied, head, label: label) })
             progress.finish()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let after = try ProjectionDigest.atHead(s, projections: selected)

@@ -14,12 +14,14 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let stats = try await replayCommand {
-            try StoreStats.collect(try ReplayStore.openReadOnly(store.path))
+            try StoreStats.collect(try store.open(readOnly: true))
         }
         if json { Output.json(stats.json); return }
         print("head: position \(stats.head.position), chain \(stats.head.chainHash.hex)")
         print("events: \(stats.events)")
-        print("size: \(stats.usedBytes) bytes used, \(stats.fileBytes) bytes on disk (map \(stats.mapBytes))")
+        if let sizes = stats.sizes {
+            print("size: \(sizes.usedBytes) bytes used, \(sizes.fileBytes) bytes on disk (map \(sizes.mapBytes))")
+        }
         if let id = stats.metadata["store_id"] { print("store: \(id), created \(stats.metadata["created_at"] ?? "-"), format \(stats.metadata["format_version"] ?? "-")") }
         print("")
         Output.table(["TYPE", "EVENTS"], stats.perType.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })

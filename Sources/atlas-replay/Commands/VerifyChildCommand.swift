@@ -29,22 +29,35 @@ struct VerifyChildCommand: AsyncParsableCommand {
                 // The data file is there but its pages do not hold a readable store: damage.
                 throw ReplayFailure("the store cannot be read: \(e.message); its data file is damaged")
             }
-            let verifier = Verifier(store: s, scratchParent: options.scratchDir)
-            verifier.scratchDirectory = scratchPath
-            verifier.compareProjections = !options.logOnly
-            verifier.attempts = options.attempts
-            verifier.progress = { VerificationChild.send(.progress($0, $1)) }
-            verifier.step = { VerificationChild.send(.step($0)) }
-            let report = try await verifier.run()
-            if !checkpoints.isEmpty { VerificationChild.send(.step("checking \(checkpoints.count) checkpoint(s)")) }
-            checks = checkpoints.map { name, c in
-                let result = c.check(in: s, pinnedKey: pinned)
-                return VerifyCommand.CheckpointLine(name: name, position: c.position, ok: result.isOK, pinned: pinned != nil,
-                                                    message: result.describe(c, pinned: pinned != nil))
-            }
+            let report: VerifyReport
+            (report, checks) = try await Self.verify(s, options: options, checkpoints: checkpoints, pinned: pinned, scratchPath: scratchPath,
+                                                     progress: { VerificationChild.send(.progress($0, $1)) },
+                                                     step: { VerificationChild.send(.step($0)) })
             return report
         }
         VerificationChild.send(.output)
         try VerifyCommand.finish(report, json: options.json, checkpoints: checks)
+    }
+
+    /// Runs verify's checks on `store`: the log, its indexes and projections against a scratch
+    /// rebuild, then each checkpoint.
+    static func verify(
+        _ store: any EventStore, options: VerifyOptions, checkpoints: [(name: String, checkpoint: Checkpoint)], pinned: [UInt8]?, scratchPath: String?,
+        progress: @escaping @Sendable (UInt64, UInt64) -> Void, step: @escaping @Sendable (String) -> Void
+    ) async throws -> (VerifyReport, [VerifyCommand.CheckpointLine]) {
+        let verifier = Verifier(store: store, scratchParent: options.scratchDir)
+        if let scratchPath { verifier.scratchDirectory = scratchPath }
+        verifier.compareProjections = !options.logOnly
+        verifier.attempts = options.attempts
+        verifier.progress = progress
+        verifier.step = step
+        let report = try await verifier.run()
+        if !checkpoints.isEmpty { step("checking \(checkpoints.count) checkpoint(s)") }
+        let checks = checkpoints.map { name, c in
+            let result = c.check(in: store, pinnedKey: pinned)
+            return VerifyCommand.CheckpointLine(name: name, position: c.position, ok: result.isOK, pinned: pinned != nil,
+                                                message: result.describe(c, pinned: pinned != nil))
+        }
+        return (report, checks)
     }
 }

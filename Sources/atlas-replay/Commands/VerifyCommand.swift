@@ -30,6 +30,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard case .lmdb = options.store.location else { return try await runInProcess() }
         // The path is checked here; the store is opened only in the child (a damaged page can
         // crash whoever opens it).
         try await replayCommand { try ReplayStore.checkPath(options.store.path) }
@@ -58,6 +59,21 @@ struct VerifyCommand: AsyncParsableCommand {
         case .timedOut:
             throw damaged("a verification step made no progress for \(stepTimeout) s (\(reached)); it was stopped")
         }
+    }
+
+    /// Verifies a store on a server in this process: a damaged LMDB page is what the
+    /// verification process guards against, and such a store has none.
+    private func runInProcess() async throws {
+        let checkpoints = try options.loadCheckpoints()
+        let pinned = try options.pinnedKey()
+        let store = try options.store.open(readOnly: true)
+        let progress = TerminalProgress("verifying")
+        let (report, checks) = try await replayCommand {
+            try await VerifyChildCommand.verify(store, options: options, checkpoints: checkpoints, pinned: pinned, scratchPath: nil,
+                                                progress: { progress.update($0, $1) }, step: { _ in })
+        }
+        progress.finish()
+        try Self.finish(report, json: options.json, checkpoints: checks)
     }
 
     /// The report when the checks could not finish: LMDB 0.9 has no page checksums, so a damaged

@@ -5,7 +5,7 @@ import Inventory
 import ReplayKit
 
 /// `atlas-bench replay [--events N] [--small N] [--dir DIR] [--tenants N] [--items N]`: builds
-/// inventory logs of N and SMALL events and prints rebuild, verify and export events/s and the
+/// inventory logs of N and SMALL events and prints rebuild, verify, export, copy and as-of events/s and the
 /// peak memory of each phase, to show that memory stays flat as the log grows.
 enum ReplayBenchmark {
     struct Phase {
@@ -128,6 +128,18 @@ enum ReplayBenchmark {
             defer { close(fd) }
             let out = BufferedWriter(fd: fd)
             return try Exporter.run(store, filter: .init(), to: out)
+        }
+        // `atlas-replay copy`: into a new store (durable commits, as the command makes them),
+        // projections built as the events arrive.
+        _ = try await measure("copy", &phases) {
+            let target = parent + "/atlas-bench-copy-\(getpid())-\(size)"
+            try? FileManager.default.removeItem(atPath: target)
+            defer { try? FileManager.default.removeItem(atPath: target) }
+            let copy = try LMDBEventStore.open(path: target, options: .init(
+                create: true, projections: InventoryProjections.all, initialMapSize: 1 << 30, formatVersion: store.formatVersion))
+            let outcome = try await LogCopy().run(from: store, to: copy)
+            guard outcome.destinationHead == outcome.sourceHead else { throw ReplayFailure("the copy's head differs") }
+            return outcome.copied
         }
         _ = try await measure("as-of", &phases) {
             let r = try await AsOf.replay(store, through: head / 2, scratchParent: parent)
