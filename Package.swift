@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "CommandSupport",
             dependencies: [
-                "Inventory", "EventLog", "CanonicalJSON",
+                "Inventory", "EventLog", "EventLogPostgres", "CanonicalJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -158,7 +158,7 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
             throw EventLogError(.newerFormat, "\(url) has PostgreSQL schema version \(schema); this build reads version \(PostgresSchema.version) or older")
         }
         if !options.readOnly {
-            for name in options.stateTables + [ConsumerLease.tableName] {
+            for name in options.stateTables + [ConsumerLease.tableName, "atlas.consumers"] {
                 try s.query("""
                     INSERT INTO atlas.kv_tables (kind, owner, name, generation) VALUES ('state', '', \(name), 0)
                     ON CONFLICT DO NOTHING
@@ -186,7 +186,7 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
     /// (name → generation; a projection absent from it has no tables yet).
     func tableIDs(_ s: PostgresSession, generations: [String: Int]) throws -> [StoreTable: Int32] {
         var wanted: [(StoreTable, TableName)] = []
-        for name in options.stateTables + [ConsumerLease.tableName] {
+        for name in options.stateTables + [ConsumerLease.tableName, "atlas.consumers"] {
             wanted.append((.state(name), TableName(kind: "state", owner: "", name: name, generation: 0)))
         }
         for p in projections {

@@ -25,10 +25,20 @@ final class OverlayTables: KeyValueWriter {
     private(set) var tallies: [String: Int] = [:]
     /// Whether tallies are kept (appends only).
     var counting = false
+    private var clock: Timestamp?
 
     init(session: PostgresSession, ids: [StoreTable: Int32]) {
         self.session = session
         self.ids = ids
+    }
+
+    /// The database's clock at the start of this transaction (`now()`), read once.
+    var storeTime: Timestamp {
+        if let t = clock { return t }
+        let t = (try? session.query("SELECT (extract(epoch FROM now()) * 1000)::bigint").first?.decode(Int64.self))
+            .flatMap { $0 }.map { Timestamp(millisecondsSinceEpoch: $0) } ?? .now()
+        clock = t
+        return t
     }
 
     func id(_ table: StoreTable) throws -> Int32 {

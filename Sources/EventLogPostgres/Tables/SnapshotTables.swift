@@ -8,10 +8,20 @@ final class SnapshotTables: KeyValueReader {
     let session: PostgresSession
     /// Each table's row in `atlas.kv_tables` (the active generation of a projection's table).
     let ids: [StoreTable: Int32]
+    private var clock: Timestamp?
 
     init(session: PostgresSession, ids: [StoreTable: Int32]) {
         self.session = session
         self.ids = ids
+    }
+
+    /// The database's clock at the start of this transaction (`now()`), read once.
+    var storeTime: Timestamp {
+        if let t = clock { return t }
+        let t = (try? session.query("SELECT (extract(epoch FROM now()) * 1000)::bigint").first?.decode(Int64.self))
+            .flatMap { $0 }.map { Timestamp(millisecondsSinceEpoch: $0) } ?? .now()
+        clock = t
+        return t
     }
 
     /// The id of `table`, or `nil` for a table the store does not have (yet): it reads as empty.
