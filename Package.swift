@@ -32,7 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
     ],
     targets: [
         // Layer 0: the C library.
@@ -53,6 +54,19 @@ let package = Package(
             dependencies: [
                 "LMDB", "CanonicalJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: moduleSettings
+        ),
+        // Layer 2: the event log on a PostgreSQL server, beside the embedded LMDB backend.
+        .target(
+            name: "EventLogPostgres",
+            dependencies: [
+                "EventLog", "CanonicalJSON",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: moduleSettings
         ),
@@ -81,7 +95,7 @@ let package = Package(
         .target(
             name: "CommandSupport",
             dependencies: [
-                "Inventory", "EventLog", "CanonicalJSON",
+                "Inventory", "EventLog", "EventLogPostgres", "CanonicalJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -187,7 +201,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "atlas-bench",
-            dependencies: ["Sync", "Inventory", "EventLog", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator", "AtlasTesting"],
+            dependencies: ["Sync", "Inventory", "EventLog", "EventLogPostgres", "CanonicalJSON", "LMDB", "ReplayKit", "GraphSimulator", "AtlasTesting"],
             path: "Tools/Benchmarks/atlas-bench",
             swiftSettings: swiftSettings
         ),
@@ -199,6 +213,13 @@ let package = Package(
             dependencies: [
                 "EventLog", "LMDB", "CLMDB", "CanonicalJSON", "AtlasTesting", "atlas-testkit",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventLogPostgresTests",
+            dependencies: [
+                "EventLogPostgres", "EventLog", "Inventory", "Sync", "CanonicalJSON", "AtlasTesting",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 package import EventLog
+import EventLogPostgres
 import Inventory
 
 extension StoreLocation {
@@ -19,8 +20,16 @@ extension StoreLocation {
                         || e.code == .truncatedLog || e.code == .unsupportedSharing {
                 throw CommandFailure.usage(e.message)
             }
-        case .postgres:
-            throw CommandFailure.usage("PostgreSQL stores (\(self)) need the PostgreSQL backend")
+        case .postgres(let url):
+            do {
+                return try PostgresEventStore.open(url: url, options: .init(
+                    create: create, durability: durability, readOnly: readOnly, projections: InventoryProjections.all,
+                    stateTables: stateTables, formatVersion: formatVersion ?? LMDBEventStore.newestFormat))
+            } catch let e as EventLogError where e.code == .notAStore || e.code == .newerFormat || e.code == .permissionDenied
+                        || e.code == .truncatedLog || e.code == .invalidOptions || e.code == .storage {
+                // A URL naming no reachable Atlas store is a bad --store value.
+                throw CommandFailure.usage(e.message)
+            }
         }
     }
 }

@@ -170,7 +170,7 @@ extension LMDBEventStore {
 
 extension Timestamp {
     /// This time plus `duration` (whole milliseconds).
-    func adding(_ duration: Duration) -> Timestamp {
+    package func adding(_ duration: Duration) -> Timestamp {
         let c = duration.components
         return Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000)
     }

@@ -44,4 +44,12 @@ package struct ProjectionStatus: Sendable, Hashable {
     package var generation: Int
     /// Entries per table.
     package var entries: [String: Int]
+
+    package init(name: String, version: Int, checkpoint: UInt64, generation: Int, entries: [String: Int]) {
+        self.name = name
+        self.version = version
+        self.checkpoint = checkpoint
+        self.generation = generation
+        self.entries = entries
+    }
 }

@@ -10,4 +10,11 @@ package struct AppendResult: Sendable, Hashable {
     /// The counters projections kept while applying this batch's events (see
     /// ``KeyValueWriter/tally(_:_:)``), by name.
     package var tallies: [String: Int] = [:]
+
+    package init(positions: [UInt64], written: Int, head: LogHead, tallies: [String: Int] = [:]) {
+        self.positions = positions
+        self.written = written
+        self.head = head
+        self.tallies = tallies
+    }
 }
