@@ -9,7 +9,7 @@ package struct InventoryItem: Sendable, Hashable {
     package var displayName: String?
     package var category: String
     package var platform: String?
-    /// The whitelisted metadata as canonical JSON (an object): written to output as it is.
+    /// The whitelisted metadata: the canonical JSON of an object, as the stored observation holds it.
     package var metaJSON: [UInt8]
     package var contentSHA256: String
     package var firstSeenAt: Timestamp
