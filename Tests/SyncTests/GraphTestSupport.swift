@@ -133,8 +133,12 @@ actor RecordingSink: SourceSink {
         ObservationEncoder(type: type, runID: "0193b9a2-7c1e-7abc-8def-0123456789ab", selectionHash: String(repeating: "a", count: 64),
                            tenant: "contoso", correlationID: nil)
     }
+    /// The `data` bytes of each observation, by type.
+    var payloads: [String: [[UInt8]]] = [:]
+
     func receive(_ page: ObservationPage, of type: PolicyType) async throws {
         items[type.key, default: []] += page.observations.map(\.externalID)
+        payloads[type.key, default: []] += page.observations.map { o in o.event.withJSON { Array($0[o.event.dataRange]) } }
     }
     func record(_ error: SourceError) async { errors.append(error) }
     func finishType(_ type: PolicyType, complete: Bool, error: SourceError?) async { finished.append((type.key, complete, error)) }

@@ -57,6 +57,9 @@ package struct InventoryQueries: Sendable {
         }
     }
 
+    /// The item whose `items` row is `v`: the row's first-seen time and position, the rest read
+    /// from the observation at its last-seen position. A stored (canonical) envelope is read
+    /// in place (``ItemObserved/RowFields``); any other is decoded in full.
     static func item(in r: any KeyValueReader, tenant: String, value v: [UInt8]) throws -> InventoryItem {
         guard let row = v.withUnsafeBytes(ItemRow.init(decoding:)) else {
             throw InventoryPayloadError("items row has \(v.count) bytes, expected \(ItemRow.size)")
@@ -65,14 +68,35 @@ package struct InventoryQueries: Sendable {
         guard let raw = try r.rawEvent(at: lastPosition) else {
             throw InventoryPayloadError("items row points at position \(lastPosition), beyond the head")
         }
+        if let item = Self.readItem(raw.json, tenant: tenant, firstSeenAt: firstSeen, position: lastPosition) { return item }
+        return try decodeItem(raw, tenant: tenant, firstSeenAt: firstSeen)
+    }
+
+    /// The item read from the envelope's bytes without decoding them; `nil` when they do not
+    /// read as an `item_observed` of `tenant` laid out as stored.
+    static func readItem(_ json: [UInt8], tenant: String, firstSeenAt: Int64, position: UInt64) -> InventoryItem? {
+        json.withUnsafeBytes { b -> InventoryItem? in
+            guard let h = EnvelopeHeader.read(b), h.tenant == tenant, h.recordedAtRange.count > 2,
+                  let recorded = Timestamp(rfc3339: String(decoding: b[(h.recordedAtRange.lowerBound + 1)..<(h.recordedAtRange.upperBound - 1)], as: UTF8.self)),
+                  let p = ItemObserved.RowFields(UnsafeRawBufferPointer(rebasing: b[h.dataRange])) else { return nil }
+            return InventoryItem(
+                tenant: h.tenant, policyType: p.policyType, externalID: p.externalID, displayName: p.displayName,
+                category: p.category, platform: p.platform, metaJSON: p.metaJSON, contentSHA256: p.contentSHA256,
+                firstSeenAt: Timestamp(millisecondsSinceEpoch: firstSeenAt), lastSeenAt: recorded,
+                lastSeenRunID: p.runID, lastSeenPosition: position)
+        }
+    }
+
+    /// The item from the envelope decoded in full (and checked as a decode checks it).
+    static func decodeItem(_ raw: RawEvent, tenant: String, firstSeenAt: Int64) throws -> InventoryItem {
         let e = try raw.decode().envelope
         let p = try ItemObserved(data: e.data)
         guard e.tenant == tenant else { throw InventoryPayloadError("items row of \(tenant) points at another tenant's event") }
         return InventoryItem(
             tenant: e.tenant, policyType: p.policyType, externalID: p.externalID, displayName: p.displayName,
-            category: p.category, platform: p.platform, meta: p.meta, contentSHA256: p.contentSHA256,
-            firstSeenAt: Timestamp(millisecondsSinceEpoch: firstSeen), lastSeenAt: e.recordedAt,
-            lastSeenRunID: p.runID, lastSeenPosition: lastPosition)
+            category: p.category, platform: p.platform, metaJSON: try CanonicalJSON.serialize(.object(p.meta)),
+            contentSHA256: p.contentSHA256, firstSeenAt: Timestamp(millisecondsSinceEpoch: firstSeenAt),
+            lastSeenAt: e.recordedAt, lastSeenRunID: p.runID, lastSeenPosition: raw.position)
     }
 
     /// The tenant's runs, newest first.

@@ -59,18 +59,15 @@ struct GraphCollectionReader {
             } catch {
                 return Failure(error: error, record: true)
             }
-            let ids = page.items.compactMap { $0["id"]?.stringValue }
+            let ids = page.ids
             if pages > 1, !ids.isEmpty, ids.allSatisfy({ seenIDs.contains($0) }) {
                 return fail(.graphPagingLoop, "page \(pages) repeats the items of an earlier page; stopped")
             }
             for id in ids { seenIDs.insert(id) }
             if !page.items.isEmpty {
-                let objects: [GraphObject]
-                do { objects = try page.items.map { try GraphObject($0) } } catch {
-                    return fail(.graphItemInvalid, "page \(pages) has an item with no canonical form: \(error)")
-                }
                 do {
-                    try await sink.receive(ObservationPage(encoding: objects, with: sink.observationEncoder(for: type)), of: type)
+                    let observations = try ObservationPage(encoding: page.canonical, objects: page.items, with: sink.observationEncoder(for: type))
+                    try await sink.receive(observations, of: type)
                 } catch let e as SourceError {
                     return Failure(error: e, record: false)
                 } catch {

@@ -22,7 +22,23 @@ package struct ObservationPage: Sendable {
     /// - Throws: the first error other than an ``ItemObserved/Rejection`` (an event that cannot
     ///   be written).
     package init(encoding items: [GraphObject], with encoder: ObservationEncoder) throws {
-        let built = ParallelMap.map(items) { item in Result { try encoder.encode(item) } }
+        try self.init(built: ParallelMap.map(items) { item in Result { try encoder.encode(item) } })
+    }
+
+    /// The page of the Graph objects whose canonical JSON lies at `objects` in `canonical` (a
+    /// page's items as ``GraphObject`` would hold them, read in place), encoded with `encoder`
+    /// on every core.
+    ///
+    /// - Throws: as ``init(encoding:with:)``.
+    package init(encoding canonical: [UInt8], objects: [Range<Int>], with encoder: ObservationEncoder) throws {
+        let built = canonical.withUnsafeBytes { b in
+            ParallelMap.map(objects) { r in Result { try encoder.encode(canonicalObject: UnsafeRawBufferPointer(rebasing: b[r])) } }
+        }
+        try self.init(built: built)
+    }
+
+    /// The page of what encoding each item gave, in order.
+    private init(built: [Result<ObservationEncoder.Encoded, any Error>]) throws {
         self.init()
         observations.reserveCapacity(built.count)
         for result in built {
