@@ -172,10 +172,18 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
             throw EventLogError(.newerFormat, "\(url) has PostgreSQL schema version \(schema); this build reads version \(PostgresSchema.version) or older")
         }
         if !options.readOnly {
-            for name in options.stateTables + [ConsumerLease.tableName, "atlas.consumers"] {
-                try s.query("""
-                    INSERT INTO atlas.kv_tables (kind, owner, name, generation) VALUES ('state', '', \(name), 0)
-                    ON CONFLICT DO NOTHING
+            do {
+                for name in options.stateTables + [ConsumerLease.tableName, "atlas.consumers"] {
+                    try s.query("""
+                        INSERT INTO atlas.kv_tables (kind, owner, name, generation) VALUES ('state', '', \(name), 0)
+                        ON CONFLICT DO NOTHING
+                        """)
+                }
+            } catch {
+                guard let e = PostgresSession.mapError(error) as? EventLogError, e.code == .permissionDenied else { throw error }
+                throw EventLogError(.permissionDenied, """
+                    \(url): role \(url.user) may only read this store (\(e.message)); writing needs INSERT, UPDATE \
+                    and DELETE on the tables of schema atlas
                     """)
             }
         }
