@@ -230,7 +230,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncTests",
-            dependencies: ["AtlasTesting", "Sync", "Inventory", "EventLog", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas", "atlas-demo"],
+            dependencies: ["AtlasTesting", "Sync", "Inventory", "EventLog", "EventLogPostgres", "CanonicalJSON", "GraphSimulator", "atlas-testkit", "atlas", "atlas-demo"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

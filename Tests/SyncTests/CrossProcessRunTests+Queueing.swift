@@ -1,5 +1,6 @@
 import CanonicalJSON
 import EventLog
+import EventLogPostgres
 import Foundation
 import GraphSimulator
 import Inventory
@@ -13,8 +14,10 @@ extension CrossProcessRunTests {
     typealias X = CrossProcessRunTests
 
     static func allRuns(_ env: X.Env, tenants: [String]) throws -> [SyncRun] {
-        let store = try LMDBEventStore.open(path: env.store, options: .init(projections: InventoryProjections.all,
-                                                                            stateTables: SyncRunner.stateTables))
+        let store: any EventStore = env.store.hasPrefix("postgres")
+            ? try PostgresEventStore.open(url: env.store, options: .init(readOnly: true, projections: InventoryProjections.all))
+            : try LMDBEventStore.open(path: env.store, options: .init(projections: InventoryProjections.all,
+                                                                      stateTables: SyncRunner.stateTables))
         let queries = InventoryQueries(store: store)
         return try tenants.flatMap { try queries.runs(tenant: $0) }
     }
@@ -55,8 +58,9 @@ extension CrossProcessRunTests {
         #expect(Self.mostAtOnce(runs) == 4)
     }
 
-    @Test func waitWaitsForALockHeldByAnotherProcess() async throws {
-        let env = try await X.start(tenants: ["contoso"], slowSeconds: 1.5)
+    @Test(arguments: [false, true])
+    func waitWaitsForALockHeldByAnotherProcess(postgres: Bool) async throws {
+        let env = try await X.start(tenants: ["contoso"], slowSeconds: 1.5, postgres: postgres)
         defer { Task { await env.simulator.stop() } }
         let first = try X.atlas(env, ["sync", "--tenant", "contoso", "--selection", X.selection, "--json"])
         try await X.waitForLiveRun(env, tenant: "contoso")

@@ -1,3 +1,4 @@
+import AtlasTesting
 import CanonicalJSON
 import EventLog
 import Foundation
@@ -25,10 +26,13 @@ import Testing
         let simulator: GraphSimulator
         let base: String
         let dir: String
-        var store: String { dir + "/store" }
+        /// An LMDB directory in `dir`, or a PostgreSQL URL.
+        let store: String
     }
 
-    static func start(tenants: [String], slowSeconds: Double?) async throws -> Env {
+    /// A simulator for `tenants` and an empty store: LMDB, or with `postgres` a fresh database
+    /// of the test cluster.
+    static func start(tenants: [String], slowSeconds: Double?, postgres: Bool = false) async throws -> Env {
         var seed = SimulatorSeed.generate(tenants: tenants, itemsPerCollection: 20, seed: 3)
         seed = SimulatorSeed(tenants: seed.tenants.map {
             SimulatedTenant(id: $0.id, clientID: "atlas-test", clientSecret: secret, collections: $0.collections)
@@ -43,7 +47,8 @@ import Testing
         }
         let dir = NSTemporaryDirectory() + "atlas-xproc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return Env(simulator: sim, base: base, dir: dir)
+        let store = postgres ? try PostgresTestCluster.shared().createDatabase("xrun") : dir + "/store"
+        return Env(simulator: sim, base: base, dir: dir, store: store)
     }
 
     static func atlas(_ env: Env, _ args: [String]) throws -> Process {
@@ -71,7 +76,10 @@ import Testing
     static func waitForLiveRun(_ env: Env, tenant: String, timeout: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if FileManager.default.fileExists(atPath: env.store + "/data.mdb"),
+            if env.store.hasPrefix("postgres") {
+                let r = try await AtlasProcess.run(["runs", "--tenant", tenant, "--json", "--store", env.store])
+                if r.status == 0, r.stdout.contains(#""status":"running""#) { return }
+            } else if FileManager.default.fileExists(atPath: env.store + "/data.mdb"),
                let s = try? LMDBEventStore.open(path: env.store, options: .init(projections: InventoryProjections.all, stateTables: SyncRunner.stateTables)),
                try InventoryQueries(store: s).runs(tenant: tenant).contains(where: { $0.status == .running }) {
                 return
@@ -86,8 +94,9 @@ import Testing
         return try JSONParser().parse(line)
     }
 
-    @Test func secondProcessOfSameTenantAndSelectionIsSkippedWithLockHeld() async throws {
-        let env = try await Self.start(tenants: ["contoso"], slowSeconds: 1.5)
+    @Test(arguments: [false, true])
+    func secondProcessOfSameTenantAndSelectionIsSkippedWithLockHeld(postgres: Bool) async throws {
+        let env = try await Self.start(tenants: ["contoso"], slowSeconds: 1.5, postgres: postgres)
         defer { Task { await env.simulator.stop() } }
         let first = try Self.atlas(env, ["sync", "--tenant", "contoso", "--selection", Self.selection, "--json"])
         try await Self.waitForLiveRun(env, tenant: "contoso")

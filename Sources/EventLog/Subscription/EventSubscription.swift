@@ -11,8 +11,9 @@ package struct SubscriptionOptions: Sendable, Hashable {
     /// How long an acknowledgement may stay in memory before it is written to the store. `.zero`
     /// writes every acknowledgement at once (one write transaction each).
     package var flushInterval: Duration
-    /// Watch the data file for commits of other processes (inotify on Linux). When off, or when
-    /// watching fails, the subscription rescans every second.
+    /// Learn of commits of other processes as they happen: inotify on an LMDB store's data file,
+    /// LISTEN on PostgreSQL. When off, or when watching fails, the subscription rescans at a
+    /// fixed interval (every second on LMDB, every 200 ms by default on PostgreSQL).
     package var watch: Bool
     /// How long a named consumer's lease lasts unless renewed (it is renewed every third of
     /// this while the subscription runs): how soon another host may take over the consumer of
@@ -168,7 +169,8 @@ package final class EventSubscription: AsyncSequence, @unchecked Sendable {
         if first { signal.release() }
     }
 
-    /// How the subscription learns of commits of other processes: `"inotify"` or `"polling"`.
+    /// How the subscription learns of commits of other processes: `"inotify"`, `"listen"`
+    /// (PostgreSQL, while its listening connection is up) or `"polling"`.
     package var wakeMode: String { signal.mode.rawValue }
 
     // MARK: Acknowledgement

@@ -25,6 +25,9 @@ package protocol StoreWakeSignal: AnyObject, Sendable {
 package enum StoreWakeMode: String, Sendable {
     /// inotify on the store's data file.
     case inotify
-    /// A rescan every second.
+    /// A rescan at a fixed interval (every second on LMDB; every 200 ms by default on
+    /// PostgreSQL while its LISTEN connection is down).
     case polling
+    /// PostgreSQL's LISTEN on the channel every commit notifies.
+    case listen
 }

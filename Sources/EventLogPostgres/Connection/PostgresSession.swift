@@ -32,9 +32,37 @@ final class PostgresSession: @unchecked Sendable {
 
     private static let ids = IDCounter()
 
+    /// The logger every connection uses (discarding postgres-nio's messages).
+    static let quietLogger = Logger(label: "atlas.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
     /// Connects to `url`, blocking until the connection is ready.
     static func connect(_ url: PostgresURL) throws -> PostgresSession {
-        let logger = Logger(label: "atlas.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+        let logger = quietLogger
+        let config = try configuration(url)
+        let id = ids.next()
+        do {
+            let connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: config, id: id, logger: logger).wait()
+            return PostgresSession(connection: connection, logger: logger)
+        } catch {
+            throw Self.mapError(error, connecting: url)
+        }
+    }
+
+    /// Connects to `url` without blocking a thread: for a connection used through postgres-nio's
+    /// async API (the LISTEN connection of ``PostgresWakeSignal``).
+    static func connectAsync(_ url: PostgresURL) async throws -> PostgresConnection {
+        do {
+            return try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration(url), id: ids.next(),
+                logger: quietLogger).get()
+        } catch {
+            throw Self.mapError(error, connecting: url)
+        }
+    }
+
+    /// The connection settings for `url`.
+    private static func configuration(_ url: PostgresURL) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         do {
             switch url.sslMode {
@@ -54,14 +82,7 @@ final class PostgresSession: @unchecked Sendable {
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
         config.options.connectTimeout = .seconds(10)
         if url.sslMode == .verifyFull { config.options.tlsServerName = url.host }
-        let id = ids.next()
-        do {
-            let connection = try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: config, id: id, logger: logger).wait()
-            return PostgresSession(connection: connection, logger: logger)
-        } catch {
-            throw Self.mapError(error, connecting: url)
-        }
+        return config
     }
 
     /// Runs `query` and returns its rows.

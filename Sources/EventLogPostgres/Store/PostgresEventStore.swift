@@ -12,7 +12,8 @@ import PostgresNIO
 /// rows the group touches with one query and writes them back with one statement. Reads run in
 /// `REPEATABLE READ READ ONLY` transactions on a small pool of connections.
 // @unchecked Sendable: the table-id cache is guarded by `cacheLock`, the pending appends by
-// `pendingLock`; the writer's session is used only on the writer queue.
+// `pendingLock`, the wake signal by `wakeLock`; the writer's session is used only on the
+// writer queue.
 package final class PostgresEventStore: EventStore, @unchecked Sendable {
     /// Options for opening a store.
     package struct Options: Sendable {
@@ -28,10 +29,19 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
         package var stateTables: [String]
         /// The chain format of a store created by this open (see ``ChainHash``).
         package var formatVersion: Int
+        /// How often a caught-up subscription rescans while its store's LISTEN connection is
+        /// down (or, with ``SubscriptionOptions/watch`` off, always).
+        package var wakePollInterval: Duration
+        /// How often a caught-up subscription rescans even while notifications arrive: a safety
+        /// net against a connection that stopped delivering without breaking.
+        package var wakeSafetyRescan: Duration
 
         package init(create: Bool = false, durability: Durability = .durable, readOnly: Bool = false,
                      projections: [any Projection] = [], stateTables: [String] = [],
-                     formatVersion: Int = LMDBEventStore.newestFormat) {
+                     formatVersion: Int = LMDBEventStore.newestFormat,
+                     wakePollInterval: Duration = .milliseconds(200), wakeSafetyRescan: Duration = .seconds(10)) {
+            self.wakePollInterval = wakePollInterval
+            self.wakeSafetyRescan = wakeSafetyRescan
             self.create = create
             self.durability = durability
             self.readOnly = readOnly
@@ -59,6 +69,10 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
     let writerQueue = DispatchQueue(label: "atlas.postgres.writer")
     /// The writer's connection; used only on `writerQueue`.
     var writerSession: PostgresSession?
+
+    let wakeLock = NSLock()
+    /// The wake signal the store's subscriptions share while one holds it.
+    var wakeSignal: PostgresWakeSignal?
 
     /// One table of `atlas.kv_tables`.
     struct TableName: Hashable {
@@ -158,10 +172,18 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
             throw EventLogError(.newerFormat, "\(url) has PostgreSQL schema version \(schema); this build reads version \(PostgresSchema.version) or older")
         }
         if !options.readOnly {
-            for name in options.stateTables + [ConsumerLease.tableName, "atlas.consumers"] {
-                try s.query("""
-                    INSERT INTO atlas.kv_tables (kind, owner, name, generation) VALUES ('state', '', \(name), 0)
-                    ON CONFLICT DO NOTHING
+            do {
+                for name in options.stateTables + [ConsumerLease.tableName, "atlas.consumers"] {
+                    try s.query("""
+                        INSERT INTO atlas.kv_tables (kind, owner, name, generation) VALUES ('state', '', \(name), 0)
+                        ON CONFLICT DO NOTHING
+                        """)
+                }
+            } catch {
+                guard let e = PostgresSession.mapError(error) as? EventLogError, e.code == .permissionDenied else { throw error }
+                throw EventLogError(.permissionDenied, """
+                    \(url): role \(url.user) may only read this store (\(e.message)); writing needs INSERT, UPDATE \
+                    and DELETE on the tables of schema atlas
                     """)
             }
         }

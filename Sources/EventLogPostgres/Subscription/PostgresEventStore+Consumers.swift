@@ -263,29 +263,19 @@ extension PostgresEventStore: SubscriptionSource {
         try t.delete(Self.leaseTable, Array(name.utf8))
     }
 
+    /// The store's wake signal: shared by its subscriptions while one holds it, listening on
+    /// its own connection; with `watch` off, a signal of this subscription's own that polls.
     package func acquireWakeSignal(watch: Bool) -> any StoreWakeSignal {
-        PollingWakeSignal()
-    }
-}
-
-/// Wakes a caught-up subscription on PostgreSQL by polling: it rescans every 200 ms (commits of
-/// this process bump it at once).
-final class PollingWakeSignal: StoreWakeSignal, @unchecked Sendable {
-    private let lock = NSLock()
-    private var counter: UInt64 = 0
-
-    var mode: StoreWakeMode { .polling }
-
-    var current: UInt64 { lock.withLock { counter } }
-
-    func wait(after seen: UInt64) async {
-        for _ in 0..<4 {
-            if current > seen { return }
-            try? await Task.sleep(for: .milliseconds(50))
+        guard watch else {
+            return PostgresWakeSignal.start(url: url, listen: false, pollInterval: options.wakePollInterval,
+                                            safetyRescan: options.wakeSafetyRescan)
+        }
+        return wakeLock.withLock {
+            if let s = wakeSignal, s.retain() { return s }
+            let s = PostgresWakeSignal.start(url: url, listen: true, pollInterval: options.wakePollInterval,
+                                             safetyRescan: options.wakeSafetyRescan)
+            wakeSignal = s
+            return s
         }
     }
-
-    func bump() { lock.withLock { counter += 1 } }
-
-    func release() {}
 }
