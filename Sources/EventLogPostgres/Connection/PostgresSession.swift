@@ -96,6 +96,25 @@ final class PostgresSession: @unchecked Sendable {
         }
     }
 
+    /// Sends `query` without waiting for it: the server runs it after the statements sent
+    /// before it, and the session's later statements run after it. Wait for the result with
+    /// ``wait(_:)`` before the transaction ends.
+    func send(_ query: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> {
+        connection.query(query, logger: logger)
+    }
+
+    /// Waits for every statement of `sent` (from ``send(_:)``); throws the first failure.
+    func wait(_ sent: [EventLoopFuture<PostgresQueryResult>]) throws {
+        var first: (any Error)?
+        for f in sent {
+            do { _ = try f.wait() } catch { if first == nil { first = error } }
+        }
+        if let first {
+            if connection.isClosed { broken = true }
+            throw first
+        }
+    }
+
     /// Runs `query`, calling `body` with each row as it arrives (on an event-loop thread).
     func query(_ query: PostgresQuery, onRow body: @escaping @Sendable (PostgresRow) throws -> Void) throws {
         do {

@@ -46,17 +46,43 @@ struct EventRows {
     /// Inserts the rows into `atlas.events`, `atlas.event_ids` and `atlas.tenant_events`, a
     /// few thousand rows per statement.
     func write(_ s: PostgresSession, chunk: Int = 5000) throws {
+        try s.wait(send(s, chunk: chunk))
+    }
+
+    /// Sends the inserts of ``write(_:chunk:)`` without waiting for the server: the statements
+    /// run while the caller goes on (later statements on the session queue behind them).
+    /// The caller waits for the returned futures before it commits.
+    func send(_ s: PostgresSession, chunk: Int = 5000) -> [EventLoopFuture<PostgresQueryResult>] {
+        var sent: [EventLoopFuture<PostgresQueryResult>] = []
         var start = 0
         while start < count {
             let r = start..<min(count, start + chunk)
             let p = Array(positions[r])
-            try s.query("""
+            sent.append(s.send("""
                 INSERT INTO atlas.events (position, chain, envelope)
                 SELECT * FROM unnest(\(p)::bigint[], \(Array(chains[r]))::bytea[], \(Array(envelopes[r]))::bytea[])
-                """)
-            try s.query("INSERT INTO atlas.event_ids (id, position) SELECT * FROM unnest(\(Array(ids[r]))::bytea[], \(p)::bigint[])")
-            try s.query("INSERT INTO atlas.tenant_events (tenant, position) SELECT * FROM unnest(\(Array(tenants[r]))::bytea[], \(p)::bigint[])")
+                """))
+            sent.append(s.send("INSERT INTO atlas.event_ids (id, position) SELECT * FROM unnest(\(Array(ids[r]))::bytea[], \(p)::bigint[])"))
+            sent.append(s.send("INSERT INTO atlas.tenant_events (tenant, position) SELECT * FROM unnest(\(Array(tenants[r]))::bytea[], \(p)::bigint[])"))
             start = r.upperBound
+        }
+        return sent
+    }
+
+    init() {}
+
+    /// The rows `group` will write when every request succeeds: each event whose id is not in
+    /// `known` (nor earlier in the group) at the next position after `head`.
+    init(speculating group: [PendingPostgresAppend], known: [EventID: UInt64], head: LogHead, format: Int) {
+        var seen = Set(known.keys)
+        var head = head
+        for request in group {
+            for e in request.events where seen.insert(e.id).inserted {
+                let position = head.position + 1
+                let chain = e.chainHash(after: head.chainHash, position: position, format: format)
+                append(e, position: position, chain: chain)
+                head = LogHead(position: position, chainHash: chain)
+            }
         }
     }
 }
@@ -163,6 +189,11 @@ extension PostgresEventStore {
                     if let id = EventID(bytes: Array(id.readableBytesView)) { known[id] = UInt64(p) }
                 }
             }
+            // The group's event rows, assuming every request succeeds (the common case), go to
+            // the server now and are inserted while the projections run here.
+            let speculative = EventRows(speculating: group, known: known, head: head, format: formatVersion)
+            var inFlight = speculative.send(s)
+            defer { _ = try? s.wait(inFlight) }
             // Learn the keys the group's projections touch, and fetch them in one query.
             if !projections.isEmpty && !allIDs.isEmpty {
                 try prefetch(group.lazy.flatMap(\.events), known: known, head: head, into: tables, ids: ids)
@@ -209,7 +240,19 @@ extension PostgresEventStore {
                     results.append(.failure(error))
                 }
             }
-            try rows.write(s)
+            let sent = inFlight
+            inFlight = []
+            try s.wait(sent)
+            if rows.positions != speculative.positions || rows.chains != speculative.chains {
+                // A request failed and left its events out: write the rows it did commit instead.
+                try s.query("DELETE FROM atlas.events WHERE position > \(Int64(initial.position))")
+                try s.query("DELETE FROM atlas.event_ids WHERE id = ANY(\(speculative.ids)::bytea[])")
+                try s.query("""
+                    DELETE FROM atlas.tenant_events t USING unnest(\(speculative.tenants)::bytea[], \(speculative.positions)::bigint[]) AS d(tenant, position)
+                    WHERE t.tenant = d.tenant AND t.position = d.position
+                    """)
+                try rows.write(s)
+            }
             try tables.flush()
             if head != initial {
                 try s.query("UPDATE atlas.head SET position = \(Int64(head.position)), chain = \(head.chainHash.withUnsafeBytes { ByteBuffer(bytes: $0) })")

@@ -20,6 +20,7 @@ struct Benchmark: Sendable {
         "canonical": .init(usage: CanonicalBenchmark.usage, run: CanonicalBenchmark.run),
         "missing": .init(usage: MissingBenchmark.usage, run: MissingBenchmark.run),
         "ingest": .init(usage: IngestBenchmark.usage, run: IngestBenchmark.run),
+        "postgres": .init(usage: BackendsBenchmark.usage, run: BackendsBenchmark.run),
         "shapes": .init(usage: ShapesBenchmark.usage, run: ShapesBenchmark.run),
     ]
 
