@@ -21,7 +21,7 @@ struct SubscriptionConformanceTests {
 
         // A named consumer: its checkpoint moves with what it acknowledges, one holder at a time.
         let consumer = try store.subscribe(consumer: "auditor", filter: SubscriptionFilter(tenant: "acme"), startingAfter: 0,
-                                           reset: false, options: .init())
+                                           reset: false, options: .init(leaseDuration: .seconds(600)))
         var c = consumer.makeAsyncIterator()
         #expect(try await c.next()?.position == 1)
         #expect(try await c.next()?.position == 2)

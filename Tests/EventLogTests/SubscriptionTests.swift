@@ -153,7 +153,7 @@ import Testing
             if n == 100 { break }
         }
         // No explicit flush: the periodic flush must write the checkpoint (allow a loaded machine time).
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(60)
         while try store.consumerCheckpoint("periodic")?.acknowledged != 100 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
