@@ -154,7 +154,7 @@ enum SubKit {
     }
 
     /// Collects events of `sequence` until `count` arrived (or `seconds` passed).
-    static func collect(_ sub: EventSubscription, count: Int, seconds: Double = 20) async throws -> [RawEvent] {
+    static func collect(_ sub: EventSubscription, count: Int, seconds: Double = 90) async throws -> [RawEvent] {
         try await withThrowingTaskGroup(of: [RawEvent]?.self) { group in
             group.addTask {
                 var out: [RawEvent] = []
