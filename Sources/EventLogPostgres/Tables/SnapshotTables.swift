@@ -18,8 +18,7 @@ final class SnapshotTables: KeyValueReader {
     /// The database's clock at the start of this transaction (`now()`), read once.
     var storeTime: Timestamp {
         if let t = clock { return t }
-        let t = (try? session.query("SELECT (extract(epoch FROM now()) * 1000)::bigint").first?.decode(Int64.self))
-            .flatMap { $0 }.map { Timestamp(millisecondsSinceEpoch: $0) } ?? .now()
+        let t = session.transactionTime()
         clock = t
         return t
     }
