@@ -107,19 +107,7 @@ extension PostgresEventStore {
 
     package func updateState<R: Sendable>(_ body: @escaping @Sendable (any KeyValueWriter) throws -> R) async throws -> R {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(url) is open read-only") }
-        return try await onBlockingThread { [self] in
-            try pool.withSession { s in
-                try s.transaction {
-                    try s.execute(synchronousCommit)
-                    // Serialized with appends (whose preconditions read the same state tables).
-                    _ = try lockHead(s)
-                    let tables = OverlayTables(session: s, ids: try tableIDs(s, generations: [:]))
-                    let r = try body(tables)
-                    try tables.flush()
-                    return r
-                }
-            }
-        }
+        return try await onBlockingThread { [self] in try writeState { try body($0) } }
     }
 
     /// `SET LOCAL synchronous_commit` for the store's durability.
