@@ -100,8 +100,8 @@ struct InventoryConformanceTests {
 
         // 2. LMDB's log appended event by event to a fresh PostgreSQL store: the same head hash
         //    and exactly the same answers.
-        let copy = try StoreLocation.fresh(.postgres, "copy").open(
-            projections: InventoryProjections.all, stateTables: SyncRunner.stateTables)
+        let copyLocation = try StoreLocation.fresh(.postgres, "copy")
+        let copy = try copyLocation.open(projections: InventoryProjections.all, stateTables: SyncRunner.stateTables)
         let source = synced[.lmdb]!
         var batch: [EncodedEvent] = []
         try source.forEachRawEvent { e in
@@ -116,5 +116,13 @@ struct InventoryConformanceTests {
         // A rebuild on PostgreSQL gives the same answers again.
         try await copy.rebuildProjections(named: nil, progress: nil)
         #expect(try Self.answers(copy, tenants: tenants) == lmdb)
+        // And a rebuild that may hold only 50 rows in memory: it writes them out and fetches
+        // rows again many times over (the store has a few thousand).
+        var small = PostgresEventStore.Options(projections: InventoryProjections.all, stateTables: SyncRunner.stateTables)
+        small.rebuildMemoryRows = 50
+        let tight = try PostgresEventStore.open(url: copyLocation.address, options: small)
+        try await tight.rebuildProjections(named: nil, progress: nil)
+        #expect(try Self.answers(tight, tenants: tenants) == lmdb)
+        tight.close()
     }
 }

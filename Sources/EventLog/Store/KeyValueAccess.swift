@@ -17,6 +17,14 @@ package protocol KeyValueReader {
     /// The event at `position` in the same snapshot, or `nil` beyond the head.
     func rawEvent(at position: UInt64) throws -> RawEvent?
 
+    /// The values stored under `keys`, in their order (`nil` where absent). A server backend
+    /// reads them with one query instead of a round trip each.
+    func values(_ table: StoreTable, _ keys: [[UInt8]]) throws -> [[UInt8]?]
+
+    /// The events at `positions`, in their order (`nil` beyond the head). A server backend reads
+    /// them with one query instead of a round trip each.
+    func rawEvents(at positions: [UInt64]) throws -> [RawEvent?]
+
     /// The store's clock at the start of the transaction: the database server's clock on a
     /// shared server. Leases and slots take their `now` from it, so writers on many hosts
     /// compare expiries against one clock.
@@ -26,6 +34,16 @@ package protocol KeyValueReader {
 extension KeyValueReader {
     /// The local wall clock: an embedded store's writers share one host's clock.
     package var storeTime: Timestamp { .now() }
+
+    /// One lookup per key.
+    package func values(_ table: StoreTable, _ keys: [[UInt8]]) throws -> [[UInt8]?] {
+        try keys.map { try withValue(table, $0) { Array($0) } }
+    }
+
+    /// One read per position.
+    package func rawEvents(at positions: [UInt64]) throws -> [RawEvent?] {
+        try positions.map { try rawEvent(at: $0) }
+    }
 
     /// The bytes stored under `key`, copied, or `nil`.
     package func get(_ table: StoreTable, _ key: [UInt8]) throws -> [UInt8]? {

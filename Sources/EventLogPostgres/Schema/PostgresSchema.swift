@@ -32,6 +32,6 @@ enum PostgresSchema {
         CREATE TABLE atlas.kv_tables (id serial PRIMARY KEY, kind text NOT NULL, owner text NOT NULL,
             name text NOT NULL, generation integer NOT NULL, UNIQUE (kind, owner, name, generation))
         """,
-        "CREATE TABLE atlas.kv (tbl integer NOT NULL, key bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (tbl, key))",
+        "CREATE TABLE atlas.kv (tbl integer NOT NULL, key bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (tbl, key)) WITH (fillfactor = 80)",
     ]
 }

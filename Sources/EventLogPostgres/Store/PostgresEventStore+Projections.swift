@@ -40,7 +40,7 @@ extension PostgresEventStore {
         guard !selected.isEmpty else { return }
         try pool.withSession { s in
             try s.transaction {
-                try s.execute(synchronousCommit)
+                try s.execute(writeSettings)
                 let head = try lockHead(s)
                 let records = try projectionRecords(s)
                 var ids: [StoreTable: Int32] = [:]
@@ -54,13 +54,15 @@ extension PostgresEventStore {
                 let fresh = Set(ids.values)
                 var applier = ProjectionApplier(selected, passThrough: Self.abortsGroup)
                 var batch: [RawEvent] = []
+                // One overlay for the whole rebuild: while it holds every row (the new tables
+                // began empty), a row it has not seen is absent, nothing is fetched, and each row
+                // is written once, with a plain INSERT, at the end. Past `rebuildMemoryRows` it
+                // writes them out, forgets them, and from then on fetches what each chunk
+                // touches and sends each chunk's changes while the next is read and applied.
+                let tables = OverlayTables(session: s, ids: ids)
+                tables.emptyTables = fresh
                 func apply() throws {
-                    let tables = OverlayTables(session: s, ids: ids)
-                    tables.emptyTables = fresh
-                    // The fresh tables hold what earlier chunks wrote: fetch what this one touches
-                    // (again with the values found, for rows that name other rows).
-                    if batch.first.map({ $0.position > 1 }) ?? false {
-                        tables.emptyTables = []
+                    if tables.emptyTables.isEmpty {
                         for _ in 0..<3 {
                             let discovery = DiscoveryTables(ids: ids, known: tables.knownValue)
                             var probe = ProjectionApplier(selected)
@@ -73,15 +75,25 @@ extension PostgresEventStore {
                     for e in batch {
                         try e.json.withUnsafeBytes { try applier.apply(stored: $0, position: e.position, chain: e.chainHash, to: tables) }
                     }
-                    try tables.flush()
+                    if tables.emptyTables.isEmpty { tables.send() }
+                    if tables.entryCount > options.rebuildMemoryRows {
+                        tables.send()
+                        try tables.settle()
+                        tables.forget()
+                    }
                     if let last = batch.last { progress?(last.position, head.position) }
                     batch.removeAll(keepingCapacity: true)
                 }
-                try forEachStoredEvent(s, after: 0, through: head.position) { e in
-                    batch.append(e)
-                    if batch.count >= chunk { try apply() }
+                // Events are read on a second connection, so that reading is not queued behind
+                // the writes (every event through the locked head is committed).
+                try pool.withSession { reader in
+                    try forEachStoredEvent(reader, after: 0, through: head.position, page: 5000) { e in
+                        batch.append(e)
+                        if batch.count >= chunk { try apply() }
+                    }
                 }
                 try apply()
+                try tables.flush()
                 // Swap: the new generations become active; the old ones' rows go.
                 for p in selected {
                     try s.query("""

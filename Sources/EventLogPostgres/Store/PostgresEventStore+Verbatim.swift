@@ -31,7 +31,7 @@ extension PostgresEventStore {
     private func commitVerbatim(_ events: [RawEvent], _ encoded: [EncodedEvent]) throws {
         let s = try writer()
         try s.transaction {
-            try s.execute(synchronousCommit)
+            try s.execute(writeSettings)
             var head = try lockHead(s)
             guard events[0].position == head.position + 1 else {
                 throw EventLogError(.positionOutOfRange,
@@ -44,7 +44,7 @@ extension PostgresEventStore {
             let records = try projectionRecords(s)
             let tableIDs = try tableIDs(s, generations: activeGenerations(records))
             let tables = OverlayTables(session: s, ids: tableIDs)
-            if !projections.isEmpty { try prefetch(encoded, known: [:], head: head, into: tables, ids: tableIDs) }
+            if !projections.isEmpty { try prefetch(encoded, seen: [], position: head.position, into: tables, ids: tableIDs) }
             var applier = ProjectionApplier(projections, passThrough: Self.abortsGroup)
             var rows = EventRows()
             var seen = Set<EventID>()

@@ -14,7 +14,7 @@ extension PostgresEventStore {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(url) is open read-only") }
         return try pool.withSession { s in
             try s.transaction {
-                try s.execute(synchronousCommit)
+                try s.execute(writeSettings)
                 _ = try lockHead(s)
                 let tables = OverlayTables(session: s, ids: try tableIDs(s, generations: [:]))
                 let r = try body(tables)
@@ -195,26 +195,37 @@ extension PostgresEventStore {
 }
 
 extension PostgresEventStore: SubscriptionSource {
+    /// Reads pages of at most ``SubscriptionOptions/chunkSize`` rows until the chunk is full,
+    /// the scan limit is reached or the log ends: an unfiltered subscription reads exactly the
+    /// rows it returns, a filtered one no more than it examines.
     package func readSubscriptionChunk(from: UInt64, filter: CompiledFilter, options: SubscriptionOptions) throws -> SubscriptionChunk {
         try pool.withSession { s in
-            let rows = try s.query("""
-                SELECT position, chain, envelope FROM atlas.events WHERE position >= \(Int64(max(from, 1)))
-                ORDER BY position LIMIT \(Int64(options.scanLimit))
-                """)
             var out: [RawEvent] = []
             var scannedThrough = from - 1
             var bytes = 0
-            for row in rows {
-                let e = try SnapshotTables.decodeEvent(row)
-                guard e.position == scannedThrough + 1 else {
-                    throw EventLogError(.corruptEvent, "gap in the log: position \(scannedThrough + 1) is missing")
+            var scanned = 0
+            while scanned < options.scanLimit {
+                let page = min(options.chunkSize, options.scanLimit - scanned)
+                let rows = try s.query("""
+                    SELECT position, chain, envelope FROM atlas.events WHERE position > \(Int64(scannedThrough))
+                    ORDER BY position LIMIT \(Int64(page))
+                    """)
+                for row in rows {
+                    let e = try SnapshotTables.decodeEvent(row)
+                    guard e.position == scannedThrough + 1 else {
+                        throw EventLogError(.corruptEvent, "gap in the log: position \(scannedThrough + 1) is missing")
+                    }
+                    scannedThrough = e.position
+                    scanned += 1
+                    if e.json.withUnsafeBytes({ filter.matches($0) }) {
+                        out.append(e)
+                        bytes += e.json.count
+                        if out.count >= options.chunkSize || bytes >= options.chunkBytes {
+                            return SubscriptionChunk(events: out, scannedThrough: scannedThrough)
+                        }
+                    }
                 }
-                if e.json.withUnsafeBytes({ filter.matches($0) }) {
-                    out.append(e)
-                    bytes += e.json.count
-                }
-                scannedThrough = e.position
-                if out.count >= options.chunkSize || bytes >= options.chunkBytes { break }
+                if rows.count < page { break }
             }
             return SubscriptionChunk(events: out, scannedThrough: scannedThrough)
         }

@@ -61,9 +61,12 @@ struct KeyRange {
 
     /// Visits the stored rows of table `tbl` in the range, in order, a page at a time, until
     /// `body` returns `false`. Rows whose key does not start with the prefix end the scan.
-    func forEachStored(_ session: PostgresSession, tbl: Int32, page: Int = 1000,
+    /// Pages start at `page` rows and double up to `maxPage`: a scan that stops early reads
+    /// little, a long one takes few round trips.
+    func forEachStored(_ session: PostgresSession, tbl: Int32, page first: Int = 256, maxPage: Int = 16_384,
                        _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Bool) throws {
         var r = self
+        var page = first
         while true {
             let lo = ByteBuffer(bytes: r.lower)
             let hi = r.upper.map { ByteBuffer(bytes: $0) }
@@ -91,6 +94,7 @@ struct KeyRange {
                 last = key
             }
             guard rows.count == page, let last else { return }
+            page = min(page * 2, maxPage)
             if reverse {
                 r.upper = last
                 r.upperInclusive = false

@@ -2,30 +2,53 @@ import EventLog
 import NIOCore
 import PostgresNIO
 
-/// The tables inside a write transaction: changes are held in memory and written with one
-/// multi-row statement per kind at the end (``flush()``), reads see them first.
+/// The tables inside a write transaction: changes are held in memory, reads see them first,
+/// and ``send()`` writes those not sent yet with a few multi-row statements without waiting
+/// for the server (it runs them while the caller goes on), ``flush()`` at the end.
 ///
-/// Values of the keys a batch will touch are fetched beforehand with one query
-/// (``prefetch(_:)``); a read of any other key falls back to a query of its own. Each request
-/// of a group can be undone (``mark`` / ``rollBack(to:)``) when its precondition or its
-/// events fail, leaving the others' changes in place.
+/// The rows a batch will touch are fetched beforehand with one query (``prefetch(_:)``); a read
+/// of any other key falls back to a query of its own. What is known of each row (absent, or
+/// its value) decides how it is written: `INSERT` for a row known to be absent, `UPDATE` for
+/// one known to be stored, an upsert only for a row written without being read. The head lock
+/// the transaction holds keeps what is known true. Each request of a group can be undone
+/// (``mark`` / ``rollBack(to:)``) when its precondition or its events fail, leaving the
+/// others' changes in place, back to the last ``send()``.
 final class OverlayTables: KeyValueWriter {
     let session: PostgresSession
     let ids: [StoreTable: Int32]
-    /// Values as stored before this transaction's changes, for the keys looked up so far
-    /// (`nil`: known to be absent).
-    private var stored: [Int32: [[UInt8]: [UInt8]?]] = [:]
-    /// This transaction's changes (`nil`: deleted).
-    private var changed: [Int32: [[UInt8]: [UInt8]?]] = [:]
-    /// How to undo each change: the table, the key and its earlier entry in `changed`.
-    private var undo: [(tbl: Int32, key: [UInt8], previous: [UInt8]??)] = []
-    /// Tables known to be empty when the transaction began (fresh generations of a rebuild):
-    /// a miss needs no query.
+
+    /// A row as this transaction knows it.
+    struct Entry {
+        /// The row in the database, this transaction's statements sent so far included.
+        var stored: Stored
+        /// A change not sent yet (`.some(nil)`: a deletion).
+        var pending: [UInt8]??
+        /// Whether the key is in ``queue``.
+        var queued = false
+    }
+
+    enum Stored {
+        case unknown
+        case absent
+        case present([UInt8])
+    }
+
+    private var rows: [Int32: [RowKey: Entry]] = [:]
+    /// The keys changed since the last ``send()``, in the order of their first change.
+    private var queue: [(tbl: Int32, key: RowKey)] = []
+    /// How to undo each change since the last ``send()``: the row and its earlier pending change.
+    private var undo: [(tbl: Int32, key: RowKey, previous: [UInt8]??)] = []
+    /// The statements sent and not yet waited for.
+    private var inFlight: [EventLoopFuture<PostgresQueryResult>] = []
+    /// Tables whose every row this transaction knows (empty when it began, such as the fresh
+    /// generations of a rebuild): a key not seen is absent, without a query.
     var emptyTables: Set<Int32> = []
     private(set) var tallies: [String: Int] = [:]
     /// Whether tallies are kept (appends only).
     var counting = false
     private var clock: Timestamp?
+    /// Rows per statement.
+    var statementRows = 10_000
 
     init(session: PostgresSession, ids: [StoreTable: Int32]) {
         self.session = session
@@ -45,54 +68,94 @@ final class OverlayTables: KeyValueWriter {
         return id
     }
 
+    /// How many rows the transaction holds in memory.
+    var entryCount: Int { rows.values.reduce(0) { $0 + $1.count } }
+
     // MARK: Lookup
 
     /// The current value of `key`: changed, else stored (queried when unknown).
-    private func current(_ tbl: Int32, _ key: [UInt8]) throws -> [UInt8]? {
-        if let c = changed[tbl]?[key] { return c }
-        if let s = stored[tbl]?[key] { return s }
+    private func current(_ tbl: Int32, _ key: RowKey) throws -> [UInt8]? {
+        if let e = rows[tbl]?[key] {
+            if let p = e.pending { return p }
+            switch e.stored {
+            case .present(let v): return v
+            case .absent: return nil
+            case .unknown: break
+            }
+        }
         if emptyTables.contains(tbl) { return nil }
-        let value = try SnapshotTables.fetch(session, tbl, key)
-        stored[tbl, default: [:]][key] = .some(value)
+        let value = try SnapshotTables.fetch(session, tbl, key.bytes)
+        rows[tbl, default: [:]][key, default: Entry(stored: .unknown)].stored = value.map(Stored.present) ?? .absent
         return value
     }
 
-    private func set(_ tbl: Int32, _ key: [UInt8], _ value: [UInt8]?) {
-        let previous = changed[tbl]?[key]
+    /// Runs `body` on the entry of `key`, made when there is none.
+    private func withEntry<R>(_ tbl: Int32, _ key: RowKey, _ body: (inout Entry) -> R) -> R {
+        let initial = Entry(stored: emptyTables.contains(tbl) ? .absent : .unknown)
+        return body(&rows[tbl, default: [:]][key, default: initial])
+    }
+
+    private func set(_ tbl: Int32, _ key: RowKey, _ value: [UInt8]?) {
+        let (previous, enqueue) = withEntry(tbl, key) { e -> ([UInt8]??, Bool) in
+            let previous = e.pending
+            e.pending = .some(value)
+            defer { e.queued = true }
+            return (previous, !e.queued)
+        }
         undo.append((tbl, key, previous))
-        changed[tbl, default: [:]][key] = .some(value)
+        if enqueue { queue.append((tbl, key)) }
     }
 
     /// The stored value of `key` when known: `.some(nil)` when known to be absent, `nil` when unknown.
     func knownValue(_ tbl: Int32, _ key: [UInt8]) -> [UInt8]?? {
         let absent: [UInt8]? = nil
-        if emptyTables.contains(tbl) { return .some(absent) }
-        guard let rows = stored[tbl], let value = rows[key] else { return nil }
-        return .some(value)
+        guard let e = rows[tbl]?[RowKey(key)] else { return emptyTables.contains(tbl) ? .some(absent) : nil }
+        switch e.stored {
+        case .present(let v): return .some(v)
+        case .absent: return .some(absent)
+        case .unknown: return nil
+        }
     }
 
     /// Fetches the stored values of `keys` (table id, key) not known yet, in one query;
     /// returns how many were found stored.
     @discardableResult
     func prefetch(_ keys: [(Int32, [UInt8])]) throws -> Int {
+        guard let sent = sendPrefetch(keys) else { return 0 }
+        return try receivePrefetch(sent)
+    }
+
+    /// Sends the query of ``prefetch(_:)`` without waiting for it (`nil` when every key is
+    /// known); ``receivePrefetch(_:)`` takes its answer.
+    func sendPrefetch(_ keys: [(Int32, [UInt8])]) -> EventLoopFuture<PostgresQueryResult>? {
         var tbls: [Int32] = []
         var ks: [ByteBuffer] = []
-        for (t, k) in keys where !emptyTables.contains(t) && changed[t]?[k] == nil && stored[t]?[k] == nil {
+        for (t, k) in keys where !emptyTables.contains(t) {
+            let key = RowKey(k)
+            guard rows[t]?[key] == nil else { continue }
             // Absent unless the query finds it; a repeated key is asked once.
-            stored[t, default: [:]][k] = .some(nil)
+            rows[t, default: [:]][key] = Entry(stored: .absent)
             tbls.append(t)
             ks.append(ByteBuffer(bytes: k))
         }
-        guard !tbls.isEmpty else { return 0 }
-        let rows = try session.query("""
+        guard !tbls.isEmpty else { return nil }
+        return session.send("""
             SELECT kv.tbl, kv.key, kv.value FROM unnest(\(tbls)::integer[], \(ks)::bytea[]) AS k(tbl, key)
             JOIN atlas.kv kv ON kv.tbl = k.tbl AND kv.key = k.key
             """)
-        for row in rows {
+    }
+
+    /// Takes the answer of ``sendPrefetch(_:)``; returns how many rows were found stored.
+    func receivePrefetch(_ sent: EventLoopFuture<PostgresQueryResult>) throws -> Int {
+        try session.wait([sent])
+        let result = try sent.wait()
+        var n = 0
+        for row in result.rows {
             let (t, k, v) = try row.decode((Int32, ByteBuffer, ByteBuffer).self)
-            stored[t, default: [:]][Array(k.readableBytesView)] = .some(Array(v.readableBytesView))
+            rows[t, default: [:]][RowKey(Array(k.readableBytesView)), default: Entry(stored: .absent)].stored = .present(Array(v.readableBytesView))
+            n += 1
         }
-        return rows.count
+        return n
     }
 
     // MARK: Undo
@@ -102,57 +165,113 @@ final class OverlayTables: KeyValueWriter {
     func rollBack(to mark: Int) {
         while undo.count > mark {
             let u = undo.removeLast()
-            if let previous = u.previous {
-                changed[u.tbl]![u.key] = .some(previous)
-            } else {
-                changed[u.tbl]![u.key] = nil
-            }
+            rows[u.tbl]![u.key]!.pending = u.previous
         }
     }
 
     // MARK: Writing out
 
-    /// Writes every change with one upsert and one delete statement, and forgets what it knows.
-    func flush() throws {
-        var upTables: [Int32] = [], upKeys: [ByteBuffer] = [], upValues: [ByteBuffer] = []
-        var delTables: [Int32] = [], delKeys: [ByteBuffer] = []
-        // In key order: neighbouring rows land on the same index pages.
-        for tbl in changed.keys.sorted() {
-            let rows = changed[tbl]!.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            for (key, value) in rows {
-                if let value {
-                    upTables.append(tbl)
-                    upKeys.append(ByteBuffer(bytes: key))
-                    upValues.append(ByteBuffer(bytes: value))
-                } else {
-                    delTables.append(tbl)
-                    delKeys.append(ByteBuffer(bytes: key))
+    /// Sends the changes made since the last call without waiting for the server: an `INSERT`
+    /// of the rows known to be absent, an `UPDATE` of those known to be stored, an upsert of
+    /// the others, and a `DELETE`, each in key order. Later statements and queries of the
+    /// session run after them; ``flush()`` waits for them. Changes sent can no longer be undone.
+    func send() {
+        guard !queue.isEmpty else { return }
+        var inserts = Rows(), updates = Rows(), upserts = Rows(), deletes = Rows()
+        queue.sort { $0.tbl != $1.tbl ? $0.tbl < $1.tbl : RowKey.precedes($0.key.bytes, $1.key.bytes) }
+        for (tbl, key) in queue {
+            withEntry(tbl, key) { e in
+                e.queued = false
+                guard let change = e.pending else { return }
+                e.pending = nil
+                switch (e.stored, change) {
+                case (.absent, nil): return
+                case (.absent, let v?): inserts.append(tbl, key.bytes, v)
+                case (.present(let old), let v?):
+                    if old == v { return }
+                    updates.append(tbl, key.bytes, v)
+                case (.unknown, let v?): upserts.append(tbl, key.bytes, v)
+                case (.present, nil), (.unknown, nil): deletes.append(tbl, key.bytes, nil)
                 }
+                e.stored = change.map(Stored.present) ?? .absent
             }
         }
-        if !delTables.isEmpty {
-            try session.query("""
-                DELETE FROM atlas.kv kv USING unnest(\(delTables)::integer[], \(delKeys)::bytea[]) AS d(tbl, key)
+        queue = []
+        undo = []
+        for part in deletes.parts(statementRows) {
+            inFlight.append(session.send("""
+                DELETE FROM atlas.kv kv USING unnest(\(part.tbls)::integer[], \(part.keys)::bytea[]) AS d(tbl, key)
                 WHERE kv.tbl = d.tbl AND kv.key = d.key
-                """)
+                """))
         }
-        if !upTables.isEmpty {
-            try session.query("""
+        for part in inserts.parts(statementRows) {
+            inFlight.append(session.send("""
                 INSERT INTO atlas.kv (tbl, key, value)
-                SELECT * FROM unnest(\(upTables)::integer[], \(upKeys)::bytea[], \(upValues)::bytea[])
-                ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value
-                """)
+                SELECT * FROM unnest(\(part.tbls)::integer[], \(part.keys)::bytea[], \(part.values)::bytea[])
+                """))
         }
-        changed = [:]
-        stored = [:]
+        for part in updates.parts(statementRows) {
+            inFlight.append(session.send("""
+                UPDATE atlas.kv kv SET value = u.value
+                FROM unnest(\(part.tbls)::integer[], \(part.keys)::bytea[], \(part.values)::bytea[]) AS u(tbl, key, value)
+                WHERE kv.tbl = u.tbl AND kv.key = u.key
+                """))
+        }
+        for part in upserts.parts(statementRows) {
+            inFlight.append(session.send("""
+                INSERT INTO atlas.kv (tbl, key, value)
+                SELECT * FROM unnest(\(part.tbls)::integer[], \(part.keys)::bytea[], \(part.values)::bytea[])
+                ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value
+                """))
+        }
+    }
+
+    /// Waits for the statements sent so far.
+    func settle() throws {
+        let sent = inFlight
+        inFlight = []
+        try session.wait(sent)
+    }
+
+    /// Sends every change, waits for the server, and forgets what it knows.
+    func flush() throws {
+        send()
+        try settle()
+        forget()
+    }
+
+    /// Forgets every row it knows (sent changes stay written); tables are no longer known whole.
+    func forget() {
+        rows = [:]
+        queue = []
         undo = []
         emptyTables = []
+    }
+
+    /// Rows of one kind of statement, as the arrays of its `unnest`.
+    private struct Rows {
+        var tbls: [Int32] = []
+        var keys: [ByteBuffer] = []
+        var values: [ByteBuffer] = []
+
+        mutating func append(_ tbl: Int32, _ key: [UInt8], _ value: [UInt8]?) {
+            tbls.append(tbl)
+            keys.append(ByteBuffer(bytes: key))
+            if let value { values.append(ByteBuffer(bytes: value)) }
+        }
+
+        func parts(_ n: Int) -> [Rows] {
+            stride(from: 0, to: tbls.count, by: n).map { i in
+                let r = i..<min(tbls.count, i + n)
+                return Rows(tbls: Array(tbls[r]), keys: Array(keys[r]), values: values.isEmpty ? [] : Array(values[r]))
+            }
+        }
     }
 
     // MARK: KeyValueReader
 
     func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
-        guard let v = try current(try id(table), key) else { return nil }
+        guard let v = try current(try id(table), RowKey(key)) else { return nil }
         return try v.withUnsafeBytes { try body($0) }
     }
 
@@ -160,19 +279,20 @@ final class OverlayTables: KeyValueWriter {
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         let tbl = try id(table)
         let range = KeyRange(prefix: prefix, from: start, reverse: reverse)
-        var merged: [[UInt8]: [UInt8]?] = [:]
-        if !emptyTables.contains(tbl) {
-            try range.forEachStored(session, tbl: tbl) { k, v in
-                merged[k] = .some(v)
-                return true
-            }
+        var merged: [RowKey: [UInt8]?] = [:]
+        // The server has every change sent (the query runs after them); what is pending goes on top.
+        try range.forEachStored(session, tbl: tbl) { k, v in
+            merged[RowKey(k)] = .some(v)
+            return true
         }
-        for (k, v) in changed[tbl] ?? [:] where range.contains(k) { merged[k] = .some(v) }
-        var keys = merged.compactMap { $0.value == nil ? nil : $0.key }
-        keys.sort { $0.lexicographicallyPrecedes($1) }
+        for (k, e) in rows[tbl] ?? [:] {
+            if let p = e.pending, range.contains(k.bytes) { merged[k] = .some(p) }
+        }
+        var keys = merged.compactMap { $0.value == nil ? nil : $0.key.bytes }
+        keys.sort(by: RowKey.precedes)
         if reverse { keys.reverse() }
         for k in keys {
-            let v = merged[k]!!
+            let v = merged[RowKey(k)]!!
             let go = try k.withUnsafeBytes { k in try v.withUnsafeBytes { v in try body(k, v) } }
             if !go { return }
         }
@@ -180,17 +300,17 @@ final class OverlayTables: KeyValueWriter {
 
     func count(_ table: StoreTable) throws -> Int {
         let tbl = try id(table)
-        var n = 0
-        if !emptyTables.contains(tbl) {
-            let rows = try session.query("SELECT count(*) FROM atlas.kv WHERE tbl = \(tbl)")
-            n = Int(try rows.first?.decode(Int64.self) ?? 0)
-        }
-        for (k, v) in changed[tbl] ?? [:] {
-            let before: [UInt8]?
-            if let s = stored[tbl]?[k] { before = s } else if emptyTables.contains(tbl) { before = nil } else {
-                before = try SnapshotTables.fetch(session, tbl, k)
+        let rows = try session.query("SELECT count(*) FROM atlas.kv WHERE tbl = \(tbl)")
+        var n = Int(try rows.first?.decode(Int64.self) ?? 0)
+        for (k, e) in self.rows[tbl] ?? [:] {
+            guard let p = e.pending else { continue }
+            let before: Bool
+            switch e.stored {
+            case .present: before = true
+            case .absent: before = false
+            case .unknown: before = try SnapshotTables.fetch(session, tbl, k.bytes) != nil
             }
-            n += (v == nil ? 0 : 1) - (before == nil ? 0 : 1)
+            n += (p == nil ? 0 : 1) - (before ? 1 : 0)
         }
         return n
     }
@@ -202,20 +322,21 @@ final class OverlayTables: KeyValueWriter {
     // MARK: KeyValueWriter
 
     func put(_ table: StoreTable, _ key: [UInt8], _ value: [UInt8]) throws {
-        set(try id(table), key, value)
+        set(try id(table), RowKey(key), value)
     }
 
     @discardableResult
     func delete(_ table: StoreTable, _ key: [UInt8]) throws -> Bool {
         let tbl = try id(table)
-        guard try current(tbl, key) != nil else { return false }
-        set(tbl, key, nil)
+        let k = RowKey(key)
+        guard try current(tbl, k) != nil else { return false }
+        set(tbl, k, nil)
         return true
     }
 
     func update(_ table: StoreTable, key: UnsafeRawBufferPointer, _ body: (inout [UInt8]?) throws -> Void) throws {
         let tbl = try id(table)
-        let k = Array(key)
+        let k = RowKey(key)
         var value = try current(tbl, k)
         let found = value != nil
         try body(&value)
@@ -225,7 +346,7 @@ final class OverlayTables: KeyValueWriter {
     func upsert(_ table: StoreTable, key: UnsafeRawBufferPointer, size: Int,
                 insert: (UnsafeMutableRawBufferPointer) throws -> Void, update: (inout [UInt8]?) throws -> Void) throws {
         let tbl = try id(table)
-        let k = Array(key)
+        let k = RowKey(key)
         var value = try current(tbl, k)
         if value == nil {
             var new = [UInt8](repeating: 0, count: size)
@@ -259,9 +380,12 @@ final class DiscoveryTables: KeyValueWriter {
     private(set) var keys: [(Int32, [UInt8])] = []
     private let known: ((Int32, [UInt8]) -> [UInt8]??)?
 
-    init(ids: [StoreTable: Int32], known: ((Int32, [UInt8]) -> [UInt8]??)? = nil) {
+    let storeTime: Timestamp
+
+    init(ids: [StoreTable: Int32], known: ((Int32, [UInt8]) -> [UInt8]??)? = nil, storeTime: Timestamp = .now()) {
         self.ids = ids
         self.known = known
+        self.storeTime = storeTime
     }
 
     private func note(_ table: StoreTable, _ key: [UInt8]) {
@@ -273,9 +397,9 @@ final class DiscoveryTables: KeyValueWriter {
         return v
     }
 
-    /// The keys noted, grouped by table.
+    /// The keys noted, in table and key order (neighbouring keys share index pages).
     func sortedKeys() -> [(Int32, [UInt8])] {
-        keys.sorted { $0.0 < $1.0 }
+        keys.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : RowKey.precedes($0.1, $1.1) }
     }
 
     func withValue<R>(_ table: StoreTable, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {

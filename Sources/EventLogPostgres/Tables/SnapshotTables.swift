@@ -38,6 +38,39 @@ final class SnapshotTables: KeyValueReader {
         return Array(try row.decode(ByteBuffer.self).readableBytesView)
     }
 
+    /// One query per 10,000 keys, each looked up in the primary key.
+    func values(_ table: StoreTable, _ keys: [[UInt8]]) throws -> [[UInt8]?] {
+        var out = [[UInt8]?](repeating: nil, count: keys.count)
+        guard let tbl = id(table) else { return out }
+        for start in stride(from: 0, to: keys.count, by: 10_000) {
+            let part = keys[start..<min(keys.count, start + 10_000)].map { ByteBuffer(bytes: $0) }
+            // OFFSET 0 keeps the lookup a probe per key (never a join over the whole table).
+            let rows = try session.query("""
+                SELECT k.i, v.value FROM unnest(\(part)::bytea[]) WITH ORDINALITY AS k(key, i)
+                CROSS JOIN LATERAL (SELECT value FROM atlas.kv WHERE kv.tbl = \(tbl) AND kv.key = k.key OFFSET 0) v
+                """)
+            for row in rows {
+                let (i, v) = try row.decode((Int64, ByteBuffer).self)
+                out[start + Int(i) - 1] = Array(v.readableBytesView)
+            }
+        }
+        return out
+    }
+
+    /// One query per 10,000 positions.
+    func rawEvents(at positions: [UInt64]) throws -> [RawEvent?] {
+        var found: [UInt64: RawEvent] = [:]
+        let valid = positions.filter { $0 >= 1 && $0 <= UInt64(Int64.max) }.map { Int64($0) }
+        for start in stride(from: 0, to: valid.count, by: 10_000) {
+            let part = Array(valid[start..<min(valid.count, start + 10_000)])
+            for row in try session.query("SELECT position, chain, envelope FROM atlas.events WHERE position = ANY(\(part)::bigint[])") {
+                let e = try Self.decodeEvent(row)
+                found[e.position] = e
+            }
+        }
+        return positions.map { found[$0] }
+    }
+
     func scan(_ table: StoreTable, prefix: [UInt8], from start: [UInt8]?, reverse: Bool,
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         guard let tbl = id(table) else { return }

@@ -120,12 +120,11 @@ extension InventoryQueries {
 
         // 3. Their rows, ordered by type (as the selection lists them) then external id.
         func rows(_ keys: [(order: Int, typeAndID: [UInt8])]) throws -> [InventoryItem] {
-            try keys.sorted { a, b in
+            let sorted = keys.sorted { a, b in
                 a.order != b.order ? a.order < b.order : a.typeAndID.lexicographicallyPrecedes(b.typeAndID)
-            }.compactMap { key in
-                guard let v = try r.get(ItemsProjection.table, InventoryKeys.item(tenant, typeAndID: key.typeAndID[...])) else { return nil }
-                return try item(in: r, tenant: tenant, value: v)
             }
+            let values = try r.values(ItemsProjection.table, sorted.map { InventoryKeys.item(tenant, typeAndID: $0.typeAndID[...]) })
+            return try items(in: r, tenant: tenant, values: values.compactMap { $0 })
         }
         let low = latest.status != .success || latest.hadErrors
         return MissingReport(latestRun: latest, lowConfidence: low, missing: try rows(missingKeys), unknown: try rows(unknownKeys))

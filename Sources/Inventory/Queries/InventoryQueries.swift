@@ -43,7 +43,7 @@ package struct InventoryQueries: Sendable {
                 rows.append(Array(v))
                 return true
             }
-            let items = try rows.map { try Self.item(in: r, tenant: tenant, value: $0) }
+            let items = try Self.items(in: r, tenant: tenant, values: rows)
             let next = more ? items.last.map { ItemsCursor(policyType: $0.policyType, externalID: $0.externalID) } : nil
             return ItemsPage(items: items, next: next)
         }
@@ -61,15 +61,27 @@ package struct InventoryQueries: Sendable {
     /// from the observation at its last-seen position. A stored (canonical) envelope is read
     /// in place (``ItemObserved/RowFields``); any other is decoded in full.
     static func item(in r: any KeyValueReader, tenant: String, value v: [UInt8]) throws -> InventoryItem {
-        guard let row = v.withUnsafeBytes(ItemRow.init(decoding:)) else {
-            throw InventoryPayloadError("items row has \(v.count) bytes, expected \(ItemRow.size)")
+        try items(in: r, tenant: tenant, values: [v])[0]
+    }
+
+    /// The items whose `items` rows are `values`, in their order, their observations read
+    /// together (``KeyValueReader/rawEvents(at:)``).
+    static func items(in r: any KeyValueReader, tenant: String, values: [[UInt8]]) throws -> [InventoryItem] {
+        let rows = try values.map { v in
+            guard let row = v.withUnsafeBytes(ItemRow.init(decoding:)) else {
+                throw InventoryPayloadError("items row has \(v.count) bytes, expected \(ItemRow.size)")
+            }
+            return row
         }
-        let (firstSeen, lastPosition) = (row.firstSeenAt, row.lastSeenPosition)
-        guard let raw = try r.rawEvent(at: lastPosition) else {
-            throw InventoryPayloadError("items row points at position \(lastPosition), beyond the head")
+        let events = try r.rawEvents(at: rows.map(\.lastSeenPosition))
+        return try zip(rows, events).map { row, raw in
+            let (firstSeen, lastPosition) = (row.firstSeenAt, row.lastSeenPosition)
+            guard let raw else {
+                throw InventoryPayloadError("items row points at position \(lastPosition), beyond the head")
+            }
+            if let item = Self.readItem(raw.json, tenant: tenant, firstSeenAt: firstSeen, position: lastPosition) { return item }
+            return try decodeItem(raw, tenant: tenant, firstSeenAt: firstSeen)
         }
-        if let item = Self.readItem(raw.json, tenant: tenant, firstSeenAt: firstSeen, position: lastPosition) { return item }
-        return try decodeItem(raw, tenant: tenant, firstSeenAt: firstSeen)
     }
 
     /// The item read from the envelope's bytes without decoding them; `nil` when they do not

@@ -1,4 +1,5 @@
 import AtlasTesting
+import CanonicalJSON
 import EventLog
 import EventLogPostgres
 import Foundation
@@ -12,15 +13,17 @@ import Sync
 /// each store durable: the sync runner in this process into a fresh store, then a re-sync of
 /// the export with `--missing` of its items absent (every other item unchanged), the rebuild
 /// of every projection from the log, `missing` p50/p99 over `--queries` queries, and a
-/// subscription's catch-up from position 0 to the head through `subscribe(after:)`. Prints one
-/// line per figure and a table.
+/// subscription's catch-up from position 0 to the head through `subscribe(after:)`, and a
+/// caught-up follower's delay: `--pings` single-event appends 20 ms apart, each timed from the
+/// call to `append` (so its commit is included) to the follower receiving the event. Prints
+/// one line per figure and a table.
 ///
 /// PostgreSQL is a throwaway local cluster this process starts (`initdb` in a temporary
 /// directory, `synchronous_commit=on`, the server's default settings otherwise) with a fresh
 /// database, or a fresh database's worth of server given by `--postgres-url` (its `atlas`
 /// schema must not exist yet).
 enum BackendsBenchmark {
-    static let usage = "postgres [--items 200000] [--missing 2000] [--queries 30] [--postgres-url URL] [--backends lmdb,postgres]"
+    static let usage = "postgres [--items 200000] [--missing 2000] [--queries 30] [--pings 50] [--postgres-url URL] [--backends lmdb,postgres]"
 
     /// One backend's figures.
     struct Figures {
@@ -29,14 +32,16 @@ enum BackendsBenchmark {
         var events = 0
         var missingP50 = 0.0, missingP99 = 0.0
         var found = 0
+        var followP50 = 0.0, followP99 = 0.0, followMax = 0.0
     }
 
     static func run(_ args: [String]) async throws -> Int32 {
-        let o = try Options(args, allowed: ["items", "missing", "queries", "postgres-url", "backends"])
+        let o = try Options(args, allowed: ["items", "missing", "queries", "pings", "postgres-url", "backends"])
         let items = try o.int("items", default: 200_000)
         let gone = try o.int("missing", default: 2_000)
         guard gone < items else { throw UsageError(message: "--missing must be below --items") }
         let queries = try o.int("queries", default: 30)
+        let pings = max(1, try o.int("pings", default: 50))
         let backends = (o.string("backends") ?? "lmdb,postgres").split(separator: ",").map(String.init)
         for b in backends where b != "lmdb" && b != "postgres" {
             throw UsageError(message: "--backends lists lmdb and postgres, not \(b)")
@@ -75,7 +80,7 @@ enum BackendsBenchmark {
                 store = pg
                 close = { pg.close() }
             }
-            all.append(try await measure(backend, store: store, items: items, export: export, second: second, queries: queries))
+            all.append(try await measure(backend, store: store, items: items, export: export, second: second, queries: queries, pings: pings))
             close()
         }
 
@@ -90,6 +95,9 @@ enum BackendsBenchmark {
         row("rebuild of every projection (events/s)") { String(format: "%.0f", Double($0.events) / $0.rebuild) }
         row("`missing` p50 / p99 (ms)") { String(format: "%.1f / %.1f", $0.missingP50, $0.missingP99) }
         row("catch-up from 0 (events/s)") { String(format: "%.0f", Double($0.events) / $0.catchUp) }
+        row("follower: append call to delivery, p50 / p99 / max (ms)") {
+            String(format: "%.1f / %.1f / %.1f", $0.followP50, $0.followP99, $0.followMax)
+        }
         return 0
     }
 
@@ -98,7 +106,7 @@ enum BackendsBenchmark {
     }
 
     static func measure(_ backend: String, store: any EventStore, items: Int, export: String, second: String,
-                        queries: Int) async throws -> Figures {
+                        queries: Int, pings: Int) async throws -> Figures {
         var f = Figures(backend: backend)
         let runner = SyncRunner(store: store)
         let selection = try InventoryBenchmark.selection()
@@ -141,6 +149,52 @@ enum BackendsBenchmark {
         })
         print(String(format: "%@: catch-up from 0, %d events (%d MiB of envelopes): %.2f s = %.0f events/s", backend, count, bytes >> 20,
                      f.catchUp, Double(count) / f.catchUp))
+        try await sub.close()
+
+        // A caught-up follower (woken by the store's signal: LISTEN/NOTIFY on PostgreSQL, the
+        // lock file's changes on LMDB) and single-event appends 20 ms apart.
+        let follower = try store.subscribe(after: try store.head().position, filter: .all, options: .init())
+        let arrivals = Arrivals()
+        let reader = Task {
+            var n = 0
+            for try await e in follower {
+                arrivals.note(e.position)
+                n += 1
+                if n == pings { break }
+            }
+        }
+        var started: [UInt64: ContinuousClock.Instant] = [:]
+        for i in 0..<pings {
+            let start = clock.now
+            let e = EventEnvelope(id: .generate(), type: "bench.ping", schema: 1, tenant: "contoso", recordedAt: .now(),
+                                  correlationID: "bench", data: ["n": .number(Double(i))])
+            let r = try await store.append([e])
+            started[r.positions[0]] = start
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await reader.value
+        try await follower.close()
+        let delays = started.compactMap { p, t in arrivals.at(p).map { seconds($0 - t) * 1000 } }.sorted()
+        f.followP50 = Bench.percentile(delays, 0.5)
+        f.followP99 = Bench.percentile(delays, 0.99)
+        f.followMax = delays.last ?? 0
+        print(String(format: "%@: follower, %d appends 20 ms apart: append call to delivery p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                     backend, delays.count, f.followP50, f.followP99, f.followMax))
         return f
+    }
+}
+
+/// When a follower received each position.
+private final class Arrivals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var times: [UInt64: ContinuousClock.Instant] = [:]
+
+    func note(_ position: UInt64) {
+        let now = ContinuousClock.now
+        lock.withLock { times[position] = now }
+    }
+
+    func at(_ position: UInt64) -> ContinuousClock.Instant? {
+        lock.withLock { times[position] }
     }
 }
