@@ -32,6 +32,8 @@ enum PostgresSchema {
         CREATE TABLE atlas.kv_tables (id serial PRIMARY KEY, kind text NOT NULL, owner text NOT NULL,
             name text NOT NULL, generation integer NOT NULL, UNIQUE (kind, owner, name, generation))
         """,
+        // Room on each page for a row's new value, so that updating a projection row (every
+        // sync updates each item's) can stay on its page without a new index entry.
         "CREATE TABLE atlas.kv (tbl integer NOT NULL, key bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (tbl, key)) WITH (fillfactor = 80)",
     ]
 }
