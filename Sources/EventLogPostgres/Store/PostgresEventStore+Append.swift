@@ -189,33 +189,35 @@ extension PostgresEventStore {
             }
             // Learn the keys each request's projections touch (and its precondition reads), and
             // ask for them, a query per request: the server looks up the first request's keys
-            // while the next ones are learnt here.
-            var asked: [EventLoopFuture<PostgresQueryResult>?] = []
-            var starts: [UInt64] = []
+            // while the next ones are learnt here. Every answer is taken before any request is
+            // applied, so that a key is never seen as absent while its query is on its way.
+            var asked: [EventLoopFuture<PostgresQueryResult>] = []
             if !allIDs.isEmpty {
                 var seen = Set(known.keys)
                 var position = head.position
                 for request in group {
-                    starts.append(position)
                     let keys = discoverKeys(request.events, seen: &seen, position: &position, tables: tables, ids: ids,
                                             preconditions: request.precondition.map { [$0] } ?? [])
-                    asked.append(tables.sendPrefetch(keys))
+                    if let a = tables.sendPrefetch(keys) { asked.append(a) }
                 }
             }
+            var found = 0
+            for a in asked { found += try tables.receivePrefetch(a) }
             // The group's event rows, assuming every request succeeds (the common case), go to
             // the server next and are inserted while the projections run here.
             let speculative = EventRows(speculating: group, known: known, head: head, format: formatVersion)
             var inFlight = speculative.send(s)
             defer { _ = try? s.wait(inFlight) }
+            if found > 0 {
+                // Rows that name other rows: again with the values found.
+                try prefetch(group.lazy.flatMap(\.events), seen: Set(known.keys), position: head.position, into: tables, ids: ids,
+                             passes: 2)
+            }
             var rows = EventRows()
             var results: [Result<AppendResult, any Error>] = []
             results.reserveCapacity(group.count)
             tables.counting = true
-            for (index, request) in group.enumerated() {
-                if index < asked.count, let a = asked[index], try tables.receivePrefetch(a) > 0 {
-                    // Rows that name other rows: again with the values found.
-                    try prefetch(request.events, seen: Set(known.keys), position: starts[index], into: tables, ids: ids, passes: 2)
-                }
+            for request in group {
                 let before = head
                 let mark = tables.mark
                 let rowMark = rows.count
