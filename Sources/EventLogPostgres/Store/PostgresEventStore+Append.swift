@@ -254,7 +254,7 @@ extension PostgresEventStore {
                     results.append(.failure(error))
                 }
                 // The request's rows go to the server while the next one runs here.
-                tables.send()
+                try tables.send()
             }
             let sent = inFlight
             inFlight = []

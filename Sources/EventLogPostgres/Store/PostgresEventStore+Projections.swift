@@ -75,9 +75,9 @@ extension PostgresEventStore {
                     for e in batch {
                         try e.json.withUnsafeBytes { try applier.apply(stored: $0, position: e.position, chain: e.chainHash, to: tables) }
                     }
-                    if tables.emptyTables.isEmpty { tables.send() }
+                    if tables.emptyTables.isEmpty { try tables.send() }
                     if tables.entryCount > options.rebuildMemoryRows {
-                        tables.send()
+                        try tables.send()
                         try tables.settle()
                         tables.forget()
                     }

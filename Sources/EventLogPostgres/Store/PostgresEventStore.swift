@@ -35,10 +35,10 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
         /// How often a caught-up subscription rescans even while notifications arrive: a safety
         /// net against a connection that stopped delivering without breaking.
         package var wakeSafetyRescan: Duration
-        /// How many rows a rebuild keeps in memory (each about its key and value in size, plus
-        /// ~150 bytes) before it writes them out and forgets them; past it, each chunk of
-        /// events fetches the rows it touches.
-        package var rebuildMemoryRows: Int = 1_500_000
+        /// How many rows a rebuild keeps in memory before it writes them out and forgets them;
+        /// past it, each chunk of events fetches the rows it touches. A rebuild of the inventory's
+        /// 600,000 rows (200,000 items, two runs) peaked at 473 MB resident, ~700 bytes a row.
+        package var rebuildMemoryRows: Int = 750_000
 
         package init(create: Bool = false, durability: Durability = .durable, readOnly: Bool = false,
                      projections: [any Projection] = [], stateTables: [String] = [],

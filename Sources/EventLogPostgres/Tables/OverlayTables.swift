@@ -175,10 +175,12 @@ final class OverlayTables: KeyValueWriter {
     /// of the rows known to be absent, an `UPDATE` of those known to be stored, an upsert of
     /// the others, and a `DELETE`, each in key order. Later statements and queries of the
     /// session run after them; ``flush()`` waits for them. Changes sent can no longer be undone.
-    func send() {
+    func send() throws {
         guard !queue.isEmpty else { return }
         var inserts = Rows(), updates = Rows(), upserts = Rows(), deletes = Rows()
         queue.sort { $0.tbl != $1.tbl ? $0.tbl < $1.tbl : RowKey.precedes($0.key.bytes, $1.key.bytes) }
+        // A key is in one statement at most, so the statements may run in any order: each is
+        // sent when it is full, and the arrays of the rows sent are freed.
         for (tbl, key) in queue {
             withEntry(tbl, key) { e in
                 e.queued = false
@@ -195,29 +197,47 @@ final class OverlayTables: KeyValueWriter {
                 }
                 e.stored = change.map(Stored.present) ?? .absent
             }
+            if deletes.count == statementRows { try emit(&deletes, .delete) }
+            if inserts.count == statementRows { try emit(&inserts, .insert) }
+            if updates.count == statementRows { try emit(&updates, .update) }
+            if upserts.count == statementRows { try emit(&upserts, .upsert) }
         }
         queue = []
         undo = []
-        for part in deletes.parts(statementRows) {
+        try emit(&deletes, .delete)
+        try emit(&inserts, .insert)
+        try emit(&updates, .update)
+        try emit(&upserts, .upsert)
+    }
+
+    private enum Statement { case delete, insert, update, upsert }
+
+    /// Sends `rows` as one statement of `kind` and empties them; first waits for the oldest
+    /// statement when ``maxInFlight`` are on their way (what is encoded and not yet run stays
+    /// bounded, however many rows a rebuild writes out at once).
+    private func emit(_ rows: inout Rows, _ kind: Statement) throws {
+        guard rows.count > 0 else { return }
+        while inFlight.count >= maxInFlight { try session.wait([inFlight.removeFirst()]) }
+        let part = rows
+        rows = Rows()
+        switch kind {
+        case .delete:
             inFlight.append(session.send("""
                 DELETE FROM atlas.kv kv USING unnest(\(part.tbls)::integer[], \(part.keys)::bytea[]) AS d(tbl, key)
                 WHERE kv.tbl = d.tbl AND kv.key = d.key
                 """))
-        }
-        for part in inserts.parts(statementRows) {
+        case .insert:
             inFlight.append(session.send("""
                 INSERT INTO atlas.kv (tbl, key, value)
                 SELECT * FROM unnest(\(part.tbls)::integer[], \(part.keys)::bytea[], \(part.values)::bytea[])
                 """))
-        }
-        for part in updates.parts(statementRows) {
+        case .update:
             inFlight.append(session.send("""
                 UPDATE atlas.kv kv SET value = u.value
                 FROM unnest(\(part.tbls)::integer[], \(part.keys)::bytea[], \(part.values)::bytea[]) AS u(tbl, key, value)
                 WHERE kv.tbl = u.tbl AND kv.key = u.key
                 """))
-        }
-        for part in upserts.parts(statementRows) {
+        case .upsert:
             inFlight.append(session.send("""
                 INSERT INTO atlas.kv (tbl, key, value)
                 SELECT * FROM unnest(\(part.tbls)::integer[], \(part.keys)::bytea[], \(part.values)::bytea[])
@@ -225,6 +245,9 @@ final class OverlayTables: KeyValueWriter {
                 """))
         }
     }
+
+    /// How many statements may be on their way before ``send()`` waits for the oldest.
+    var maxInFlight = 16
 
     /// Waits for the statements sent so far.
     func settle() throws {
@@ -235,7 +258,7 @@ final class OverlayTables: KeyValueWriter {
 
     /// Sends every change, waits for the server, and forgets what it knows.
     func flush() throws {
-        send()
+        try send()
         try settle()
         forget()
     }
@@ -260,12 +283,7 @@ final class OverlayTables: KeyValueWriter {
             if let value { values.append(ByteBuffer(bytes: value)) }
         }
 
-        func parts(_ n: Int) -> [Rows] {
-            stride(from: 0, to: tbls.count, by: n).map { i in
-                let r = i..<min(tbls.count, i + n)
-                return Rows(tbls: Array(tbls[r]), keys: Array(keys[r]), values: values.isEmpty ? [] : Array(values[r]))
-            }
-        }
+        var count: Int { tbls.count }
     }
 
     // MARK: KeyValueReader
