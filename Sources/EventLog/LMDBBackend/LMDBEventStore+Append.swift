@@ -55,12 +55,7 @@ extension LMDBEventStore {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(path) is open read-only") }
         return try await withCheckedThrowingContinuation { continuation in
             let p = PendingAppend(events: prepared, precondition: precondition, verbatim: verbatim, continuation: continuation)
-            pendingLock.lock()
-            pending.append(p)
-            let schedule = !drainScheduled
-            drainScheduled = true
-            pendingLock.unlock()
-            if schedule { env.onWriterThread { [self] in drain() } }
+            if pending.add(p) { env.onWriterThread { [self] in drain() } }
         }
     }
 
@@ -75,11 +70,7 @@ extension LMDBEventStore {
 
     /// Takes every pending append and commits them together. Runs on the writer thread.
     private func drain() {
-        pendingLock.lock()
-        let group = pending
-        pending = []
-        drainScheduled = false
-        pendingLock.unlock()
+        let group = pending.takeAll()
         guard !group.isEmpty else { return }
         let outcomes: [Result<AppendResult, any Error>]
         do {

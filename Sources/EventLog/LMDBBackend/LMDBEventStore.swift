@@ -7,8 +7,8 @@ import LMDB
 /// One writer thread per process groups every pending append into one write transaction
 /// (group commit); separate processes are serialized by LMDB's writer lock. Projections are
 /// applied inside that transaction. Reads use short `MDB_NOTLS` read transactions.
-// @unchecked Sendable: the mutable caches are guarded by `cacheLock` and the pending appends by
-// `pendingLock`; LMDB handles are used by the writer thread or in per-call read transactions.
+// @unchecked Sendable: the mutable caches are guarded by `cacheLock` (the pending appends are a
+// `GroupCommitQueue`); LMDB handles are used by the writer thread or in per-call read transactions.
 package final class LMDBEventStore: EventStore, SubscriptionSource, @unchecked Sendable {
     /// Options for opening a store.
     package struct Options: Sendable {
@@ -79,9 +79,7 @@ package final class LMDBEventStore: EventStore, SubscriptionSource, @unchecked S
     var activeGenerations: [String: Int] = [:]
     var projectionHandles: [StoreTable: RawDatabase] = [:]
 
-    let pendingLock = NSLock()
-    var pending: [PendingAppend] = []
-    var drainScheduled = false
+    let pending = GroupCommitQueue<PendingAppend>()
 
     /// Opens the store at `path`.
     ///

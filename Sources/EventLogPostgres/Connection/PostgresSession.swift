@@ -24,6 +24,10 @@ final class PostgresSession: @unchecked Sendable {
     let logger: Logger
     /// Whether the server ended a transaction or the connection broke: not to be reused.
     private(set) var broken = false
+    /// Whether ``transaction(_:_:)`` is running its body.
+    private(set) var inTransaction = false
+    /// The current transaction's `now()`, once asked (``transactionTime()``).
+    var transactionClock: Timestamp?
 
     private init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -133,6 +137,12 @@ final class PostgresSession: @unchecked Sendable {
     /// Runs `body` between `begin` and `COMMIT`; rolls back when `body` throws.
     func transaction<R>(_ begin: String = "BEGIN", _ body: () throws -> R) throws -> R {
         try execute(begin)
+        inTransaction = true
+        transactionClock = nil
+        defer {
+            inTransaction = false
+            transactionClock = nil
+        }
         let result: R
         do {
             result = try body()

@@ -96,12 +96,7 @@ extension PostgresEventStore {
         guard !options.readOnly else { throw EventLogError(.readOnly, "\(url) is open read-only") }
         return try await withCheckedThrowingContinuation { continuation in
             let p = PendingPostgresAppend(events: events, precondition: precondition, continuation: continuation)
-            pendingLock.lock()
-            pending.append(p)
-            let schedule = !drainScheduled
-            drainScheduled = true
-            pendingLock.unlock()
-            if schedule { writerQueue.async { [self] in drain() } }
+            if pending.add(p) { writerQueue.async { [self] in drain() } }
         }
     }
 
@@ -133,11 +128,7 @@ extension PostgresEventStore {
 
     /// Takes every pending append and commits them together. Runs on the writer queue.
     private func drain() {
-        pendingLock.lock()
-        let group = pending
-        pending = []
-        drainScheduled = false
-        pendingLock.unlock()
+        let group = pending.takeAll()
         guard !group.isEmpty else { return }
         let outcomes: [Result<AppendResult, any Error>]
         do {

@@ -11,8 +11,8 @@ import PostgresNIO
 /// groups every pending append into one transaction (group commit), fetches the projection
 /// rows the group touches with one query and writes them back with one statement. Reads run in
 /// `REPEATABLE READ READ ONLY` transactions on a small pool of connections.
-// @unchecked Sendable: the table-id cache is guarded by `cacheLock`, the pending appends by
-// `pendingLock`, the wake signal by `wakeLock`; the writer's session is used only on the
+// @unchecked Sendable: the table-id cache is guarded by `cacheLock`, the wake signal by `wakeLock`
+// (the pending appends are a `GroupCommitQueue`); the writer's session is used only on the
 // writer queue.
 package final class PostgresEventStore: EventStore, @unchecked Sendable {
     /// Options for opening a store.
@@ -67,9 +67,7 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
     let cacheLock = NSLock()
     var tableIDCache: [TableName: Int32] = [:]
 
-    let pendingLock = NSLock()
-    var pending: [PendingPostgresAppend] = []
-    var drainScheduled = false
+    let pending = GroupCommitQueue<PendingPostgresAppend>()
     let writerQueue = DispatchQueue(label: "atlas.postgres.writer")
     /// The writer's connection; used only on `writerQueue`.
     var writerSession: PostgresSession?

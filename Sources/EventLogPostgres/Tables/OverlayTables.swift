@@ -46,7 +46,6 @@ final class OverlayTables: KeyValueWriter {
     private(set) var tallies: [String: Int] = [:]
     /// Whether tallies are kept (appends only).
     var counting = false
-    private var clock: Timestamp?
     /// Rows per statement.
     var statementRows = 10_000
 
@@ -56,12 +55,7 @@ final class OverlayTables: KeyValueWriter {
     }
 
     /// The database's clock at the start of this transaction (`now()`), read once.
-    var storeTime: Timestamp {
-        if let t = clock { return t }
-        let t = session.transactionTime()
-        clock = t
-        return t
-    }
+    var storeTime: Timestamp { session.transactionTime() }
 
     func id(_ table: StoreTable) throws -> Int32 {
         guard let id = ids[table] else { throw EventLogError(.invalidOptions, "the store has no table \(table)") }

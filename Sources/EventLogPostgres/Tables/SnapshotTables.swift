@@ -8,7 +8,6 @@ final class SnapshotTables: KeyValueReader {
     let session: PostgresSession
     /// Each table's row in `atlas.kv_tables` (the active generation of a projection's table).
     let ids: [StoreTable: Int32]
-    private var clock: Timestamp?
 
     init(session: PostgresSession, ids: [StoreTable: Int32]) {
         self.session = session
@@ -16,12 +15,7 @@ final class SnapshotTables: KeyValueReader {
     }
 
     /// The database's clock at the start of this transaction (`now()`), read once.
-    var storeTime: Timestamp {
-        if let t = clock { return t }
-        let t = session.transactionTime()
-        clock = t
-        return t
-    }
+    var storeTime: Timestamp { session.transactionTime() }
 
     /// The id of `table`, or `nil` for a table the store does not have (yet): it reads as empty.
     func id(_ table: StoreTable) -> Int32? { ids[table] }
