@@ -7,6 +7,11 @@ package import Foundation
 ///
 /// It never touches a cluster it did not start. When no PostgreSQL can be found or started,
 /// ``shared()`` throws an error saying why (tests fail, they are not skipped).
+///
+/// Every call is `async` and runs its commands (`initdb`, `pg_ctl`, `psql`) on a queue of
+/// its own: a test waiting for them never holds one of Swift's cooperative threads, which the
+/// other tests running at the same time (and their in-process servers) need. Starting the
+/// cluster takes tens of seconds on a small machine.
 package final class PostgresTestCluster: Sendable {
     /// A URL of the server's `postgres` database (no password: trust authentication, or the
     /// one `ATLAS_TEST_POSTGRES_URL` carries).
@@ -29,8 +34,22 @@ package final class PostgresTestCluster: Sendable {
     nonisolated(unsafe) private static var stopCommand: [String]?
     nonisolated(unsafe) private static var temporaryDirectory: String?
 
+    /// The queue the commands run on, off the cooperative pool.
+    private static let commands = DispatchQueue(label: "atlas.test-postgres", attributes: .concurrent)
+
+    /// Runs `body` on ``commands`` and waits for it without blocking the caller's thread.
+    private static func offPool<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<R, any Error>) in
+            commands.async { c.resume(with: Result { try body() }) }
+        }
+    }
+
     /// The server for this test process, started on first use.
-    package static func shared() throws -> PostgresTestCluster {
+    package static func shared() async throws -> PostgresTestCluster {
+        try await offPool { try startedOnce() }
+    }
+
+    private static func startedOnce() throws -> PostgresTestCluster {
         lock.lock()
         defer { lock.unlock() }
         if let started { return try started.get() }
@@ -43,7 +62,11 @@ package final class PostgresTestCluster: Sendable {
     }
 
     /// Makes a fresh database (named after `label`, unique in this run) and returns its URL.
-    package func createDatabase(_ label: String = "test") throws -> String {
+    package func createDatabase(_ label: String = "test") async throws -> String {
+        try await Self.offPool { try self.createDatabaseNow(label) }
+    }
+
+    private func createDatabaseNow(_ label: String) throws -> String {
         let clean = label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
         let name = "atlas_\(String(clean.prefix(30)))_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try run(psql, [serverURL, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"])
@@ -52,8 +75,8 @@ package final class PostgresTestCluster: Sendable {
 
     /// Runs `sql` with psql on the database at `url` and returns what it prints (unaligned,
     /// tuples only, `|` between columns).
-    package func query(_ url: String, _ sql: String) throws -> String {
-        try run(psql, [url, "-v", "ON_ERROR_STOP=1", "-AtXq", "-c", sql])
+    package func query(_ url: String, _ sql: String) async throws -> String {
+        try await Self.offPool { try self.run(self.psql, [url, "-v", "ON_ERROR_STOP=1", "-AtXq", "-c", sql]) }
     }
 
     /// `url` with its database replaced.

@@ -76,7 +76,7 @@ struct InventoryConformanceTests {
         //    and projections on each): the same items and gaps, up to run ids and times.
         var synced: [Backend: any EventStore] = [:]
         for backend in Backend.allCases {
-            let store = try StoreLocation.fresh(backend, "inventory").open(
+            let store = try await StoreLocation.fresh(backend, "inventory").open(
                 projections: InventoryProjections.all, stateTables: SyncRunner.stateTables)
             let runner = SyncRunner(store: store)
             for (tenant, path) in exports {
@@ -100,7 +100,7 @@ struct InventoryConformanceTests {
 
         // 2. LMDB's log appended event by event to a fresh PostgreSQL store: the same head hash
         //    and exactly the same answers.
-        let copyLocation = try StoreLocation.fresh(.postgres, "copy")
+        let copyLocation = try await StoreLocation.fresh(.postgres, "copy")
         let copy = try copyLocation.open(projections: InventoryProjections.all, stateTables: SyncRunner.stateTables)
         let source = synced[.lmdb]!
         var batch: [EncodedEvent] = []

@@ -9,7 +9,7 @@ import Testing
 struct LogConformanceTests {
     @Test(arguments: Backend.allCases)
     func appendsAreGaplessChainedAndReadBack(_ backend: Backend) async throws {
-        let store = try StoreLocation.fresh(backend, "append").open()
+        let store = try await StoreLocation.fresh(backend, "append").open()
         #expect(try store.head() == .empty)
         let first = try await store.append((0..<5).map { makeEvent(tenant: "acme", n: $0) })
         #expect(first.positions == [1, 2, 3, 4, 5])
@@ -37,7 +37,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func appendIsIdempotentByEventID(_ backend: Backend) async throws {
-        let store = try StoreLocation.fresh(backend, "idempotent").open(projections: [TenantCounts()])
+        let store = try await StoreLocation.fresh(backend, "idempotent").open(projections: [TenantCounts()])
         let events = (0..<4).map { makeEvent(n: $0) }
         try await store.append(Array(events.prefix(2)))
         let retried = try await store.append(events)
@@ -54,7 +54,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func failedPreconditionWritesNothingAndLeavesOthersInPlace(_ backend: Backend) async throws {
-        let store = try StoreLocation.fresh(backend, "precondition").open(projections: [TenantCounts()], stateTables: ["locks"])
+        let store = try await StoreLocation.fresh(backend, "precondition").open(projections: [TenantCounts()], stateTables: ["locks"])
         try await store.append([makeEvent(n: 0)])
         let before = try store.head()
         await expectRefusal {
@@ -94,7 +94,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func preconditionSeesStateAndTalliesReachTheCaller(_ backend: Backend) async throws {
-        let store = try StoreLocation.fresh(backend, "state").open(projections: [TenantCounts()], stateTables: ["locks"])
+        let store = try await StoreLocation.fresh(backend, "state").open(projections: [TenantCounts()], stateTables: ["locks"])
         let stored = try await store.updateState { tables -> Int in
             try tables.put(.state("locks"), Array("a".utf8), [7])
             try tables.put(.state("locks"), Array("b".utf8), [8])
@@ -117,7 +117,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func scansFollowByteOrderPrefixesAndStarts(_ backend: Backend) async throws {
-        let store = try StoreLocation.fresh(backend, "scan").open(stateTables: ["kv"])
+        let store = try await StoreLocation.fresh(backend, "scan").open(stateTables: ["kv"])
         let keys: [[UInt8]] = [[0x01], [0x01, 0x00], [0x01, 0xFF], [0x01, 0xFF, 0xFF], [0x02], [0x7F], [0x80], [0xFF], [0xFF, 0x00]]
         try await store.updateState { tables in
             for k in keys { try tables.put(.state("kv"), k, k + [9]) }
@@ -146,7 +146,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func readIsOneSnapshot(_ backend: Backend) async throws {
-        let location = try StoreLocation.fresh(backend, "snapshot")
+        let location = try await StoreLocation.fresh(backend, "snapshot")
         let store = try location.open(projections: [TenantCounts()])
         let other = try location.open(projections: [TenantCounts()])
         try await store.append([makeEvent(n: 0)])
@@ -177,7 +177,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func projectionStatusAndRebuildEqualIncremental(_ backend: Backend) async throws {
-        let location = try StoreLocation.fresh(backend, "rebuild")
+        let location = try await StoreLocation.fresh(backend, "rebuild")
         let p = TenantCounts()
         let store = try location.open(projections: [p])
         for batch in 0..<6 {
@@ -213,7 +213,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func eventsOnlyStoreCatchesUpAProjectionAddedLater(_ backend: Backend) async throws {
-        let location = try StoreLocation.fresh(backend, "catchup")
+        let location = try await StoreLocation.fresh(backend, "catchup")
         let plain = try location.open()
         try await plain.append((0..<30).map { makeEvent(tenant: "t\($0 % 3)", n: $0) })
         let with = try location.open(projections: [TenantCounts()])
@@ -227,7 +227,7 @@ struct LogConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func readOnlyRefusesWritesAndMissingStoreIsNotAStore(_ backend: Backend) async throws {
-        let location = try StoreLocation.fresh(backend, "readonly")
+        let location = try await StoreLocation.fresh(backend, "readonly")
         await expectCode(.notAStore) { _ = try location.open(create: false) }
         do {
             let store = try location.open()

@@ -12,13 +12,13 @@ struct PostgresLogTests {
         .appendingPathComponent("python/verify_postgres_chain.py").path
 
     @Test func psqlAndPythonRecomputeTheChain() async throws {
-        let cluster = try PostgresTestCluster.shared()
-        let url = try cluster.createDatabase("reader")
+        let cluster = try await PostgresTestCluster.shared()
+        let url = try await cluster.createDatabase("reader")
         let store = try PostgresEventStore.open(url: url, options: .init(create: true, projections: [TenantCounts()]))
         for batch in 0..<5 {
             try await store.append((0..<40).map { makeEvent(tenant: "t\($0 % 3)", n: batch * 40 + $0) })
         }
-        let dump = try cluster.query(url, """
+        let dump = try await cluster.query(url, """
             COPY (SELECT position, encode(chain, 'hex'), encode(envelope, 'hex') FROM atlas.events ORDER BY position) TO STDOUT
             """)
         let python = Process()
@@ -36,11 +36,11 @@ struct PostgresLogTests {
         let head = try store.head()
         #expect(String(decoding: result.stdout, as: UTF8.self) == "{\"events\": 200, \"head\": \"\(head.chainHash.hex)\"}\n")
         // The head row agrees with the last event.
-        #expect(try cluster.query(url, "SELECT position, encode(chain, 'hex') FROM atlas.head") == "200|\(head.chainHash.hex)\n")
+        #expect(try await cluster.query(url, "SELECT position, encode(chain, 'hex') FROM atlas.head") == "200|\(head.chainHash.hex)\n")
     }
 
     @Test func twoHostsAppendConcurrentlyWithoutGaps() async throws {
-        let url = try PostgresTestCluster.shared().createDatabase("hosts")
+        let url = try await PostgresTestCluster.shared().createDatabase("hosts")
         // Two store instances: two connection pools and two writers, as two hosts would have.
         let a = try PostgresEventStore.open(url: url, options: .init(create: true, projections: [TenantCounts()]))
         let b = try PostgresEventStore.open(url: url, options: .init(create: true, projections: [TenantCounts()]))
@@ -66,15 +66,15 @@ struct PostgresLogTests {
     }
 
     @Test func refusesDatabasesThatAreNotAtlasStoresOrAreNewer() async throws {
-        let cluster = try PostgresTestCluster.shared()
-        let other = try cluster.createDatabase("other")
-        _ = try cluster.query(other, "CREATE SCHEMA atlas; CREATE TABLE atlas.something (x int)")
+        let cluster = try await PostgresTestCluster.shared()
+        let other = try await cluster.createDatabase("other")
+        _ = try await cluster.query(other, "CREATE SCHEMA atlas; CREATE TABLE atlas.something (x int)")
         await expectCode(.notAStore) { _ = try PostgresEventStore.open(url: other, options: .init(create: true)) }
-        let newer = try cluster.createDatabase("newer")
+        let newer = try await cluster.createDatabase("newer")
         _ = try PostgresEventStore.open(url: newer, options: .init(create: true))
-        _ = try cluster.query(newer, "UPDATE atlas.meta SET value = '99' WHERE key = 'format_version'")
+        _ = try await cluster.query(newer, "UPDATE atlas.meta SET value = '99' WHERE key = 'format_version'")
         await expectCode(.newerFormat) { _ = try PostgresEventStore.open(url: newer) }
-        _ = try cluster.query(newer, "UPDATE atlas.meta SET value = '2' WHERE key = 'format_version'; UPDATE atlas.meta SET value = '99' WHERE key = 'schema_version'")
+        _ = try await cluster.query(newer, "UPDATE atlas.meta SET value = '2' WHERE key = 'format_version'; UPDATE atlas.meta SET value = '99' WHERE key = 'schema_version'")
         await expectCode(.newerFormat) { _ = try PostgresEventStore.open(url: newer) }
         // A database that does not exist, and a password never shown.
         let missing = try PostgresURL(parsing: other, environment: [:]).with(database: "no_such_database")
@@ -89,8 +89,8 @@ struct PostgresLogTests {
         }
     }
 
-    @Test func metadataNamesTheStore() throws {
-        let url = try PostgresTestCluster.shared().createDatabase("meta")
+    @Test func metadataNamesTheStore() async throws {
+        let url = try await PostgresTestCluster.shared().createDatabase("meta")
         let store = try PostgresEventStore.open(url: url, options: .init(create: true))
         let meta = try store.metadata()
         #expect(meta["format_version"] == "2")

@@ -13,7 +13,7 @@ struct PostgresWakeTests {
     static let generous = Duration.seconds(30)
 
     @Test func anotherStoresAppendWakesTheSubscriptionAndSurvivesAKilledListenConnection() async throws {
-        let url = try PostgresTestCluster.shared().createDatabase("wake")
+        let url = try await PostgresTestCluster.shared().createDatabase("wake")
         let follower = try PostgresEventStore.open(url: url, options: .init(
             create: true, wakePollInterval: Self.rarely, wakeSafetyRescan: Self.rarely))
         defer { follower.close() }
@@ -30,7 +30,7 @@ struct PostgresWakeTests {
         #expect(try await Self.next(sub)?.position == 2)
 
         // Kill the LISTEN connection: the signal reconnects, rescans and listens again.
-        let killed = try PostgresTestCluster.shared().query(url, """
+        let killed = try await PostgresTestCluster.shared().query(url, """
             SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
             WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()
             """)
@@ -38,9 +38,11 @@ struct PostgresWakeTests {
         try await writer.append([makeEvent(n: 2)])
         #expect(try await Self.next(sub)?.position == 3)
         try await Self.waitUntil("the subscription listens again") {
-            sub.wakeMode == "listen" && (try? PostgresTestCluster.shared().query(url, """
+            guard sub.wakeMode == "listen" else { return false }
+            let listening = try? await PostgresTestCluster.shared().query(url, """
                 SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'
-                """).trimmingCharacters(in: .whitespacesAndNewlines)) == "1"
+                """)
+            return listening?.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
         }
         try await writer.append([makeEvent(n: 3)])
         #expect(try await Self.next(sub)?.position == 4)
@@ -48,7 +50,7 @@ struct PostgresWakeTests {
     }
 
     @Test func withoutWatchingTheSubscriptionPolls() async throws {
-        let url = try PostgresTestCluster.shared().createDatabase("wakepoll")
+        let url = try await PostgresTestCluster.shared().createDatabase("wakepoll")
         let store = try PostgresEventStore.open(url: url, options: .init(create: true, wakePollInterval: .milliseconds(50)))
         defer { store.close() }
         let sub = try store.subscribe(after: 0, filter: .all, options: .init(watch: false))
@@ -72,9 +74,9 @@ struct PostgresWakeTests {
         return try await it.next()
     }
 
-    static func waitUntil(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+    static func waitUntil(_ what: String, _ condition: @Sendable () async -> Bool) async throws {
         let deadline = ContinuousClock.now + generous
-        while !condition() {
+        while await !condition() {
             guard ContinuousClock.now < deadline else {
                 Issue.record("timed out waiting until \(what)")
                 return

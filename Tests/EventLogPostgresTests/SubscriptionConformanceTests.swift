@@ -8,7 +8,7 @@ import Testing
 struct SubscriptionConformanceTests {
     @Test(arguments: Backend.allCases)
     func followerSeesNewEventsAndConsumersResume(_ backend: Backend) async throws {
-        let store = try StoreLocation.fresh(backend, "follow").open(projections: [TenantCounts()])
+        let store = try await StoreLocation.fresh(backend, "follow").open(projections: [TenantCounts()])
         try await store.append((0..<3).map { makeEvent(tenant: "acme", n: $0) })
         let sub = try store.subscribe(after: 1, filter: .all, options: .init())
         var it = sub.makeAsyncIterator()
@@ -47,7 +47,7 @@ struct SubscriptionConformanceTests {
     func filteredCatchUpReadsInPagesWithoutSkippingOrRepeating(_ backend: Backend) async throws {
         // Chunks of 3 events and reads that examine at most 7: a filter matching one event in
         // three makes reads that end on the scan limit, on a full chunk, and at the head.
-        let store = try StoreLocation.fresh(backend, "pages").open(projections: [TenantCounts()])
+        let store = try await StoreLocation.fresh(backend, "pages").open(projections: [TenantCounts()])
         try await store.append((0..<61).map { makeEvent(tenant: $0 % 3 == 0 ? "acme" : "globex", n: $0) })
         for (filter, expected) in [(SubscriptionFilter(tenant: "acme"), Array(stride(from: 1, through: 61, by: 3))),
                                    (.all, Array(1...61))] {
@@ -65,10 +65,10 @@ struct SubscriptionConformanceTests {
     @Test(arguments: Backend.allCases)
     func verbatimCopyKeepsPositionsChainAndBytes(_ backend: Backend) async throws {
         // From LMDB to the backend under test, then back into LMDB: equal heads throughout.
-        let source = try StoreLocation.fresh(.lmdb, "source").open(projections: [TenantCounts()])
+        let source = try await StoreLocation.fresh(.lmdb, "source").open(projections: [TenantCounts()])
         try await source.append((0..<120).map { makeEvent(tenant: "t\($0 % 4)", n: $0) })
         let events = try allRawEvents(source)
-        let copy = try StoreLocation.fresh(backend, "copy").open(projections: [TenantCounts()])
+        let copy = try await StoreLocation.fresh(backend, "copy").open(projections: [TenantCounts()])
         await expectCode(.positionOutOfRange) { try await copy.appendVerbatim(Array(events[1...])) }
         let tampered = RawEvent(position: 1, chainHash: events[1].chainHash, json: events[0].json)
         await expectCode(.corruptEvent) { try await copy.appendVerbatim([tampered]) }

@@ -21,14 +21,14 @@ struct StoreLocation: Sendable {
     /// The LMDB directory or the PostgreSQL URL.
     let address: String
 
-    static func fresh(_ backend: Backend, _ label: String = "store") throws -> StoreLocation {
+    static func fresh(_ backend: Backend, _ label: String = "store") async throws -> StoreLocation {
         switch backend {
         case .lmdb:
             var template = Array((NSTemporaryDirectory() + "/pgconformance-XXXXXX").utf8CString)
             let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
             return StoreLocation(backend: .lmdb, address: dir + "/store")
         case .postgres:
-            return StoreLocation(backend: .postgres, address: try PostgresTestCluster.shared().createDatabase(label))
+            return StoreLocation(backend: .postgres, address: try await PostgresTestCluster.shared().createDatabase(label))
         }
     }
 

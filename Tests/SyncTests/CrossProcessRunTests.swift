@@ -47,7 +47,7 @@ import Testing
         }
         let dir = NSTemporaryDirectory() + "atlas-xproc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let store = postgres ? try PostgresTestCluster.shared().createDatabase("xrun") : dir + "/store"
+        let store = postgres ? try await PostgresTestCluster.shared().createDatabase("xrun") : dir + "/store"
         return Env(simulator: sim, base: base, dir: dir, store: store)
     }
 

@@ -35,7 +35,7 @@ struct PostgresCrossProcessTests {
 
     /// What the independent Python reader computes from `atlas.events`: its JSON line.
     static func pythonHead(_ url: String) async throws -> String {
-        let dump = try PostgresTestCluster.shared().query(url, """
+        let dump = try await PostgresTestCluster.shared().query(url, """
             COPY (SELECT position, encode(chain, 'hex'), encode(envelope, 'hex') FROM atlas.events ORDER BY position) TO STDOUT
             """)
         let python = Process()
@@ -54,23 +54,23 @@ struct PostgresCrossProcessTests {
     }
 
     @Test func twoTenantsSyncAtOnceIntoOneStore() async throws {
-        let url = try PostgresTestCluster.shared().createDatabase("xsync")
+        let url = try await PostgresTestCluster.shared().createDatabase("xsync")
         let a = try Self.sync("contoso", url), b = try Self.sync("fabrikam", url)
         let ra = await AtlasProcess.finish(a), rb = await AtlasProcess.finish(b)
         #expect(ra.status == 0, "\(ra.stdout) \(ra.stderr)")
         #expect(rb.status == 0, "\(rb.stdout) \(rb.stderr)")
         let verify = try await Self.replay(["verify", "--store", url])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
-        let head = try PostgresTestCluster.shared().query(url, "SELECT position, encode(chain, 'hex') FROM atlas.head")
+        let head = try await PostgresTestCluster.shared().query(url, "SELECT position, encode(chain, 'hex') FROM atlas.head")
         let parts = head.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|")
         #expect(parts.count == 2)
-        let count = try PostgresTestCluster.shared().query(url, "SELECT count(*), min(position), max(position) FROM atlas.events")
+        let count = try await PostgresTestCluster.shared().query(url, "SELECT count(*), min(position), max(position) FROM atlas.events")
         #expect(count == "\(parts[0])|1|\(parts[0])\n", "positions are gapless")
         #expect(try await Self.pythonHead(url) == "{\"events\": \(parts[0]), \"head\": \"\(parts[1])\"}\n")
     }
 
     @Test func aFollowerProcessPrintsWhatALaterSyncAppends() async throws {
-        let url = try PostgresTestCluster.shared().createDatabase("xtail")
+        let url = try await PostgresTestCluster.shared().createDatabase("xtail")
         let first = try await AtlasProcess.finish(Self.sync("contoso", url, count: 3))
         #expect(first.status == 0, "\(first.stderr)")
         let tail = try AtlasProcess.start(["tail", "--store", url, "--tenant", "fabrikam"], binary: AtlasProcess.replayBinary)
@@ -96,7 +96,7 @@ struct PostgresCrossProcessTests {
             let r = try await AtlasProcess.finish(Self.sync(t, lmdb, count: 20))
             #expect(r.status == 0, "\(r.stderr)")
         }
-        let url = try PostgresTestCluster.shared().createDatabase("xcopy")
+        let url = try await PostgresTestCluster.shared().createDatabase("xcopy")
         for (from, to) in [(lmdb, url), (url, back)] {
             let r = try await Self.replay(["copy", "--store", from, "--to", to])
             #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
@@ -111,12 +111,12 @@ struct PostgresCrossProcessTests {
     }
 
     @Test func aReadOnlyRoleServesTheReadCommandsAndRefusesSync() async throws {
-        let cluster = try PostgresTestCluster.shared()
-        let url = try cluster.createDatabase("xreadonly")
+        let cluster = try await PostgresTestCluster.shared()
+        let url = try await cluster.createDatabase("xreadonly")
         let r = try await AtlasProcess.finish(Self.sync("contoso", url, count: 5))
         #expect(r.status == 0, "\(r.stderr)")
         let role = "atlas_reader_\(UInt32.random(in: 0...UInt32.max))"
-        _ = try cluster.query(url, """
+        _ = try await cluster.query(url, """
             CREATE ROLE \(role) LOGIN PASSWORD 'reader-pw';
             GRANT USAGE ON SCHEMA atlas TO \(role);
             GRANT SELECT ON ALL TABLES IN SCHEMA atlas TO \(role);
@@ -134,12 +134,12 @@ struct PostgresCrossProcessTests {
             let ran = try await Self.replay(args + ["--store", reader])
             #expect(ran.status == 0, "atlas-replay \(args[0]): \(ran.stdout) \(ran.stderr)")
         }
-        let before = try cluster.query(url, "SELECT count(*) FROM atlas.events")
+        let before = try await cluster.query(url, "SELECT count(*) FROM atlas.events")
         let refused = try await AtlasProcess.finish(Self.sync("contoso", reader, count: 5))
         #expect(refused.status == 2, "a store this role may not write is a usage error, as on LMDB: \(refused.stdout)")
         #expect(refused.stderr.contains("role \(role) may only read this store") && !refused.stderr.contains("reader-pw"),
                 "\(refused.stderr)")
-        #expect(try cluster.query(url, "SELECT count(*) FROM atlas.events") == "\(before)", "nothing was written")
+        #expect(try await cluster.query(url, "SELECT count(*) FROM atlas.events") == "\(before)", "nothing was written")
     }
 }
 

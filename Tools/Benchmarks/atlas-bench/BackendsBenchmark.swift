@@ -70,9 +70,9 @@ enum BackendsBenchmark {
                     url = given
                     print("postgres: the server given, durable (synchronous_commit=on)")
                 } else {
-                    let cluster = try PostgresTestCluster.shared()
-                    url = try cluster.createDatabase("bench")
-                    let version = (try? cluster.query(url, "SHOW server_version"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+                    let cluster = try await PostgresTestCluster.shared()
+                    url = try await cluster.createDatabase("bench")
+                    let version = (try? await cluster.query(url, "SHOW server_version"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
                     print("postgres: throwaway local cluster (PostgreSQL \(version), default settings), durable (synchronous_commit=on)")
                 }
                 let pg = try PostgresEventStore.open(url: url, options: .init(

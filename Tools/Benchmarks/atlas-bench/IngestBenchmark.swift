@@ -62,12 +62,12 @@ enum IngestBenchmark {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let export = dir + "/export.ndjson"
         let bytes = try InventoryBenchmark.writeExport(path: export, items: items, randomIDs: true, idSeed: 3)
-        let cluster: PostgresTestCluster? = url == nil ? try PostgresTestCluster.shared() : nil
+        let cluster: PostgresTestCluster? = url == nil ? try await PostgresTestCluster.shared() : nil
         print("shape: 1 tenant × \(items) items (random GUIDs, \(bytes / max(items, 1))-byte lines), sync runner in process, PostgreSQL \(url == nil ? "local throwaway cluster" : "server given"), durable (synchronous_commit=on)")
         let selection = try SelectionParser.parse(#"{"categories":["configuration","compliance"]}"#).selection
         for run in 1...runs {
             let database: String
-            if let cluster { database = try cluster.createDatabase("ingest") } else {
+            if let cluster { database = try await cluster.createDatabase("ingest") } else {
                 database = try PostgresURL(parsing: url!).description
             }
             let store = try PostgresEventStore.open(url: database, options: .init(
