@@ -1,6 +1,5 @@
 import AtlasTesting
 import CanonicalJSON
-import Crypto
 import EventLog
 import EventLogPostgres
 import Foundation
@@ -107,25 +106,16 @@ func allRawEvents(_ store: any EventStore) throws -> [RawEvent] {
     return out
 }
 
-/// Recomputes the chain (format 2) over `events` and returns the head hash; records an issue
-/// at the first gap or mismatch.
+/// Recomputes the chain with swift-crypto (``IndependentChain``), independently of
+/// `ChainHash`, and returns the head hash; records an issue at the first gap or mismatch.
 @discardableResult
-func verifyChain(_ events: [RawEvent], sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
-    var previous = [UInt8](repeating: 0, count: 32)
-    for (i, e) in events.enumerated() {
-        #expect(e.position == UInt64(i + 1), "gap before position \(e.position)", sourceLocation: sourceLocation)
-        var hasher = SHA256()
-        hasher.update(data: previous)
-        hasher.update(data: withUnsafeBytes(of: e.position.bigEndian) { Array($0) })
-        hasher.update(data: Array(SHA256.hash(data: e.json)))
-        let computed = Array(hasher.finalize())
-        if computed != e.chainHash.bytes {
-            Issue.record("chain mismatch at position \(e.position)", sourceLocation: sourceLocation)
-            return computed
-        }
-        previous = computed
+func verifyChain(_ events: [RawEvent], format: Int = 2, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
+    switch IndependentChain.recompute(events, format: format) {
+    case .success(let head): return head
+    case .failure(let problem):
+        Issue.record("\(problem)", sourceLocation: sourceLocation)
+        return problem.computed
     }
-    return previous
 }
 
 func expectCode(_ code: EventLogError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {

@@ -69,26 +69,16 @@ func allRawEvents(_ store: LMDBEventStore, chunk: Int = 500) throws -> [RawEvent
     return out
 }
 
-/// Recomputes the chain with swift-crypto, independently of `ChainHash`, and checks positions
-/// are 1...N without gaps. Returns the recomputed head hash. Store format 2 chains each event's
-/// SHA-256, format 1 its JSON.
+/// Recomputes the chain with swift-crypto (``IndependentChain``), independently of
+/// `ChainHash`, and returns the head hash; records an issue at the first gap or mismatch.
 @discardableResult
 func verifyChain(_ events: [RawEvent], format: Int = 2, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
-    var previous = [UInt8](repeating: 0, count: 32)
-    for (i, e) in events.enumerated() {
-        #expect(e.position == UInt64(i + 1), "gap before position \(e.position)", sourceLocation: sourceLocation)
-        var hasher = SHA256()
-        hasher.update(data: previous)
-        hasher.update(data: withUnsafeBytes(of: e.position.bigEndian) { Array($0) })
-        if format >= 2 { hasher.update(data: Array(SHA256.hash(data: e.json))) } else { hasher.update(data: e.json) }
-        let computed = Array(hasher.finalize())
-        if computed != e.chainHash.bytes {
-            Issue.record("chain mismatch at position \(e.position)", sourceLocation: sourceLocation)
-            return computed
-        }
-        previous = computed
+    switch IndependentChain.recompute(events, format: format) {
+    case .success(let head): return head
+    case .failure(let problem):
+        Issue.record("\(problem)", sourceLocation: sourceLocation)
+        return problem.computed
     }
-    return previous
 }
 
 /// A snapshot of a path for "nothing changed" checks: each entry's name, kind and bytes

@@ -16,7 +16,9 @@ import Sync
 ///
 /// With `--backend postgres` the same export goes into a fresh database per run on the server
 /// `--postgres-url` names (a throwaway local cluster when absent), synced in this process by
-/// the sync runner, durable (`synchronous_commit=on`).
+/// the sync runner, durable (`synchronous_commit=on`). After each fresh-store ingest it also
+/// prints the server's own time for the rows that ingest wrote (``PostgresFloor``): the most
+/// items/s any client could reach on that server.
 enum IngestBenchmark {
     static let usage = "ingest [--items 200000] [--runs 3] [--atlas PATH] [--backend lmdb|postgres] [--postgres-url URL]"
 
@@ -81,6 +83,12 @@ enum IngestBenchmark {
                 print(String(format: "  run %d, %@: %.2f s = %.0f items/s (%d events appended)", run, label, seconds,
                              Double(items) / seconds, Int(try store.head().position)))
                 _ = summary
+                if label == "fresh store", let psql = cluster?.psql ?? PostgresFloor.findPsql() {
+                    let f = try PostgresFloor(psql: psql, url: cluster == nil ? url! : database).measure()
+                    print(String(format: "  run %d, the server's own work for those rows (no client): %.2f s = %.0f items/s at most "
+                        + "(lookups %.2f s, events %.2f s, event ids %.2f s, tenant index %.2f s, projection rows %.2f s, commit %.2f s)",
+                        run, f.total, Double(items) / f.total, f.lookups, f.events, f.ids, f.tenants, f.projections, f.commit))
+                }
             }
             store.close()
         }
