@@ -106,17 +106,6 @@ func allRawEvents(_ store: any EventStore) throws -> [RawEvent] {
     return out
 }
 
-/// Recomputes the chain with swift-crypto (``IndependentChain``), independently of
-/// `ChainHash`, and returns the head hash; records an issue at the first gap or mismatch.
-@discardableResult
-func verifyChain(_ events: [RawEvent], format: Int = 2, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
-    switch IndependentChain.recompute(events, format: format) {
-    case .success(let head): return head
-    case .failure(let problem):
-        Issue.record("\(problem)", sourceLocation: sourceLocation)
-        return problem.computed
-    }
-}
 
 func expectCode(_ code: EventLogError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
     do {
