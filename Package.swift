@@ -241,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "AtlasServer", "Inventory", "EventLog", "CanonicalJSON", "AtlasTesting", "atlas",
+                "AtlasServer", "Inventory", "EventLog", "CanonicalJSON", "AtlasTesting", "EventLogPostgres", "atlas", "atlas-replay",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

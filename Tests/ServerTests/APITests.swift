@@ -9,8 +9,8 @@ import Testing
 @Suite(.serialized) struct APITests {
     /// contoso.com: two runs (a3 gone in the second); fabrikam.com: one run. Tokens: admin
     /// (every tenant) and scoped (contoso.com only).
-    static func fixture() async throws -> (ServerFixture, admin: String, scoped: String) {
-        let f = try ServerFixture()
+    static func fixture(store: String? = nil) async throws -> (ServerFixture, admin: String, scoped: String) {
+        let f = try ServerFixture(store: store)
         try await f.sync("contoso.com", ["a1", "a2", "a3"])
         try await f.sync("fabrikam.com", ["b1", "b2"])
         try await f.sync("contoso.com", ["a1", "a2"], names: ["a2": "Policy a2 renamed"])
@@ -23,6 +23,15 @@ import Testing
         let (f, admin, _) = try await Self.fixture()
         let (server, base) = try await f.startServer()
         defer { Task { await server.stop() } }
+        try await Self.expectSameJSONAsTheCLI(f, base: base, admin: admin)
+        let head = try #require(try await HTTP.get(base + "/api/v1/head", token: admin).json)
+        #expect(head["position"]?.int64Value == Int64(try f.readOnlyStore().head().position))
+        #expect(try await HTTP.get(base + "/api/v1/health").status == 200)
+    }
+
+    /// Every read route of the fixture's server at `base` answers what `atlas … --json` prints
+    /// for the same store; the second page follows the first's cursor; a3 is missing.
+    static func expectSameJSONAsTheCLI(_ f: ServerFixture, base: String, admin: String) async throws {
         let runs = try await f.atlas(["runs", "--tenant", "contoso.com", "--json"])
         let hash = try #require(try JSONParser().parse(Array(runs.utf8)).arrayValue?.first?["selection_hash"]?.stringValue)
         let runIDs = try JSONParser().parse(Array(runs.utf8)).arrayValue!.compactMap { $0["run_id"]?.stringValue }
@@ -56,10 +65,6 @@ import Testing
         // The missing item is a3, seen by the first run only.
         let missing = try #require(try await HTTP.get(base + "/api/v1/tenants/contoso.com/missing?selection_hash=\(hash)", token: admin).json)
         #expect(missing["missing"]?.arrayValue?.compactMap { $0["external_id"]?.stringValue } == ["a3"])
-        // head and health.
-        let head = try #require(try await HTTP.get(base + "/api/v1/head", token: admin).json)
-        #expect(head["position"]?.int64Value == Int64(try f.readOnlyStore().head().position))
-        #expect(try await HTTP.get(base + "/api/v1/health").status == 200)
     }
 
     @Test func everyRouteWithoutAValidTokenIs401() async throws {

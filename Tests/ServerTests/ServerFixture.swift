@@ -9,16 +9,19 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// A store in a temporary directory, filled by the real `atlas` binary (`sync --from-file`,
-/// `token create`), and an in-process `AtlasServer` over it on a free loopback port.
+/// A store (in a temporary directory, or a PostgreSQL database), filled by the real `atlas`
+/// binary (`sync --from-file`, `token create`), and an in-process `AtlasServer` over it on a
+/// free loopback port.
 final class ServerFixture: @unchecked Sendable {
     let dir: String
-    var store: String { dir + "/store" }
+    /// The LMDB directory in `dir`, or the PostgreSQL URL given.
+    let store: String
     private var exports = 0
     static let selection = #"{"policy_types":["deviceConfiguration"]}"#
 
-    init() throws {
+    init(store: String? = nil) throws {
         dir = NSTemporaryDirectory() + "atlas-serve-\(UUID().uuidString)"
+        self.store = store ?? dir + "/store"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
 

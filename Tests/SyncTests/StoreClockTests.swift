@@ -84,6 +84,7 @@ import Testing
             try await base.rebuildProjections(named: names, progress: progress)
         }
         var location: String { base.location }
+        var readsWaitForServer: Bool { base.readsWaitForServer }
         var isReadOnly: Bool { base.isReadOnly }
         var formatVersion: Int { base.formatVersion }
         func metadata() throws -> [String: String] { try base.metadata() }

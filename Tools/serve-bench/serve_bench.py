@@ -3,7 +3,7 @@
 
     python3 Tools/serve-bench/serve_bench.py --atlas .build/release/atlas \
         [--tenants 100] [--items 2000] [--missing 20] [--connections 16] [--seconds 10] \
-        [--followers 100] [--writer-items 20000] [--dir DIR]
+        [--followers 100] [--writer-items 20000] [--dir DIR] [--store DIR|postgres://…]
 
 Shape: shape (b) of docs/benchmarks.md scaled by --tenants: TENANTS tenants x ITEMS items with
 random GUID ids, synced with `atlas sync --from-file`; tenant 0 then re-synced without MISSING
@@ -15,7 +15,8 @@ Then the SSE fan-out: FOLLOWERS clients follow /api/v1/events from the head whil
 (`atlas sync` of a new tenant with WRITER_ITEMS items) appends: events/s per follower (each
 follower's events over the time from its first to its last event) and the writer's
 throughput (events appended per second of the sync), measured once without and once with
-the followers connected.
+the followers connected, and the server's CPU while the followers wait with nothing to send.
+--store serves a PostgreSQL database instead of an LMDB directory in the work folder.
 """
 import argparse
 import json
@@ -98,6 +99,13 @@ class Follower(threading.Thread):
         s.close()
 
 
+def cpu_seconds(pid):
+    """User and system CPU seconds of process `pid` so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def head(base, token):
     import urllib.request
     r = urllib.request.Request(base + "/api/v1/head", headers={"Authorization": "Bearer " + token})
@@ -115,11 +123,13 @@ def main():
     p.add_argument("--followers", type=int, default=100)
     p.add_argument("--writer-items", type=int, default=20000)
     p.add_argument("--dir")
+    p.add_argument("--store", help="the store to build and serve: an LMDB directory (default: one in the work folder) "
+                                   "or a postgres:// URL of a database with no Atlas store in it yet")
     a = p.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing (apt-get install wrk)")
     work = a.dir or tempfile.mkdtemp(prefix="atlas-serve-bench-")
-    store = os.path.join(work, "store")
+    store = a.store or os.path.join(work, "store")
     rng = random.Random(1)
 
     def atlas(*args):
@@ -178,6 +188,10 @@ def main():
             f.start()
         for f in followers:
             f.ready.wait(10)
+        busy = cpu_seconds(server.pid)
+        time.sleep(5)
+        print("%d followers waiting for events: the server busy %.0f %% of a core over 5 s"
+              % (a.followers, 100 * (cpu_seconds(server.pid) - busy) / 5))
         events, elapsed, end, began = write("writer-followed.example")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and any(f.last_id < end for f in followers):

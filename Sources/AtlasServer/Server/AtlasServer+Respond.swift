@@ -15,7 +15,9 @@ extension AtlasServer {
         var tokenName: String?
         let response: Response
         do {
-            response = try await route(incoming, tokenName: &tokenName)
+            response = try await withTaskExecutorPreference(readExecutor) {
+                try await route(incoming, tokenName: &tokenName)
+            }
         } catch let p as APIProblem {
             response = Reply.problem(p)
         } catch {

@@ -25,6 +25,9 @@ package final class AtlasServer: Sendable {
     /// Full chunks of the unfiltered stream, shared by its followers.
     let streamChunks = StreamChunkCache()
     let logger: Logger
+    /// Where requests and streams run when the store's reads wait for a database server
+    /// (``StoreReadExecutor``); `nil`: Swift's cooperative pool.
+    package let readExecutor: (any TaskExecutor)?
     /// Set once shutdown begins: event streams end at their next poll.
     let closing = Atomic<Bool>(false)
     private let server = Mutex<ServerState>(ServerState())
@@ -42,6 +45,7 @@ package final class AtlasServer: Sendable {
         self.verifier = TokenVerifier(queries: queries)
         self.sessions = SessionStore(lifetime: configuration.sessionLifetime)
         self.logger = logger
+        self.readExecutor = store.readsWaitForServer ? StoreReadExecutor.shared : nil
     }
 
     /// The bound port once running.

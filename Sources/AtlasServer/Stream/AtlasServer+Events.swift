@@ -29,7 +29,9 @@ extension AtlasServer {
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
-            try await self.stream(request, to: &writer)
+            try await withTaskExecutorPreference(self.readExecutor) {
+                try await self.stream(request, to: &writer)
+            }
             try await writer.finish(nil)
         })
     }

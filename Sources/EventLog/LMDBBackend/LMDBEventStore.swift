@@ -237,6 +237,9 @@ package final class LMDBEventStore: EventStore, SubscriptionSource, @unchecked S
     /// Whether the store was opened read-only.
     package var isReadOnly: Bool { options.readOnly }
 
+    /// `false`: reads are of a memory-mapped local file.
+    package var readsWaitForServer: Bool { false }
+
     /// Whether this open coordinates with other processes through `lock.mdb`; `false` for a
     /// read-only open of a copy or snapshot whose lock file cannot be used.
     package var usesLockFile: Bool { env.configuration.useLockFile }

@@ -127,6 +127,14 @@ package protocol EventStore: AnyObject, Sendable {
     func subscribe(
         consumer name: String, filter: SubscriptionFilter, startingAfter: UInt64, reset: Bool, options: SubscriptionOptions
     ) throws -> EventSubscription
+
+    // MARK: Where reads wait
+
+    /// Whether a read waits for another process to answer over a connection (a database
+    /// server), rather than reading a local file. A caller serving many clients at once runs
+    /// such reads on threads of its own, not on Swift's cooperative threads, which a read that
+    /// waits for the network would hold.
+    var readsWaitForServer: Bool { get }
 }
 
 extension EventStore {

@@ -9,7 +9,7 @@ final class SessionPool: Sendable {
     private let idle = IdleSessions()
     private let maxIdle: Int
 
-    init(url: PostgresURL, maxIdle: Int = 4) {
+    init(url: PostgresURL, maxIdle: Int = 8) {
         self.url = url
         self.maxIdle = maxIdle
     }

@@ -57,6 +57,9 @@ package final class PostgresEventStore: EventStore, @unchecked Sendable {
 
     /// The server and database.
     package let url: PostgresURL
+
+    /// `true`: every read is a query the server answers.
+    package var readsWaitForServer: Bool { true }
     package let options: Options
     /// The store's chain format (`meta.format_version`).
     package let formatVersion: Int
