@@ -24,6 +24,8 @@ package final class AtlasServer: Sendable {
     let sessions: SessionStore
     /// Full chunks of the unfiltered stream, shared by its followers.
     let streamChunks = StreamChunkCache()
+    /// The head as the streams last read it, shared by them.
+    let streamHead = StreamHead()
     let logger: Logger
     /// Where requests and streams run when the store's reads wait for a database server
     /// (``StoreReadExecutor``); `nil`: Swift's cooperative pool.

@@ -47,8 +47,10 @@ extension AtlasServer {
     /// Writes events as they come until the client goes away or the server shuts down. Reads
     /// at most ``ServerConfiguration/streamChunk`` events per short read transaction and holds
     /// no transaction while writing; a slow client only slows its own loop (the writes wait
-    /// for the connection), so its memory stays one chunk. Followers of the whole log share
-    /// the full chunks they read (``StreamChunkCache``).
+    /// for the connection), so its memory stays one chunk. A stream caught up with the head
+    /// waits for it to move (``StreamHead``: one read of the head per poll interval for every
+    /// stream of the server). Followers of the whole log share the chunks they read
+    /// (``StreamChunkCache``): one read per chunk for followers at the same position.
     func stream(_ request: EventStreamRequest, to writer: inout any ResponseBodyWriter) async throws {
         var after = request.after
         var lastWrite = ContinuousClock.now
@@ -61,34 +63,44 @@ extension AtlasServer {
                 lastWrite = .now
                 continue
             }
-            let from = after
-            let batch = try store.rawEvents(from: after + 1, limit: configuration.streamChunk)
-            var out: [UInt8] = []
-            for raw in batch {
-                after = raw.position
-                if !request.matchesAll {
-                    guard let header = raw.json.withUnsafeBytes(EnvelopeHeader.read) else { continue }
-                    guard request.matches(tenant: header.tenant, type: header.type) else { continue }
+            guard try streamHead.position(of: store, maxAge: configuration.pollInterval) > after else {
+                if ContinuousClock.now - lastWrite >= configuration.heartbeat {
+                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    lastWrite = .now
                 }
-                out += "id: ".utf8
-                out += String(raw.position).utf8
-                out += "\ndata: ".utf8
-                raw.appendExportLine(to: &out)
-                out += [10, 10]
+                try await Task.sleep(for: configuration.pollInterval)
+                continue
             }
-            if request.matchesAll, batch.count == configuration.streamChunk {
-                streamChunks.store(after: from, .init(bytes: out, last: after))
-            }
-            if !out.isEmpty {
-                try await writer.write(ByteBuffer(bytes: out))
+            let from = after
+            let chunk = request.matchesAll
+                ? try await streamChunks.chunk(after: from) { try readChunk(request, after: from) }
+                : try readChunk(request, after: from)
+            after = chunk.last
+            streamHead.saw(after)
+            if !chunk.bytes.isEmpty {
+                try await writer.write(ByteBuffer(bytes: chunk.bytes))
                 lastWrite = .now
             }
-            if batch.count == configuration.streamChunk { continue }
-            if ContinuousClock.now - lastWrite >= configuration.heartbeat {
-                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                lastWrite = .now
-            }
-            try await Task.sleep(for: configuration.pollInterval)
         }
+    }
+
+    /// The events after `after` (a chunk of them) that `request` matches, as SSE lines.
+    private func readChunk(_ request: EventStreamRequest, after: UInt64) throws -> StreamChunkCache.Chunk {
+        let batch = try store.rawEvents(from: after + 1, limit: configuration.streamChunk)
+        var out: [UInt8] = []
+        var last = after
+        for raw in batch {
+            last = raw.position
+            if !request.matchesAll {
+                guard let header = raw.json.withUnsafeBytes(EnvelopeHeader.read) else { continue }
+                guard request.matches(tenant: header.tenant, type: header.type) else { continue }
+            }
+            out += "id: ".utf8
+            out += String(raw.position).utf8
+            out += "\ndata: ".utf8
+            raw.appendExportLine(to: &out)
+            out += [10, 10]
+        }
+        return .init(bytes: out, last: last, full: batch.count == configuration.streamChunk)
     }
 }
