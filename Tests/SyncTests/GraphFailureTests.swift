@@ -37,14 +37,14 @@ struct GraphFailureTests {
 
     @Test("the token endpoint's 503 is retried; a slow response past the request timeout is retried")
     func tokenRetryAndRequestTimeout() async throws {
-        try await H.with(items: 60, collections: [H.settingsCatalog], options: { $0.requestTimeout = .seconds(2) }) { h in
+        try await H.with(items: 60, collections: [H.settingsCatalog], options: { $0.requestTimeout = .seconds(4) }) { h in
             h.simulator.addFault(tenant: H.tenant, path: GraphSimulator.tokenFaultPath, .init(.status(503, retryAfter: "0.05"), times: 1))
-            h.simulator.addFault(tenant: H.tenant, path: H.settingsCatalog.versionedPath, .init(.slow(seconds: 6), times: 1, page: 2))
+            h.simulator.addFault(tenant: H.tenant, path: H.settingsCatalog.versionedPath, .init(.slow(seconds: 10), times: 1, page: 2))
             let summary = try await h.sync([H.settingsCatalog])
             #expect(summary.status == .success)
             #expect(summary.observed == 60)
             #expect(h.tokenRequests.map(\.status) == [503, 200])
-            // The timed-out request may be logged late (the simulator answers it after 6 s).
+            // The timed-out request may be logged late (the simulator answers it after 10 s).
             #expect(Set(h.requests(H.settingsCatalog.versionedPath).map(\.page)) == [1, 2, 3])
             #expect(h.progress.contains { if case .retry(_, 0, _, 1) = $0 { true } else { false } })
         }

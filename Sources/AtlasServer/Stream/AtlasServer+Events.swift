@@ -54,6 +54,8 @@ extension AtlasServer {
     func stream(_ request: EventStreamRequest, to writer: inout any ResponseBodyWriter) async throws {
         var after = request.after
         var lastWrite = ContinuousClock.now
+        // After a full chunk more events may follow at once: read on without asking for the head.
+        var readFullChunk = false
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
         while !closing.load(ordering: .relaxed) {
             // The whole log, unfiltered: a full chunk another follower already formatted.
@@ -61,9 +63,10 @@ extension AtlasServer {
                 try await writer.write(ByteBuffer(bytes: shared.bytes))
                 after = shared.last
                 lastWrite = .now
+                readFullChunk = true
                 continue
             }
-            guard try streamHead.position(of: store, maxAge: configuration.pollInterval) > after else {
+            guard try readFullChunk || streamHead.position(of: store, maxAge: configuration.pollInterval) > after else {
                 if ContinuousClock.now - lastWrite >= configuration.heartbeat {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     lastWrite = .now
@@ -76,6 +79,7 @@ extension AtlasServer {
                 ? try await streamChunks.chunk(after: from) { try readChunk(request, after: from) }
                 : try readChunk(request, after: from)
             after = chunk.last
+            readFullChunk = chunk.full
             streamHead.saw(after)
             if !chunk.bytes.isEmpty {
                 try await writer.write(ByteBuffer(bytes: chunk.bytes))

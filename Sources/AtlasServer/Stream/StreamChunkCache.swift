@@ -82,11 +82,6 @@ package final class StreamChunkCache: Sendable {
     /// How many followers wait for the read of the chunk after `after` now.
     package func waiting(after: UInt64) -> Int { state.withLock { $0.reading[after]?.count ?? 0 } }
 
-    /// Keeps the full chunk after position `after`.
-    func store(after: UInt64, _ chunk: Chunk) {
-        state.withLock { keep(after, chunk, in: &$0) }
-    }
-
     private func keep(_ after: UInt64, _ chunk: Chunk, in s: inout State) {
         guard s.chunks[after] == nil else { return }
         s.chunks[after] = chunk
