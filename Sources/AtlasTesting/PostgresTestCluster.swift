@@ -153,7 +153,7 @@ package final class PostgresTestCluster: Sendable {
     }
 
     /// `name` on `PATH` (or in `directory` first), then in the newest `/usr/lib/postgresql/*/bin`.
-    private static func findTool(_ name: String, near directory: String?) throws -> String {
+    package static func findTool(_ name: String, near directory: String?) throws -> String {
         let fm = FileManager.default
         var candidates: [String] = directory.map { [$0] } ?? []
         candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
@@ -189,7 +189,7 @@ package final class PostgresTestCluster: Sendable {
     /// Its output goes to temporary files, not pipes: `pg_ctl start` leaves a server running
     /// that would hold a pipe open, and the child is awaited with `waitpid`.
     @discardableResult
-    private static func runCommand(_ command: [String]) throws -> String {
+    package static func runCommand(_ command: [String]) throws -> String {
         let base = NSTemporaryDirectory() + "atlas-pgcmd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let outPath = base + ".out", errPath = base + ".err"
         defer {

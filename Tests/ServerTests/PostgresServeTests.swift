@@ -46,14 +46,8 @@ import Testing
 
     /// `atlas-replay ARGS`, which must succeed; its stdout.
     static func replay(_ args: [String]) async throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ServerFixture.atlasBinary + "-replay")
-        p.arguments = args
-        p.standardOutput = Pipe()
-        p.standardError = Pipe()
-        try p.run()
-        let r = await ChildOutput.collect(p)
-        guard r.status == 0 else { throw Failure("atlas-replay \(args.joined(separator: " ")) exited \(r.status): \(String(decoding: r.stderr, as: UTF8.self))") }
-        return String(decoding: r.stdout, as: UTF8.self)
+        let r = try await ServerFixture.run(args, executable: ServerFixture.atlasBinary + "-replay")
+        guard r.status == 0 else { throw Failure("atlas-replay \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)") }
+        return r.stdout
     }
 }

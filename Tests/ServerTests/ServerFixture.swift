@@ -42,10 +42,10 @@ final class ServerFixture: @unchecked Sendable {
         var stderr: String
     }
 
-    /// Starts `atlas ARGS`, outputs on pipes.
-    static func start(_ args: [String]) throws -> Process {
+    /// Starts `atlas ARGS` (or another of the built executables), outputs on pipes.
+    static func start(_ args: [String], executable: String = atlasBinary) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: atlasBinary)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["ATLAS_STORE"] = nil
@@ -56,9 +56,9 @@ final class ServerFixture: @unchecked Sendable {
         return p
     }
 
-    /// Runs `atlas ARGS` to its end.
-    static func run(_ args: [String]) async throws -> Ran {
-        let r = await ChildOutput.collect(try start(args))
+    /// Runs `atlas ARGS` (or another of the built executables) to its end.
+    static func run(_ args: [String], executable: String = atlasBinary) async throws -> Ran {
+        let r = await ChildOutput.collect(try start(args, executable: executable))
         return Ran(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
     }
 

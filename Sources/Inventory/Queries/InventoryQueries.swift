@@ -16,12 +16,12 @@ package struct InventoryQueries: Sendable {
 
     static func items(in r: any KeyValueReader, tenant: String, policyType: String?) throws -> [InventoryItem] {
         let prefix = policyType.map { InventoryKeys.itemTypePrefix(tenant, $0) } ?? InventoryKeys.tenantPrefix(tenant)
-        var rows: [(key: [UInt8], value: [UInt8])] = []
-        try r.scan(ItemsProjection.table, prefix: prefix) { k, v in
-            rows.append((Array(k), Array(v)))
+        var values: [[UInt8]] = []
+        try r.scan(ItemsProjection.table, prefix: prefix) { _, v in
+            values.append(Array(v))
             return true
         }
-        return try rows.map { try item(in: r, tenant: tenant, value: $0.value) }
+        return try items(in: r, tenant: tenant, values: values)
     }
 
     /// At most `limit` items of the tenant (optionally of one policy type) after `after`, in

@@ -83,7 +83,7 @@ enum IngestBenchmark {
                 print(String(format: "  run %d, %@: %.2f s = %.0f items/s (%d events appended)", run, label, seconds,
                              Double(items) / seconds, Int(try store.head().position)))
                 _ = summary
-                if label == "fresh store", let psql = cluster?.psql ?? PostgresFloor.findPsql() {
+                if label == "fresh store", let psql = cluster?.psql ?? (try? PostgresTestCluster.findTool("psql", near: nil)) {
                     let f = try PostgresFloor(psql: psql, url: cluster == nil ? url! : database).measure()
                     print(String(format: "  run %d, the server's own work for those rows (no client): %.2f s = %.0f items/s at most "
                         + "(lookups %.2f s, events %.2f s, event ids %.2f s, tenant index %.2f s, projection rows %.2f s, commit %.2f s)",

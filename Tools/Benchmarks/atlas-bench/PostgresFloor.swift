@@ -1,3 +1,4 @@
+import AtlasTesting
 import Foundation
 
 /// The PostgreSQL server's own work for the rows an ingest wrote, with no client: the floor
@@ -112,28 +113,10 @@ struct PostgresFloor {
         let file = NSTemporaryDirectory() + "atlas-floor-\(UUID().uuidString).sql"
         try script.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: psql)
-        p.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1"] + (tuples ? ["-At"] : []) + ["-f", file, url]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw UsageError(message: "psql failed measuring the floor: \(String(decoding: errors, as: UTF8.self))")
+        do {
+            return try PostgresTestCluster.runCommand([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1"] + (tuples ? ["-At"] : []) + ["-f", file, url])
+        } catch {
+            throw UsageError(message: "psql failed measuring the floor: \(error)")
         }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    /// `psql` on `PATH`, else in the newest `/usr/lib/postgresql/*/bin`.
-    static func findPsql() -> String? {
-        let fm = FileManager.default
-        var dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        dirs += ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
-            .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
-        return dirs.map { $0 + "/psql" }.first { fm.isExecutableFile(atPath: $0) }
     }
 }
